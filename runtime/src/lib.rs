@@ -1,0 +1,74 @@
+//! # traced
+//!
+//! OpenTelemetry instrumentation for Rust in one dependency: `#[traced]` turns a function
+//! into a span with its arguments as typed attributes, records `Err` returns and panics as
+//! `exception` events with Error status, and keeps the OpenTelemetry context across
+//! `.await`; [`init`] builds the exporter pipeline from the standard `OTEL_*` variables.
+//!
+//! ```
+//! use traced::traced;
+//!
+//! #[derive(Debug)]
+//! struct Token;
+//!
+//! #[traced(kind = server, skip(password))]
+//! fn login(user: &str, password: &str) -> Result<Token, std::io::Error> {
+//!     traced::current_span().set_attribute("user.tier", "gold");
+//!     traced::current_span().add_event("credentials checked", []);
+//!     Ok(Token)
+//! }
+//!
+//! let _otel = traced::init(); // reads OTEL_*; flushes and shuts down on drop
+//! login("ada", "secret").unwrap();
+//! ```
+//!
+//! Run it with `OTEL_SERVICE_NAME=shop OTEL_TRACES_EXPORTER=console`.
+//!
+//! ## Features
+//!
+//! | feature   | default | what it gives |
+//! |-----------|---------|---------------|
+//! | `enable`  | yes     | `#[traced]` instruments; without it the attribute only checks its arguments |
+//! | `testing` | no      | [`testing`]: in-memory capture of spans and span-tree assertions |
+
+pub use opentelemetry;
+pub use opentelemetry_sdk;
+
+/// Instruments a function: see the [crate documentation](crate).
+///
+/// # Example
+///
+/// ```
+/// #[traced::traced(name = "load user", kind = client, skip(db), fields(user.tier = "gold"), ret)]
+/// fn load_user(db: &(), id: u64) -> Result<String, std::io::Error> {
+///     Ok(format!("user-{id}"))
+/// }
+/// # load_user(&(), 7).unwrap();
+/// ```
+pub use traced_macros::traced;
+
+pub use opentelemetry::trace::Status;
+pub use opentelemetry::KeyValue;
+
+pub use config::ExporterKind;
+pub use installed::{disable, is_enabled, set_tracer_provider};
+pub use pipeline::{init, Config, ConsoleExporter, OtelGuard, ShutdownError};
+pub use span::{current_span, SpanHandle};
+pub use value::{ArrayElement, AttributeValue};
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+mod callsite;
+mod config;
+mod context;
+mod diagnostics;
+mod installed;
+mod outcome;
+mod pipeline;
+mod span;
+mod value;
+
+#[cfg(feature = "testing")]
+pub mod testing;

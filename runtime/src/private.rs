@@ -1,0 +1,13 @@
+//! The only items `#[traced]` output calls. Not a public API: anything here may change in any
+//! release, together with the macro that uses it.
+
+pub use opentelemetry::trace::SpanKind;
+
+pub use crate::callsite::{type_name_of, CallSite};
+pub use crate::context::Instrumented;
+pub use crate::outcome::{
+    record_return, Outcome, ViaDebugError, ViaDisplayError, ViaDynError, ViaDynSendError,
+    ViaNoError, ViaOkValue, ViaPlainValue, ViaStdError,
+};
+pub use crate::span::{ActiveSpan, Entered, Recorder};
+pub use crate::value::{ViaAttributeValue, ViaDebug, ViaDisplay, ViaNothing, Wrap};

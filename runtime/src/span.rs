@@ -1,0 +1,322 @@
+//! Spans: the guard `#[traced]` holds around a call, and [`current_span`], the handle for
+//! adding to whatever span is current.
+
+use std::borrow::Cow;
+use std::error::Error;
+
+use opentelemetry::trace::{SpanContext, Status, TraceContextExt};
+use opentelemetry::{Context, ContextGuard, Key, KeyValue};
+
+use crate::callsite::CallSite;
+use crate::value::AttributeValue;
+use crate::{installed, outcome};
+
+/// A handle to a span: by default the one current on this thread, see [`current_span`].
+///
+/// Every method is a no-op, never a panic, when there is no span or it is not recording.
+///
+/// # Example
+///
+/// ```
+/// use traced::KeyValue;
+///
+/// let span = traced::current_span();
+/// span.set_attribute("user.tier", "gold");
+/// span.set_attribute("cart.items", 3);
+/// span.add_event("credentials checked", [KeyValue::new("attempt", 1)]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SpanHandle {
+    cx: Context,
+}
+
+/// The span current on this thread: the innermost `#[traced]` call, or any span made
+/// current through the OpenTelemetry API.
+///
+/// # Example
+///
+/// ```
+/// #[traced::traced]
+/// fn checkout(items: u32) {
+///     traced::current_span().set_attribute("cart.items.checked", items > 0);
+/// }
+/// checkout(2);
+/// ```
+pub fn current_span() -> SpanHandle {
+    SpanHandle { cx: Context::current() }
+}
+
+impl SpanHandle {
+    /// The handle of the span in `cx`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::opentelemetry::Context;
+    ///
+    /// let span = traced::SpanHandle::from_context(Context::new());
+    /// assert!(!span.is_recording());
+    /// ```
+    pub fn from_context(cx: Context) -> Self {
+        Self { cx }
+    }
+
+    /// The context holding this span, for explicit propagation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let cx = traced::current_span().context().clone();
+    /// # let _ = cx;
+    /// ```
+    pub fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Sets an attribute with the same typed conversion as `#[traced]` arguments: numbers
+    /// stay numbers, `None` records nothing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// traced::current_span().set_attribute("http.response.status_code", 200u16);
+    /// traced::current_span().set_attribute("user.id", None::<&str>);
+    /// ```
+    pub fn set_attribute(&self, key: impl Into<Key>, value: impl AttributeValue) {
+        let span = self.cx.span();
+        if !span.is_recording() {
+            return;
+        }
+        if let Some(value) = value.to_attribute_value() {
+            span.set_attribute(KeyValue::new(key, value));
+        }
+    }
+
+    /// Adds an event with attributes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::KeyValue;
+    ///
+    /// traced::current_span().add_event("cache miss", [KeyValue::new("cache.key", "user:7")]);
+    /// traced::current_span().add_event("retrying", []);
+    /// ```
+    pub fn add_event(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) {
+        let span = self.cx.span();
+        if span.is_recording() {
+            span.add_event(name, attributes.into_iter().collect());
+        }
+    }
+
+    /// Records `error` as an `exception` event (`exception.type`, `exception.message`,
+    /// `exception.stacktrace` with the `source()` chain) and sets the status to Error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = std::io::Error::other("disk full");
+    /// traced::current_span().record_error(&err);
+    /// ```
+    pub fn record_error<E: Error + ?Sized + 'static>(&self, error: &E) {
+        outcome::record_error(&self.cx.span(), std::any::type_name::<E>(), error);
+    }
+
+    /// Sets the span status.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::Status;
+    ///
+    /// traced::current_span().set_status(Status::error("upstream timed out"));
+    /// ```
+    pub fn set_status(&self, status: Status) {
+        self.cx.span().set_status(status);
+    }
+
+    /// Renames the span.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// traced::current_span().update_name("GET /users/{id}");
+    /// ```
+    pub fn update_name(&self, name: impl Into<Cow<'static, str>>) {
+        self.cx.span().update_name(name);
+    }
+
+    /// The span's identity: trace id, span id, flags and trace state. Invalid when there is
+    /// no span.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(!traced::current_span().span_context().is_valid());
+    /// ```
+    pub fn span_context(&self) -> SpanContext {
+        self.cx.span().span_context().clone()
+    }
+
+    /// Whether the span records what is added to it (it exists and is sampled).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// if traced::current_span().is_recording() {
+    ///     // compute something expensive to attach
+    /// }
+    /// ```
+    pub fn is_recording(&self) -> bool {
+        self.cx.span().is_recording()
+    }
+}
+
+/// Collects the attributes a recording span gets from its arguments.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Recorder {
+    attributes: Vec<KeyValue>,
+}
+
+impl Recorder {
+    /// Adds `key = value` unless the value is `None`.
+    #[inline]
+    pub fn record(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
+        if let Some(value) = value {
+            self.attributes.push(KeyValue::new(key, value));
+        }
+    }
+}
+
+/// The span of one `#[traced]` call, from its start to its end.
+///
+/// Holds the context that carries the span (so it is the parent of everything the call
+/// does), or nothing at all when no provider is installed.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ActiveSpan {
+    cx: Option<Context>,
+    recording: bool,
+}
+
+impl ActiveSpan {
+    const DISABLED: Self = Self { cx: None, recording: false };
+
+    /// Starts the span of `site`, recording arguments with `record` only if it is sampled.
+    #[inline]
+    pub fn start(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
+        if !installed::is_enabled() {
+            return Self::DISABLED;
+        }
+        let span = Self::start_enabled(site);
+        if span.recording {
+            let mut recorder = Recorder::default();
+            record(&mut recorder);
+            if let Some(cx) = &span.cx {
+                cx.span().set_attributes(recorder.attributes);
+            }
+        }
+        span
+    }
+
+    #[inline(never)]
+    fn start_enabled(site: &'static CallSite) -> Self {
+        let cx = installed::with_tracer(|tracer| {
+            Context::map_current(|parent| {
+                let span = opentelemetry::trace::Tracer::build_with_context(
+                    tracer,
+                    site.span_builder(),
+                    parent,
+                );
+                parent.with_span(span)
+            })
+        });
+        let recording = cx.as_ref().is_some_and(|cx| cx.span().is_recording());
+        Self { cx, recording }
+    }
+
+    /// Whether the span records attributes and events.
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    /// The span, when one was started.
+    pub(crate) fn span(&self) -> Option<opentelemetry::trace::SpanRef<'_>> {
+        self.cx.as_ref().map(|cx| cx.span())
+    }
+
+    /// The context carrying the span, when one was started.
+    pub(crate) fn context(&self) -> Option<&Context> {
+        self.cx.as_ref()
+    }
+
+    /// Makes the span current on this thread until the returned guard drops.
+    #[inline]
+    pub fn enter(self) -> Entered {
+        let attached = self.cx.clone().map(Context::attach);
+        Entered { span: self, _attached: attached }
+    }
+
+    /// Records the panic unwinding through this span.
+    pub(crate) fn record_panic(&self) {
+        if let Some(span) = self.span() {
+            outcome::record_current_panic(&span);
+        }
+    }
+
+    /// Adds the `cancelled` event of a future dropped before completion.
+    pub(crate) fn record_cancelled(&self) {
+        if self.recording {
+            if let Some(span) = self.span() {
+                span.add_event(outcome::CANCELLED_EVENT, Vec::new());
+            }
+        }
+    }
+
+    /// Ends the span now; later calls do nothing.
+    #[inline]
+    pub(crate) fn end(&mut self) {
+        if let Some(cx) = self.cx.take() {
+            cx.span().end();
+        }
+    }
+}
+
+impl Drop for ActiveSpan {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// A span made current by [`ActiveSpan::enter`]: restores the previous context and ends the
+/// span when dropped, recording a panic if the drop happens while unwinding.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Entered {
+    span: ActiveSpan,
+    // Dropped after `span` ends (field order), so the span ends while still current.
+    _attached: Option<ContextGuard>,
+}
+
+impl Entered {
+    /// The span of the call.
+    #[inline]
+    pub fn span(&self) -> &ActiveSpan {
+        &self.span
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.span.record_panic();
+        }
+        self.span.end();
+    }
+}
