@@ -225,21 +225,24 @@ impl<'a> Expansion<'a> {
         let on_output = self.on_output(&locals, output_ty.as_ref());
         let span = &locals.span;
         let krate = &self.krate;
-        let future = if setup.is_empty() {
-            future
-        } else {
-            // The statements before the async block run at the call: make the span current
-            // for them too.
-            let attached = Ident::new("__traced_attached", Span::mixed_site());
-            quote! {{
+        if setup.is_empty() {
+            return quote! {
+                #start
+                #krate::__private::Instrumented::new(#span, #future, #on_output)
+            };
+        }
+        // The statements before the async block run at the call: the span is current for
+        // them too.
+        let attached = Ident::new("__traced_attached", Span::mixed_site());
+        let prepared = Ident::new("__traced_future", Span::mixed_site());
+        quote! {
+            #start
+            let #prepared = {
                 let #attached = #span.attach();
                 #(#setup)*
                 #future
-            }}
-        };
-        quote! {
-            #start
-            #krate::__private::Instrumented::new(#span, #future, #on_output)
+            };
+            #krate::__private::Instrumented::new(#span, #prepared, #on_output)
         }
     }
 

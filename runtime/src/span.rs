@@ -263,6 +263,13 @@ impl ActiveSpan {
         Entered { span: self, _attached: attached }
     }
 
+    /// Makes the span current until the returned guard drops, without ending it then: for
+    /// the setup code of a function returning a future, which runs before the future does.
+    #[inline]
+    pub fn attach(&self) -> Option<ContextGuard> {
+        self.cx.clone().map(Context::attach)
+    }
+
     /// Records the panic unwinding through this span.
     pub(crate) fn record_panic(&self) {
         if let Some(span) = self.span() {

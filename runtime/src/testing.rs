@@ -30,11 +30,13 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 
 use crate::installed;
 
-/// An exporter that keeps finished spans in memory.
+/// Keeps finished spans in memory: use it as a span processor (synchronous, no executor
+/// involved, so spans may end anywhere, even inside another executor's `block_on`) or as an
+/// exporter behind any processor.
 ///
 /// # Example
 ///
@@ -43,7 +45,7 @@ use crate::installed;
 /// use traced::testing::InMemoryExporter;
 ///
 /// let exporter = InMemoryExporter::default();
-/// let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+/// let provider = SdkTracerProvider::builder().with_span_processor(exporter.clone()).build();
 /// # let _ = provider;
 /// assert!(exporter.finished_spans().is_empty());
 /// ```
@@ -85,6 +87,24 @@ impl SpanExporter for InMemoryExporter {
     }
 }
 
+impl SpanProcessor for InMemoryExporter {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if span.span_context.is_sampled() {
+            self.lock().push(span);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
 /// Installs (once per process) a provider exporting synchronously into memory, and returns
 /// its exporter. Every `capture` uses it.
 ///
@@ -99,7 +119,7 @@ pub fn install() -> &'static InMemoryExporter {
     static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::default();
-        let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+        let provider = SdkTracerProvider::builder().with_span_processor(exporter.clone()).build();
         installed::set_tracer_provider(provider);
         exporter
     })

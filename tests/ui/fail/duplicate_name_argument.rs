@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(name = "first", name = "second")]
+fn handler() {}
+
+fn main() {}

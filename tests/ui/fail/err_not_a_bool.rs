@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced(err = "no")]
+fn handler() -> Result<(), std::io::Error> {
+    Ok(())
+}
+
+fn main() {}

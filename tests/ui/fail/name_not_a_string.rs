@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(name = 5)]
+fn handler() {}
+
+fn main() {}

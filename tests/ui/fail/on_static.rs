@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced]
+static LIMIT: u32 = 10;
+
+fn main() {
+    let _ = LIMIT;
+}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(skip(a))]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(nmae = "x")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(kind = sever)]
+fn handler() {}
+
+fn main() {}
