@@ -29,7 +29,11 @@ fn main() {
     // The demo prints to the console unless told otherwise.
     let exporter_chosen = std::env::var_os("OTEL_TRACES_EXPORTER").is_some();
     let config = traced::Config::from_env();
-    let config = if exporter_chosen { config } else { config.with_exporters([traced::ExporterKind::Console]) };
+    let config = if exporter_chosen {
+        config
+    } else {
+        config.with_exporters([traced::ExporterKind::Console])
+    };
     let _otel = config.with_service_name("hello").install();
     foo();
 }

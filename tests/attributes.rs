@@ -57,7 +57,16 @@ fn fallbacks(price: Money, order: &Order, opaque: Opaque, long: Vec<Order>) {
 fn every_integer_width_is_an_i64() {
     let ((), spans) = capture(|| integers(-8, -16, -32, -64, 8, 16, 32, -1));
     let span = spans.one("integers");
-    for (key, value) in [("a", -8), ("b", -16), ("c", -32), ("d", -64), ("e", 8), ("f", 16), ("g", 32), ("h", -1)] {
+    for (key, value) in [
+        ("a", -8),
+        ("b", -16),
+        ("c", -32),
+        ("d", -64),
+        ("e", 8),
+        ("f", 16),
+        ("g", 32),
+        ("h", -1),
+    ] {
         assert_eq!(attribute(span, key), Some(&Value::I64(value)), "{key}");
     }
 }
@@ -67,9 +76,18 @@ fn integers_beyond_i64_are_decimal_strings_not_wrapped() {
     let ((), spans) = capture(|| wide(7, u64::MAX, u128::MAX, i128::MIN, 9));
     let span = spans.one("wide");
     assert_eq!(attribute(span, "small"), Some(&Value::I64(7)));
-    assert_eq!(attribute(span, "big"), Some(&string("18446744073709551615")));
-    assert_eq!(attribute(span, "huge"), Some(&string(&u128::MAX.to_string())));
-    assert_eq!(attribute(span, "negative"), Some(&string(&i128::MIN.to_string())));
+    assert_eq!(
+        attribute(span, "big"),
+        Some(&string("18446744073709551615"))
+    );
+    assert_eq!(
+        attribute(span, "huge"),
+        Some(&string(&u128::MAX.to_string()))
+    );
+    assert_eq!(
+        attribute(span, "negative"),
+        Some(&string(&i128::MIN.to_string()))
+    );
     assert_eq!(attribute(span, "size"), Some(&Value::I64(9)));
 }
 
@@ -87,7 +105,12 @@ fn floats_bools_and_chars_keep_their_types() {
 fn every_string_type_is_a_string() {
     let ((), spans) = capture(|| strings("a", "b".to_owned(), Cow::Borrowed("c"), &"d"));
     let span = spans.one("strings");
-    for (key, value) in [("borrowed", "a"), ("owned", "b"), ("cow", "c"), ("nested", "d")] {
+    for (key, value) in [
+        ("borrowed", "a"),
+        ("owned", "b"),
+        ("cow", "c"),
+        ("nested", "d"),
+    ] {
         assert_eq!(attribute(span, key), Some(&string(value)), "{key}");
     }
 }
@@ -102,32 +125,76 @@ fn options_record_their_value_or_nothing() {
 
 #[test]
 fn slices_vecs_and_arrays_are_homogeneous_arrays() {
-    let ((), spans) = capture(|| sequences(&[1, 2], vec!["x".into(), "y".into()], [true, false], vec![0.5], vec![1, u64::MAX]));
+    let ((), spans) = capture(|| {
+        sequences(
+            &[1, 2],
+            vec!["x".into(), "y".into()],
+            [true, false],
+            vec![0.5],
+            vec![1, u64::MAX],
+        )
+    });
     let span = spans.one("sequences");
-    assert_eq!(attribute(span, "ids"), Some(&Value::Array(Array::I64(vec![1, 2]))));
+    assert_eq!(
+        attribute(span, "ids"),
+        Some(&Value::Array(Array::I64(vec![1, 2])))
+    );
     assert_eq!(
         attribute(span, "names"),
-        Some(&Value::Array(Array::String(vec![StringValue::from("x"), StringValue::from("y")])))
+        Some(&Value::Array(Array::String(vec![
+            StringValue::from("x"),
+            StringValue::from("y")
+        ])))
     );
-    assert_eq!(attribute(span, "flags"), Some(&Value::Array(Array::Bool(vec![true, false]))));
-    assert_eq!(attribute(span, "ratios"), Some(&Value::Array(Array::F64(vec![0.5]))));
+    assert_eq!(
+        attribute(span, "flags"),
+        Some(&Value::Array(Array::Bool(vec![true, false])))
+    );
+    assert_eq!(
+        attribute(span, "ratios"),
+        Some(&Value::Array(Array::F64(vec![0.5])))
+    );
     assert_eq!(
         attribute(span, "wide"),
-        Some(&Value::Array(Array::String(vec!["1".into(), u64::MAX.to_string().into()])))
+        Some(&Value::Array(Array::String(vec![
+            "1".into(),
+            u64::MAX.to_string().into()
+        ])))
     );
 }
 
 #[test]
 fn display_then_debug_then_nothing() {
-    let order = Order { id: 7, note: "gift".into() };
-    let long: Vec<Order> = (0..200).map(|id| Order { id, note: "x".repeat(20) }).collect();
+    let order = Order {
+        id: 7,
+        note: "gift".into(),
+    };
+    let long: Vec<Order> = (0..200)
+        .map(|id| Order {
+            id,
+            note: "x".repeat(20),
+        })
+        .collect();
     let ((), spans) = capture(|| fallbacks(Money(5), &order, Opaque, long));
     let span = spans.one("fallbacks");
     assert_eq!(attribute(span, "price"), Some(&string("$5")));
-    assert_eq!(attribute(span, "order"), Some(&string(r#"Order { id: 7, note: "gift" }"#)));
-    assert_eq!(attribute(span, "opaque"), None, "a type with no formatting trait is not recorded");
-    let Some(Value::String(long)) = attribute(span, "long") else { panic!("long Debug is recorded") };
-    assert!(long.as_str().ends_with('…'), "long Debug output is truncated: {} bytes", long.as_str().len());
+    assert_eq!(
+        attribute(span, "order"),
+        Some(&string(r#"Order { id: 7, note: "gift" }"#))
+    );
+    assert_eq!(
+        attribute(span, "opaque"),
+        None,
+        "a type with no formatting trait is not recorded"
+    );
+    let Some(Value::String(long)) = attribute(span, "long") else {
+        panic!("long Debug is recorded")
+    };
+    assert!(
+        long.as_str().ends_with('…'),
+        "long Debug output is truncated: {} bytes",
+        long.as_str().len()
+    );
     assert!(long.as_str().len() < 1100);
 }
 
@@ -179,24 +246,40 @@ fn described(n: u8) -> Money {
 fn ret_records_the_value_or_the_ok_value_typed() {
     let (value, spans) = capture(|| doubled(21));
     assert_eq!(value, 42);
-    assert_eq!(attribute(spans.one("doubled"), "return"), Some(&Value::I64(42)));
+    assert_eq!(
+        attribute(spans.one("doubled"), "return"),
+        Some(&Value::I64(42))
+    );
 
     let (ok, spans) = capture(|| parsed("8080"));
     assert_eq!(ok, Ok(8080));
-    assert_eq!(attribute(spans.one("parsed"), "return"), Some(&Value::I64(8080)));
+    assert_eq!(
+        attribute(spans.one("parsed"), "return"),
+        Some(&Value::I64(8080))
+    );
 
     let (err, spans) = capture(|| parsed("port"));
     assert!(err.is_err());
-    assert_eq!(attribute(spans.one("parsed"), "return"), None, "an Err has no returned value");
+    assert_eq!(
+        attribute(spans.one("parsed"), "return"),
+        None,
+        "an Err has no returned value"
+    );
 
     let (_, spans) = capture(|| described(3));
-    assert_eq!(attribute(spans.one("described"), "return"), Some(&string("$3")));
+    assert_eq!(
+        attribute(spans.one("described"), "return"),
+        Some(&string("$3"))
+    );
 }
 
 #[test]
 fn without_ret_the_value_is_not_recorded() {
     let (_, spans) = capture(|| parsed("1"));
-    assert_eq!(attribute(spans.one("parsed"), "return"), Some(&Value::I64(1)));
+    assert_eq!(
+        attribute(spans.one("parsed"), "return"),
+        Some(&Value::I64(1))
+    );
     let (_, spans) = capture(|| login("a", "b", 0));
     assert_eq!(attribute(spans.one("login"), "return"), None);
 }
@@ -249,14 +332,23 @@ mod shop {
 fn code_attributes_name_the_function_file_and_line() {
     let ((), spans) = capture(doubled_unit);
     let span = spans.one("doubled_unit");
-    assert_eq!(attribute(span, "code.function.name"), Some(&string("attributes::doubled_unit")));
+    assert_eq!(
+        attribute(span, "code.function.name"),
+        Some(&string("attributes::doubled_unit"))
+    );
     assert_eq!(attribute(span, "code.file.path"), Some(&string(file!())));
-    assert_eq!(attribute(span, "code.line.number"), Some(&Value::I64(i64::from(DOUBLED_UNIT_LINE))));
+    assert_eq!(
+        attribute(span, "code.line.number"),
+        Some(&Value::I64(i64::from(DOUBLED_UNIT_LINE)))
+    );
 
     let (total, spans) = capture(|| shop::Cart.total(2));
     assert_eq!(total, 6);
     let span = spans.one("total");
-    assert_eq!(attribute(span, "code.function.name"), Some(&string("attributes::shop::Cart::total")));
+    assert_eq!(
+        attribute(span, "code.function.name"),
+        Some(&string("attributes::shop::Cart::total"))
+    );
     assert_eq!(attribute(span, "items"), Some(&Value::I64(2)));
     assert_eq!(attribute(span, "self"), None, "self is never recorded");
 }

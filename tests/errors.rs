@@ -5,8 +5,8 @@ use std::error::Error;
 use std::fmt;
 use std::io;
 
-use opentelemetry::trace::Status;
 use opentelemetry::Value;
+use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::SpanData;
 use traced::testing::{attribute, capture, event_attribute, events};
 use traced::traced;
@@ -14,12 +14,21 @@ use traced::traced;
 /// The one `exception` event's (type, message, stacktrace).
 fn exception(span: &SpanData) -> (String, String, String) {
     let recorded = events(span, "exception");
-    assert_eq!(recorded.len(), 1, "exactly one exception event: {:?}", span.events);
+    assert_eq!(
+        recorded.len(),
+        1,
+        "exactly one exception event: {:?}",
+        span.events
+    );
     let text = |key| match event_attribute(recorded[0], key) {
         Some(Value::String(text)) => text.as_str().to_owned(),
         other => panic!("{key} should be a string, got {other:?}"),
     };
-    (text("exception.type"), text("exception.message"), text("exception.stacktrace"))
+    (
+        text("exception.type"),
+        text("exception.message"),
+        text("exception.stacktrace"),
+    )
 }
 
 fn error_description(span: &SpanData) -> String {
@@ -59,7 +68,9 @@ impl Error for Outer {
 
 #[traced]
 fn start_service() -> Result<(), Outer> {
-    Err(Outer(ConfigError { source: io::Error::new(io::ErrorKind::PermissionDenied, "permission denied") }))
+    Err(Outer(ConfigError {
+        source: io::Error::new(io::ErrorKind::PermissionDenied, "permission denied"),
+    }))
 }
 
 #[test]
@@ -71,8 +82,14 @@ fn a_std_error_records_type_message_and_source_chain() {
     let (ty, message, stacktrace) = exception(span);
     assert_eq!(ty, "errors::Outer");
     assert_eq!(message, "starting service");
-    assert_eq!(stacktrace, "starting service\n\nCaused by:\n    0: loading config\n    1: permission denied");
-    assert_eq!(attribute(span, "error.type"), Some(&Value::from("errors::Outer")));
+    assert_eq!(
+        stacktrace,
+        "starting service\n\nCaused by:\n    0: loading config\n    1: permission denied"
+    );
+    assert_eq!(
+        attribute(span, "error.type"),
+        Some(&Value::from("errors::Outer"))
+    );
 }
 
 #[traced]
@@ -92,7 +109,9 @@ fn a_type_alias_of_result_is_seen_through() {
 #[traced]
 fn boxed(fail: bool) -> Result<u8, Box<dyn Error + Send + Sync>> {
     if fail {
-        Err(Box::new(ConfigError { source: io::Error::other("disk gone") }))
+        Err(Box::new(ConfigError {
+            source: io::Error::other("disk gone"),
+        }))
     } else {
         Ok(1)
     }
@@ -107,7 +126,10 @@ fn boxed_local() -> Result<(), Box<dyn Error>> {
 fn boxed_dyn_errors_keep_message_and_chain() {
     let (_, spans) = capture(|| boxed(true));
     let (ty, message, stacktrace) = exception(spans.one("boxed"));
-    assert!(ty.starts_with("alloc::boxed::Box<dyn core::error::Error"), "{ty}");
+    assert!(
+        ty.starts_with("alloc::boxed::Box<dyn core::error::Error"),
+        "{ty}"
+    );
     assert_eq!(message, "loading config");
     assert_eq!(stacktrace, "loading config\n\nCaused by:\n    0: disk gone");
 
@@ -140,7 +162,10 @@ fn anyhow_errors_record_their_context_chain() {
     let (ty, message, stacktrace) = exception(span);
     assert_eq!(ty, "anyhow::Error");
     assert_eq!(message, "sending request");
-    assert_eq!(stacktrace, "sending request\n\nCaused by:\n    0: socket closed");
+    assert_eq!(
+        stacktrace,
+        "sending request\n\nCaused by:\n    0: socket closed"
+    );
     assert_eq!(error_description(span), "sending request");
 }
 
@@ -178,12 +203,18 @@ fn opaque_error() -> Result<(), Nothing> {
 fn display_only_and_debug_only_errors_are_recorded_with_their_text() {
     let (_, spans) = capture(display_error);
     let (ty, message, _) = exception(spans.one("display_error"));
-    assert_eq!((ty.as_str(), message.as_str()), ("errors::OnlyDisplay", "shown, not an Error"));
+    assert_eq!(
+        (ty.as_str(), message.as_str()),
+        ("errors::OnlyDisplay", "shown, not an Error")
+    );
 
     let (_, spans) = capture(debug_error);
     let span = spans.one("debug_error");
     let (ty, message, _) = exception(span);
-    assert_eq!((ty.as_str(), message.as_str()), ("errors::OnlyDebug", "Timeout { after_ms: 30 }"));
+    assert_eq!(
+        (ty.as_str(), message.as_str()),
+        ("errors::OnlyDebug", "Timeout { after_ms: 30 }")
+    );
     assert_eq!(error_description(span), "Timeout { after_ms: 30 }");
 }
 
@@ -198,7 +229,10 @@ fn an_error_with_no_formatting_is_not_recorded_and_still_compiles() {
 
 #[traced(err = false)]
 fn expected_miss(key: &str) -> Result<String, io::Error> {
-    Err(io::Error::new(io::ErrorKind::NotFound, format!("{key} not cached")))
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{key} not cached"),
+    ))
 }
 
 #[test]
@@ -242,7 +276,10 @@ fn early_returns_and_question_marks_pass_through_the_outcome() {
 
     let (result, spans) = capture(|| question_mark("0"));
     assert!(result.is_err());
-    assert_eq!(exception(spans.one("question_mark")).0, "errors::ParseFailure");
+    assert_eq!(
+        exception(spans.one("question_mark")).0,
+        "errors::ParseFailure"
+    );
 
     let (result, spans) = capture(|| question_mark("443"));
     assert_eq!(result.ok(), Some(443));
@@ -253,7 +290,9 @@ fn early_returns_and_question_marks_pass_through_the_outcome() {
 fn record_error_on_the_current_span_matches_err_recording() {
     #[traced]
     fn manual() {
-        let err = ConfigError { source: io::Error::other("nope") };
+        let err = ConfigError {
+            source: io::Error::other("nope"),
+        };
         traced::current_span().record_error(&err);
     }
     let ((), spans) = capture(manual);

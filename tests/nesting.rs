@@ -3,8 +3,8 @@
 
 use std::future::Future;
 
-use opentelemetry::trace::{get_active_span, TraceContextExt, Tracer};
-use opentelemetry::{global, Context, Value};
+use opentelemetry::trace::{TraceContextExt, Tracer, get_active_span};
+use opentelemetry::{Context, Value, global};
 use traced::testing::{attribute, capture, capture_future};
 use traced::traced;
 
@@ -24,12 +24,22 @@ fn baz() {}
 #[test]
 fn nested_calls_become_children_in_one_trace() {
     let ((), spans) = capture(foo);
-    assert_eq!(spans.names(), ["baz", "bar", "foo"], "ended innermost first");
+    assert_eq!(
+        spans.names(),
+        ["baz", "bar", "foo"],
+        "ended innermost first"
+    );
     assert_eq!(spans.tree(), "foo\n  bar\n    baz\n");
-    let trace_ids: Vec<_> = spans.all().iter().map(|span| span.span_context.trace_id()).collect();
+    let trace_ids: Vec<_> = spans
+        .all()
+        .iter()
+        .map(|span| span.span_context.trace_id())
+        .collect();
     assert!(trace_ids.windows(2).all(|pair| pair[0] == pair[1]));
     let foo = spans.one("foo");
-    assert!(foo.start_time <= spans.one("baz").start_time && spans.one("baz").end_time <= foo.end_time);
+    assert!(
+        foo.start_time <= spans.one("baz").start_time && spans.one("baz").end_time <= foo.end_time
+    );
 }
 
 #[traced]
@@ -111,17 +121,27 @@ fn methods_with_every_receiver() {
         (by_ref, name, boxed, counter.by_value())
     });
     assert_eq!(results, (4, 7, 9, 3));
-    for name in ["associated", "by_mut", "by_ref", "name", "boxed", "by_value"] {
+    for name in [
+        "associated",
+        "by_mut",
+        "by_ref",
+        "name",
+        "boxed",
+        "by_value",
+    ] {
         assert_eq!(spans.named(name).len(), 1, "{name}: {}", spans.tree());
     }
     assert_eq!(attribute(spans.one("by_mut"), "step"), Some(&Value::I64(2)));
-    assert_eq!(attribute(spans.one("associated"), "start"), Some(&Value::I64(1)));
+    assert_eq!(
+        attribute(spans.one("associated"), "start"),
+        Some(&Value::I64(1))
+    );
 }
 
 #[traced]
-fn generic<T: std::fmt::Display + std::fmt::Debug, const N: usize>(items: [T; N]) -> Vec<String>
+fn generic<T, const N: usize>(items: [T; N]) -> Vec<String>
 where
-    T: Send,
+    T: std::fmt::Display + std::fmt::Debug + Send,
 {
     items.iter().map(ToString::to_string).collect()
 }
@@ -155,10 +175,28 @@ fn generic_impl_trait_unsafe_and_extern_functions() {
         #[allow(unsafe_code)]
         // SAFETY: `value` lives for the whole call.
         let read = unsafe { raw_read(&value) };
-        (generic([1.5, 2.5]), with_impl_arg(3u8), evens(5).collect::<Vec<_>>(), read, exported(1))
+        (
+            generic([1.5, 2.5]),
+            with_impl_arg(3u8),
+            evens(5).collect::<Vec<_>>(),
+            read,
+            exported(1),
+        )
     });
-    assert_eq!(results, (vec!["1.5".to_owned(), "2.5".to_owned()], 3, vec![0, 2, 4], 5, 2));
-    assert_eq!(attribute(spans.one("generic"), "items"), Some(&Value::from("[1.5, 2.5]")));
+    assert_eq!(
+        results,
+        (
+            vec!["1.5".to_owned(), "2.5".to_owned()],
+            3,
+            vec![0, 2, 4],
+            5,
+            2
+        )
+    );
+    assert_eq!(
+        attribute(spans.one("generic"), "items"),
+        Some(&Value::from("[1.5, 2.5]"))
+    );
     for name in ["with_impl_arg", "evens", "raw_read", "exported"] {
         assert_eq!(spans.named(name).len(), 1, "{name}");
     }
@@ -181,7 +219,10 @@ fn a_future_returning_fn_starts_its_span_at_the_call() {
     let maker = spans.one("make_future_inside_a_span");
     assert_eq!(deferred.parent_span_id, maker.span_context.span_id());
     assert!(deferred.start_time <= maker.end_time, "started at the call");
-    assert!(deferred.end_time >= maker.end_time, "ended when the future completed");
+    assert!(
+        deferred.end_time >= maker.end_time,
+        "ended when the future completed"
+    );
     assert_eq!(attribute(deferred, "id"), Some(&Value::I64(3)));
 }
 

@@ -3,8 +3,8 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use opentelemetry::trace::Status;
 use opentelemetry::Value;
+use opentelemetry::trace::Status;
 use traced::testing::{capture, capture_future, event_attribute, events};
 use traced::traced;
 
@@ -32,20 +32,35 @@ fn text(value: Option<&Value>) -> String {
 fn a_panic_is_recorded_on_every_span_it_unwinds_through_and_keeps_unwinding() {
     let (result, spans) = capture(|| panic::catch_unwind(|| outer(7)));
     let payload = result.expect_err("the panic continues past the instrumented functions");
-    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("order 7 has no items"));
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("order 7 has no items")
+    );
 
     for name in ["explode", "outer"] {
         let span = spans.one(name);
         assert_eq!(span.status, Status::error("order 7 has no items"), "{name}");
         let exception = events(span, "exception");
         assert_eq!(exception.len(), 1, "{name}");
-        assert_eq!(text(event_attribute(exception[0], "exception.type")), "panic");
-        assert_eq!(text(event_attribute(exception[0], "exception.message")), "order 7 has no items");
+        assert_eq!(
+            text(event_attribute(exception[0], "exception.type")),
+            "panic"
+        );
+        assert_eq!(
+            text(event_attribute(exception[0], "exception.message")),
+            "order 7 has no items"
+        );
         let stacktrace = text(event_attribute(exception[0], "exception.stacktrace"));
-        assert!(stacktrace.starts_with(&format!("panicked at {}:", file!())), "{stacktrace}");
+        assert!(
+            stacktrace.starts_with(&format!("panicked at {}:", file!())),
+            "{stacktrace}"
+        );
     }
     let explode = spans.one("explode");
-    assert_eq!(spans.parent_of(explode).map(|p| p.name.as_ref()), Some("outer"));
+    assert_eq!(
+        spans.parent_of(explode).map(|p| p.name.as_ref()),
+        Some("outer")
+    );
 }
 
 #[test]
@@ -82,13 +97,18 @@ async fn yield_now() {
 #[test]
 fn a_panic_inside_a_future_is_recorded_on_the_poll_it_happens_in() {
     let future = capture_future(async {
-        AssertUnwindSafe(async_explode(true)).catch_unwind_ext().await
+        AssertUnwindSafe(async_explode(true))
+            .catch_unwind_ext()
+            .await
     });
     let (result, spans) = futures::executor::block_on(future);
     assert!(result.is_err());
     let span = spans.one("async_explode");
     assert_eq!(span.status, Status::error("async failure"));
-    assert!(events(span, "cancelled").is_empty(), "a panic is not a cancellation");
+    assert!(
+        events(span, "cancelled").is_empty(),
+        "a panic is not a cancellation"
+    );
 }
 
 /// `FutureExt::catch_unwind` without pulling in all of `futures-util`.
@@ -102,7 +122,10 @@ impl<F: std::future::Future> CatchUnwindExt for AssertUnwindSafe<F> {}
 struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
 impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
     type Output = std::thread::Result<F::Output>;
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
         let inner = self.0.as_mut();
         match panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,

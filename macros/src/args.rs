@@ -5,10 +5,10 @@
 //! every error is collected and reported together, each spanned on its own tokens.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::ext::IdentExt as _;
 use syn::{Expr, Ident, LitBool, LitStr, Path, Token};
 
 use crate::errors::Errors;
@@ -44,7 +44,7 @@ impl Args {
     /// Parses the attribute's tokens, collecting every error.
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = Args::default();
-        let mut seen: Vec<(String, Span)> = Vec::new();
+        let mut seen: Vec<Ident> = Vec::new();
         for argument in split_on_commas(tokens) {
             let Some(keyword) = keyword_of(&argument) else {
                 errors.push(syn::Error::new(
@@ -53,13 +53,14 @@ impl Args {
                 ));
                 continue;
             };
-            if let Some((_, first)) = seen.iter().find(|(name, _)| *name == keyword.to_string()) {
-                let mut error = syn::Error::new(keyword.span(), format!("duplicate argument `{keyword}`"));
-                error.combine(syn::Error::new(*first, "first given here"));
+            if let Some(first) = seen.iter().find(|name| **name == keyword) {
+                let mut error =
+                    syn::Error::new(keyword.span(), format!("duplicate argument `{keyword}`"));
+                error.combine(syn::Error::new(first.span(), "first given here"));
                 errors.push(error);
                 continue;
             }
-            seen.push((keyword.to_string(), keyword.span()));
+            seen.push(keyword.clone());
             if let Err(error) = args.parse_one(&keyword, argument) {
                 errors.push(error);
             }
@@ -91,7 +92,7 @@ impl Args {
                 return Err(syn::Error::new(
                     keyword.span(),
                     format!("unknown argument `{keyword}`: expected one of {KEYWORDS}"),
-                ))
+                ));
             }
         }
         Ok(())
@@ -107,7 +108,10 @@ impl Args {
         let mut keys: Vec<&str> = Vec::new();
         for field in &self.fields {
             if keys.contains(&field.key.as_str()) {
-                errors.push(syn::Error::new(field.key_span, format!("duplicate field `{}`", field.key)));
+                errors.push(syn::Error::new(
+                    field.key_span,
+                    format!("duplicate field `{}`", field.key),
+                ));
             }
             keys.push(&field.key);
         }
@@ -125,8 +129,15 @@ impl Parse for Field {
             let lit: LitStr = input.parse()?;
             (lit.value(), lit.span())
         } else {
-            let segments = Punctuated::<Ident, Token![.]>::parse_separated_nonempty_with(input, Ident::parse_any)?;
-            let key = segments.iter().map(ToString::to_string).collect::<Vec<_>>().join(".");
+            let segments = Punctuated::<Ident, Token![.]>::parse_separated_nonempty_with(
+                input,
+                Ident::parse_any,
+            )?;
+            let key = segments
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
             (key, segments.span())
         };
         if key.is_empty() {
@@ -134,7 +145,11 @@ impl Parse for Field {
         }
         input.parse::<Token![=]>()?;
         let value = input.parse()?;
-        Ok(Field { key, key_span, value })
+        Ok(Field {
+            key,
+            key_span,
+            value,
+        })
     }
 }
 
@@ -164,7 +179,11 @@ fn keyword_of(argument: &TokenStream) -> Option<Ident> {
 }
 
 fn argument_span(argument: &TokenStream) -> Span {
-    argument.clone().into_iter().next().map_or_else(Span::call_site, |token| token.span())
+    argument
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |token| token.span())
 }
 
 /// `keyword = <T>`.
@@ -172,11 +191,17 @@ fn parse_assigned<T: Parse>(argument: TokenStream) -> syn::Result<T> {
     parse_assigned_with(argument, T::parse)
 }
 
-fn parse_assigned_with<T>(argument: TokenStream, value: fn(ParseStream<'_>) -> syn::Result<T>) -> syn::Result<T> {
+fn parse_assigned_with<T>(
+    argument: TokenStream,
+    value: fn(ParseStream<'_>) -> syn::Result<T>,
+) -> syn::Result<T> {
     (move |input: ParseStream<'_>| {
         let keyword = Ident::parse_any(input)?;
         if !input.peek(Token![=]) {
-            return Err(syn::Error::new(keyword.span(), format!("expected `{keyword} = ...`")));
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!("expected `{keyword} = ...`"),
+            ));
         }
         input.parse::<Token![=]>()?;
         value(input)
@@ -185,11 +210,17 @@ fn parse_assigned_with<T>(argument: TokenStream, value: fn(ParseStream<'_>) -> s
 }
 
 /// `keyword(a, b, ...)`.
-fn parse_list<T>(argument: TokenStream, item: fn(ParseStream<'_>) -> syn::Result<T>) -> syn::Result<Vec<T>> {
+fn parse_list<T>(
+    argument: TokenStream,
+    item: fn(ParseStream<'_>) -> syn::Result<T>,
+) -> syn::Result<Vec<T>> {
     (move |input: ParseStream<'_>| {
         let keyword: Ident = input.parse()?;
         if !input.peek(syn::token::Paren) {
-            return Err(syn::Error::new(keyword.span(), format!("expected `{keyword}(...)`")));
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!("expected `{keyword}(...)`"),
+            ));
         }
         let content;
         syn::parenthesized!(content in input);

@@ -20,9 +20,20 @@ pub(crate) fn check_against_fn(args: &Args, function: &ItemFn, errors: &mut Erro
         // `skip(self)` is accepted for tracing users: `self` is never recorded anyway.
         let is_receiver = has_receiver && skipped == "self";
         if !is_receiver && !names.contains(skipped) {
-            let known = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
-            let hint = if known.is_empty() { "the function has no parameters to skip".to_owned() } else { format!("parameters: {known}") };
-            errors.push(syn::Error::new(skipped.span(), format!("`skip({skipped})`: no parameter is named `{skipped}` ({hint})")));
+            let known = names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let hint = if known.is_empty() {
+                "the function has no parameters to skip".to_owned()
+            } else {
+                format!("parameters: {known}")
+            };
+            errors.push(syn::Error::new(
+                skipped.span(),
+                format!("`skip({skipped})`: no parameter is named `{skipped}` ({hint})"),
+            ));
         }
     }
 }

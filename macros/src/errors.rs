@@ -22,6 +22,8 @@ impl Errors {
 
     /// `compile_error!` invocations for every error, or nothing.
     pub(crate) fn into_compile_errors(self) -> TokenStream {
-        self.first.map(|error| error.to_compile_error()).unwrap_or_default()
+        self.first
+            .map(|error| error.to_compile_error())
+            .unwrap_or_default()
     }
 }

@@ -12,9 +12,12 @@
 //! the user's code; everything called is under `<crate>::__private`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::visit::Visit;
-use syn::{Block, Expr, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Stmt, Type, TypeParamBound};
+use syn::{
+    Block, Expr, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Stmt, Type,
+    TypeParamBound,
+};
 
 use crate::args::Args;
 use crate::params::bound_names;
@@ -54,12 +57,21 @@ impl<'a> Expansion<'a> {
             Some(path) => path.to_token_stream(),
             None => quote!(::traced),
         };
-        Self { args, function, krate }
+        Self {
+            args,
+            function,
+            krate,
+        }
     }
 
     /// The whole instrumented item.
     pub(crate) fn item(&self) -> TokenStream {
-        let ItemFn { attrs, vis, sig, block } = self.function;
+        let ItemFn {
+            attrs,
+            vis,
+            sig,
+            block,
+        } = self.function;
         let body = if sig.asyncness.is_some() {
             self.async_fn_body(block)
         } else if let Some((setup, future, output)) = returned_async_block(self.function) {
@@ -112,7 +124,11 @@ impl<'a> Expansion<'a> {
     }
 
     fn kind_variant(&self) -> Ident {
-        let kind = self.args.kind.as_ref().map_or_else(|| "internal".to_owned(), ToString::to_string);
+        let kind = self
+            .args
+            .kind
+            .as_ref()
+            .map_or_else(|| "internal".to_owned(), ToString::to_string);
         let mut variant = kind;
         variant[..1].make_ascii_uppercase();
         format_ident!("{}", variant)
@@ -125,7 +141,10 @@ impl<'a> Expansion<'a> {
         let params = if self.args.skip_all.is_some() {
             Vec::new()
         } else {
-            bound_names(&self.function.sig).into_iter().filter(|name| !self.args.skip.contains(name)).collect()
+            bound_names(&self.function.sig)
+                .into_iter()
+                .filter(|name| !self.args.skip.contains(name))
+                .collect()
         };
         let param_records = params.iter().map(|ident| {
             let key = ident.to_string();
@@ -173,7 +192,12 @@ impl<'a> Expansion<'a> {
     fn sync_body(&self, block: &Block) -> TokenStream {
         let locals = Locals::new();
         let start = self.start(&locals);
-        let Locals { span, entered, output, .. } = &locals;
+        let Locals {
+            span,
+            entered,
+            output,
+            ..
+        } = &locals;
         match &self.function.sig.output {
             // Nothing to record from the value: the guard alone ends the span on every path.
             ReturnType::Default => quote! {
@@ -207,7 +231,10 @@ impl<'a> Expansion<'a> {
             ReturnType::Default => true,
             ReturnType::Type(_, ty) => nameable(ty),
         };
-        let future = self.hinted_async_block(quote!(async move #block), nameable_output.then_some(&output_ty));
+        let future = self.hinted_async_block(
+            quote!(async move #block),
+            nameable_output.then_some(&output_ty),
+        );
         let on_output = self.on_output(&locals, nameable_output.then_some(&output_ty));
         let span = &locals.span;
         let krate = &self.krate;
@@ -217,7 +244,12 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    fn future_returning_body(&self, setup: &[Stmt], future: &Expr, output: Option<&Type>) -> TokenStream {
+    fn future_returning_body(
+        &self,
+        setup: &[Stmt],
+        future: &Expr,
+        output: Option<&Type>,
+    ) -> TokenStream {
         let locals = Locals::new();
         let start = self.start(&locals);
         let output_ty = output.map(ToTokens::to_token_stream);
@@ -302,22 +334,34 @@ fn nameable(ty: &Type) -> bool {
 /// For `fn .. -> impl Future<Output = T> { setup; async move { .. } }`: the setup
 /// statements, the async block, and `T` when written.
 fn returned_async_block(function: &ItemFn) -> Option<(&[Stmt], &Expr, Option<&Type>)> {
-    let ReturnType::Type(_, ty) = &function.sig.output else { return None };
-    let Type::ImplTrait(impl_trait) = &**ty else { return None };
+    let ReturnType::Type(_, ty) = &function.sig.output else {
+        return None;
+    };
+    let Type::ImplTrait(impl_trait) = &**ty else {
+        return None;
+    };
     let future_bound = impl_trait.bounds.iter().find_map(|bound| match bound {
-        TypeParamBound::Trait(bound) => bound.path.segments.last().filter(|segment| segment.ident == "Future"),
+        TypeParamBound::Trait(bound) => bound
+            .path
+            .segments
+            .last()
+            .filter(|segment| segment.ident == "Future"),
         _ => None,
     })?;
     let output = match &future_bound.arguments {
-        PathArguments::AngleBracketed(arguments) => arguments.args.iter().find_map(|argument| match argument {
-            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
-            _ => None,
-        }),
+        PathArguments::AngleBracketed(arguments) => {
+            arguments.args.iter().find_map(|argument| match argument {
+                GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+                _ => None,
+            })
+        }
         _ => None,
     };
     let (last, setup) = function.block.stmts.split_last()?;
     match last {
-        Stmt::Expr(expr @ Expr::Async(_), None) => Some((setup, expr, output.filter(|ty| nameable(ty)))),
+        Stmt::Expr(expr @ Expr::Async(_), None) => {
+            Some((setup, expr, output.filter(|ty| nameable(ty))))
+        }
         _ => None,
     }
 }

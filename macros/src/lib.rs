@@ -14,8 +14,8 @@ mod params;
 
 use proc_macro::TokenStream;
 use quote::ToTokens;
-use syn::spanned::Spanned;
 use syn::Item;
+use syn::spanned::Spanned;
 
 use args::Args;
 use errors::Errors;
@@ -26,7 +26,10 @@ pub fn traced(attr: TokenStream, item: TokenStream) -> TokenStream {
     traced_impl(attr.into(), item.into()).into()
 }
 
-fn traced_impl(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+fn traced_impl(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
     let mut errors = Errors::default();
     let args = Args::parse(attr, &mut errors);
     let function = match syn::parse2::<Item>(item.clone()) {

@@ -24,7 +24,10 @@ fn collect(pat: &Pat, names: &mut Vec<Ident>) {
         }
         Pat::Tuple(tuple) => tuple.elems.iter().for_each(|elem| collect(elem, names)),
         Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|elem| collect(elem, names)),
-        Pat::Struct(strukt) => strukt.fields.iter().for_each(|field| collect(&field.pat, names)),
+        Pat::Struct(strukt) => strukt
+            .fields
+            .iter()
+            .for_each(|field| collect(&field.pat, names)),
         Pat::Slice(slice) => slice.elems.iter().for_each(|elem| collect(elem, names)),
         Pat::Reference(reference) => collect(&reference.pat, names),
         Pat::Paren(paren) => collect(&paren.pat, names),
@@ -45,11 +48,17 @@ mod tests {
 
     #[test]
     fn plain_and_destructured_parameters_are_all_found() {
-        assert_eq!(names_of("fn f(&self, a: u8, (b, mut c): (u8, u8), P { x, y: z }: P, _: u8)"), ["a", "b", "c", "x", "z"]);
+        assert_eq!(
+            names_of("fn f(&self, a: u8, (b, mut c): (u8, u8), P { x, y: z }: P, _: u8)"),
+            ["a", "b", "c", "x", "z"]
+        );
     }
 
     #[test]
     fn bindings_with_subpatterns_keep_both_names() {
-        assert_eq!(names_of("fn f(whole @ (first, _): (u8, u8), &r: &u8)"), ["whole", "first", "r"]);
+        assert_eq!(
+            names_of("fn f(whole @ (first, _): (u8, u8), &r: &u8)"),
+            ["whole", "first", "r"]
+        );
     }
 }

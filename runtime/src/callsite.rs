@@ -1,8 +1,10 @@
 //! Per-function static metadata: one `static` per `#[traced]` function.
 
-use opentelemetry::trace::{SpanBuilder, SpanKind};
 use opentelemetry::KeyValue;
-use opentelemetry_semantic_conventions::attribute::{CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER};
+use opentelemetry::trace::{SpanBuilder, SpanKind};
+use opentelemetry_semantic_conventions::attribute::{
+    CODE_FILE_PATH, CODE_FUNCTION_NAME, CODE_LINE_NUMBER,
+};
 
 /// What `#[traced]` knows about a function at compile time. The macro emits one `static`
 /// of this per instrumented function, so a call pays for none of it.
@@ -36,11 +38,13 @@ impl CallSite {
 
     /// The builder of a span for this function, with its static attributes.
     pub(crate) fn span_builder(&self) -> SpanBuilder {
-        SpanBuilder::from_name(self.name).with_kind(self.kind.clone()).with_attributes([
-            KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),
-            KeyValue::new(CODE_FILE_PATH, self.file),
-            KeyValue::new(CODE_LINE_NUMBER, i64::from(self.line)),
-        ])
+        SpanBuilder::from_name(self.name)
+            .with_kind(self.kind.clone())
+            .with_attributes([
+                KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),
+                KeyValue::new(CODE_FILE_PATH, self.file),
+                KeyValue::new(CODE_LINE_NUMBER, i64::from(self.line)),
+            ])
     }
 }
 

@@ -39,7 +39,11 @@ where
     /// Wraps `inner`; `on_output` records the output on the span before it ends.
     #[inline]
     pub fn new(span: ActiveSpan, inner: F, on_output: O) -> Self {
-        Self { inner, span, on_output: Some(on_output) }
+        Self {
+            inner,
+            span,
+            on_output: Some(on_output),
+        }
     }
 }
 

@@ -9,7 +9,10 @@ use std::sync::Mutex;
 pub(crate) fn warn_once(topic: &str, message: impl FnOnce() -> String) {
     static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if seen.get_or_insert_with(HashSet::new).insert(topic.to_owned()) {
+    if seen
+        .get_or_insert_with(HashSet::new)
+        .insert(topic.to_owned())
+    {
         eprintln!("traced: warning: {}", message());
     }
 }

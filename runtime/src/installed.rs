@@ -6,12 +6,12 @@
 //! provider globally *and* caches one tracer here, and [`is_enabled`] is a relaxed atomic
 //! load that the hot path checks first.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use opentelemetry::InstrumentationScope;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::{Span, Tracer, TracerProvider};
-use opentelemetry::InstrumentationScope;
 
 use crate::outcome;
 
@@ -56,7 +56,9 @@ where
     global::set_tracer_provider(provider);
     outcome::install_panic_hook();
     // A poisoned lock only means another thread panicked mid-swap; the slot is still valid.
-    *TRACER.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tracer);
+    *TRACER
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tracer);
     ENABLED.store(true, Ordering::Release);
 }
 
@@ -71,7 +73,9 @@ where
 /// ```
 pub fn disable() {
     ENABLED.store(false, Ordering::Release);
-    *TRACER.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    *TRACER
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
 }
 
 /// Whether a provider is installed for `#[traced]` spans.
@@ -89,6 +93,8 @@ pub fn is_enabled() -> bool {
 
 /// Runs `f` with the installed tracer, if any.
 pub(crate) fn with_tracer<R>(f: impl FnOnce(&BoxedTracer) -> R) -> Option<R> {
-    let slot = TRACER.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let slot = TRACER
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     slot.as_ref().map(f)
 }

@@ -47,13 +47,13 @@ pub use opentelemetry_sdk;
 /// ```
 pub use traced_macros::traced;
 
-pub use opentelemetry::trace::Status;
 pub use opentelemetry::KeyValue;
+pub use opentelemetry::trace::Status;
 
 pub use config::ExporterKind;
 pub use installed::{disable, is_enabled, set_tracer_provider};
-pub use pipeline::{init, Config, ConsoleExporter, OtelGuard, ShutdownError};
-pub use span::{current_span, SpanHandle};
+pub use pipeline::{Config, ConsoleExporter, OtelGuard, ShutdownError, init};
+pub use span::{SpanHandle, current_span};
 pub use value::{ArrayElement, AttributeValue};
 
 #[doc(hidden)]

@@ -14,8 +14,8 @@ use std::ops::Deref;
 use std::panic::{self, PanicHookInfo};
 use std::sync::Once;
 
-use opentelemetry::trace::{SpanRef, Status};
 use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanRef, Status};
 use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
 };
@@ -33,7 +33,11 @@ pub(crate) const PANIC_TYPE: &str = "panic";
 pub(crate) const RETURN_KEY: &str = "return";
 
 /// Records an error: status Error with its message, `error.type`, and an `exception` event.
-pub(crate) fn record_error<E: Error + ?Sized>(span: &SpanRef<'_>, type_name: &'static str, error: &E) {
+pub(crate) fn record_error<E: Error + ?Sized>(
+    span: &SpanRef<'_>,
+    type_name: &'static str,
+    error: &E,
+) {
     if !span.is_recording() {
         return;
     }
@@ -42,7 +46,12 @@ pub(crate) fn record_error<E: Error + ?Sized>(span: &SpanRef<'_>, type_name: &'s
 }
 
 /// Records a failure from its parts.
-fn record_exception(span: &SpanRef<'_>, type_name: &'static str, message: String, stacktrace: String) {
+fn record_exception(
+    span: &SpanRef<'_>,
+    type_name: &'static str,
+    message: String,
+    stacktrace: String,
+) {
     span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
     span.add_event(
         EXCEPTION_EVENT,
@@ -119,7 +128,10 @@ fn remember_panic(info: &PanicHookInfo<'_>) {
     // `try_with`: a panic while the thread-local is being destroyed must not panic again.
     let _ = LAST_PANIC.try_with(|slot| {
         if let Ok(mut slot) = slot.try_borrow_mut() {
-            *slot = Some(PanicRecord { message, stacktrace });
+            *slot = Some(PanicRecord {
+                message,
+                stacktrace,
+            });
         }
     });
 }
@@ -237,7 +249,11 @@ impl<T: ?Sized> ViaNoError for Outcome<'_, T> {
 }
 
 fn recording(span: &ActiveSpan) -> Option<SpanRef<'_>> {
-    if span.is_recording() { span.span() } else { None }
+    if span.is_recording() {
+        span.span()
+    } else {
+        None
+    }
 }
 
 /// Picks what `ret` records: the `Ok` value of a `Result`, the value itself otherwise.

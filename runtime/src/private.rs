@@ -3,11 +3,11 @@
 
 pub use opentelemetry::trace::SpanKind;
 
-pub use crate::callsite::{type_name_of, CallSite};
+pub use crate::callsite::{CallSite, type_name_of};
 pub use crate::context::Instrumented;
 pub use crate::outcome::{
-    record_return, Outcome, ViaDebugError, ViaDisplayError, ViaDynError, ViaDynSendError,
-    ViaNoError, ViaOkValue, ViaPlainValue, ViaStdError,
+    Outcome, ViaDebugError, ViaDisplayError, ViaDynError, ViaDynSendError, ViaNoError, ViaOkValue,
+    ViaPlainValue, ViaStdError, record_return,
 };
 pub use crate::span::{ActiveSpan, Entered, Recorder};
 pub use crate::value::{ViaAttributeValue, ViaDebug, ViaDisplay, ViaNothing, Wrap};

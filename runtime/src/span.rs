@@ -43,7 +43,9 @@ pub struct SpanHandle {
 /// checkout(2);
 /// ```
 pub fn current_span() -> SpanHandle {
-    SpanHandle { cx: Context::current() }
+    SpanHandle {
+        cx: Context::current(),
+    }
 }
 
 impl SpanHandle {
@@ -205,7 +207,10 @@ pub struct ActiveSpan {
 }
 
 impl ActiveSpan {
-    const DISABLED: Self = Self { cx: None, recording: false };
+    const DISABLED: Self = Self {
+        cx: None,
+        recording: false,
+    };
 
     /// Starts the span of `site`, recording arguments with `record` only if it is sampled.
     #[inline]
@@ -260,7 +265,10 @@ impl ActiveSpan {
     #[inline]
     pub fn enter(self) -> Entered {
         let attached = self.cx.clone().map(Context::attach);
-        Entered { span: self, _attached: attached }
+        Entered {
+            span: self,
+            _attached: attached,
+        }
     }
 
     /// Makes the span current until the returned guard drops, without ending it then: for

@@ -70,13 +70,17 @@ impl InMemoryExporter {
     /// Removes and returns the spans of one trace.
     fn take_trace(&self, trace_id: TraceId) -> Vec<SpanData> {
         let mut spans = self.lock();
-        let (taken, kept) = spans.drain(..).partition(|span| span.span_context.trace_id() == trace_id);
+        let (taken, kept) = spans
+            .drain(..)
+            .partition(|span| span.span_context.trace_id() == trace_id);
         *spans = kept;
         taken
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SpanData>> {
-        self.spans.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.spans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -119,7 +123,9 @@ pub fn install() -> &'static InMemoryExporter {
     static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::default();
-        let provider = SdkTracerProvider::builder().with_span_processor(exporter.clone()).build();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(exporter.clone())
+            .build();
         installed::set_tracer_provider(provider);
         exporter
     })
@@ -207,7 +213,11 @@ fn fill_random(bytes: &mut [u8]) {
     for chunk in bytes.chunks_mut(8) {
         let mut hasher = RandomState::new().build_hasher();
         hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
         let word = hasher.finish().to_le_bytes();
         chunk.copy_from_slice(&word[..chunk.len()]);
     }
@@ -289,7 +299,11 @@ impl Spans {
     pub fn one(&self, name: &str) -> &SpanData {
         match self.named(name).as_slice() {
             [span] => span,
-            found => panic!("expected one span named {name:?}, found {}:\n{}", found.len(), self.tree()),
+            found => panic!(
+                "expected one span named {name:?}, found {}:\n{}",
+                found.len(),
+                self.tree()
+            ),
         }
     }
 
@@ -304,7 +318,9 @@ impl Spans {
     /// assert!(spans.parent_of(spans.one("work")).is_none());
     /// ```
     pub fn parent_of(&self, span: &SpanData) -> Option<&SpanData> {
-        self.spans.iter().find(|candidate| candidate.span_context.span_id() == span.parent_span_id)
+        self.spans
+            .iter()
+            .find(|candidate| candidate.span_context.span_id() == span.parent_span_id)
     }
 
     /// The children of `span`, in the order they ended.
@@ -319,7 +335,10 @@ impl Spans {
     /// ```
     pub fn children_of(&self, span: &SpanData) -> Vec<&SpanData> {
         let id = span.span_context.span_id();
-        self.spans.iter().filter(|child| child.parent_span_id == id).collect()
+        self.spans
+            .iter()
+            .filter(|child| child.parent_span_id == id)
+            .collect()
     }
 
     /// The spans whose parent is not among the captured ones.
@@ -333,7 +352,10 @@ impl Spans {
     /// assert_eq!(spans.roots().len(), 1);
     /// ```
     pub fn roots(&self) -> Vec<&SpanData> {
-        self.spans.iter().filter(|span| self.parent_of(span).is_none()).collect()
+        self.spans
+            .iter()
+            .filter(|span| self.parent_of(span).is_none())
+            .collect()
     }
 
     /// An indented outline of the tree (names and start order), for failure messages.
@@ -379,7 +401,10 @@ impl Spans {
 /// assert_eq!(traced::testing::attribute(spans.one("work"), "n"), Some(&traced::opentelemetry::Value::I64(3)));
 /// ```
 pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
-    span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
 }
 
 /// The events of `span` named `name`, with their attributes as `(key, value)` lookups.
@@ -393,7 +418,10 @@ pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
 /// assert_eq!(traced::testing::events(spans.one("work"), "step").len(), 1);
 /// ```
 pub fn events<'a>(span: &'a SpanData, name: &str) -> Vec<&'a opentelemetry::trace::Event> {
-    span.events.iter().filter(|event| event.name == name).collect()
+    span.events
+        .iter()
+        .filter(|event| event.name == name)
+        .collect()
 }
 
 /// The value of attribute `key` on `event`.
@@ -409,5 +437,9 @@ pub fn events<'a>(span: &'a SpanData, name: &str) -> Vec<&'a opentelemetry::trac
 /// assert_eq!(traced::testing::event_attribute(step, "n"), Some(&traced::opentelemetry::Value::I64(1)));
 /// ```
 pub fn event_attribute<'a>(event: &'a opentelemetry::trace::Event, key: &str) -> Option<&'a Value> {
-    event.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+    event
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
 }

@@ -31,14 +31,14 @@ pub(crate) const DEBUG_VALUE_MAX_BYTES: usize = 1024;
 ///
 /// ```
 /// use traced::AttributeValue;
-/// use traced::opentelemetry::Value;
+/// use traced::opentelemetry::{Array, Value};
 ///
 /// assert_eq!(42u8.to_attribute_value(), Some(Value::I64(42)));
 /// assert_eq!(u64::MAX.to_attribute_value(), Some(Value::from("18446744073709551615")));
 /// assert_eq!(None::<i32>.to_attribute_value(), None);
 /// assert_eq!(
 ///     vec!["a", "b"].to_attribute_value(),
-///     Some(Value::Array(vec!["a", "b"].into_iter().map(Into::into).collect::<Vec<_>>().into())),
+///     Some(Value::Array(Array::String(vec!["a".into(), "b".into()]))),
 /// );
 /// ```
 pub trait AttributeValue {
@@ -195,7 +195,9 @@ macro_rules! integer_elements {
         }
     )*};
 }
-integer_elements!(i8, i16, i32, i64, u8, u16, u32, isize, usize, u64, i128, u128);
+integer_elements!(
+    i8, i16, i32, i64, u8, u16, u32, isize, usize, u64, i128, u128
+);
 
 impl ArrayElement for f64 {
     fn collect_array<'a>(items: impl Iterator<Item = &'a Self>) -> Array {
@@ -263,7 +265,11 @@ struct BoundedWriter {
 
 impl BoundedWriter {
     fn new(limit: usize) -> Self {
-        Self { text: String::new(), limit, cut: false }
+        Self {
+            text: String::new(),
+            limit,
+            cut: false,
+        }
     }
 
     fn finish(mut self) -> String {
@@ -350,18 +356,33 @@ mod tests {
 
     #[test]
     fn wide_integers_that_do_not_fit_become_strings() {
-        assert_eq!((i64::MAX as u64).to_attribute_value(), Some(Value::I64(i64::MAX)));
-        assert_eq!((i64::MAX as u64 + 1).to_attribute_value(), Some(Value::from("9223372036854775808")));
-        assert_eq!(i128::MIN.to_attribute_value(), Some(Value::String(i128::MIN.to_string().into())));
+        assert_eq!(
+            (i64::MAX as u64).to_attribute_value(),
+            Some(Value::I64(i64::MAX))
+        );
+        assert_eq!(
+            (i64::MAX as u64 + 1).to_attribute_value(),
+            Some(Value::from("9223372036854775808"))
+        );
+        assert_eq!(
+            i128::MIN.to_attribute_value(),
+            Some(Value::String(i128::MIN.to_string().into()))
+        );
     }
 
     #[test]
     fn arrays_of_wide_integers_fall_back_to_strings_as_a_whole() {
-        assert_eq!([1u64, 2].to_attribute_value(), Some(Value::Array(Array::I64(vec![1, 2]))));
+        assert_eq!(
+            [1u64, 2].to_attribute_value(),
+            Some(Value::Array(Array::I64(vec![1, 2])))
+        );
         let mixed = [1u64, u64::MAX].to_attribute_value();
         assert_eq!(
             mixed,
-            Some(Value::Array(Array::String(vec!["1".into(), u64::MAX.to_string().into()])))
+            Some(Value::Array(Array::String(vec![
+                "1".into(),
+                u64::MAX.to_string().into()
+            ])))
         );
     }
 

@@ -28,14 +28,19 @@ pub enum ExporterKind {
 /// are warned about and skipped; duplicates count once.
 pub(crate) fn parse_exporters(value: &str) -> Vec<ExporterKind> {
     let mut kinds = Vec::new();
-    for name in value.split(',').map(|name| name.trim().to_ascii_lowercase()) {
+    for name in value
+        .split(',')
+        .map(|name| name.trim().to_ascii_lowercase())
+    {
         let kind = match name.as_str() {
             "console" => ExporterKind::Console,
             "otlp" => ExporterKind::Otlp,
             "none" | "" => continue,
             unknown => {
                 warn_once(&format!("{OTEL_TRACES_EXPORTER}={unknown}"), || {
-                    format!("{OTEL_TRACES_EXPORTER}: unknown exporter {unknown:?} is ignored (known: otlp, console, none)")
+                    format!(
+                        "{OTEL_TRACES_EXPORTER}: unknown exporter {unknown:?} is ignored (known: otlp, console, none)"
+                    )
                 });
                 continue;
             }
@@ -53,8 +58,14 @@ mod tests {
 
     #[test]
     fn lists_are_trimmed_case_folded_and_deduplicated() {
-        assert_eq!(parse_exporters(" Console ,console"), vec![ExporterKind::Console]);
-        assert_eq!(parse_exporters("otlp,console"), vec![ExporterKind::Otlp, ExporterKind::Console]);
+        assert_eq!(
+            parse_exporters(" Console ,console"),
+            vec![ExporterKind::Console]
+        );
+        assert_eq!(
+            parse_exporters("otlp,console"),
+            vec![ExporterKind::Otlp, ExporterKind::Console]
+        );
     }
 
     #[test]

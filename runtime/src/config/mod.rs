@@ -17,5 +17,8 @@ pub(crate) const OTEL_TRACES_EXPORTER_DEFAULT: &str = "otlp";
 /// Reads a variable; unset, empty or not Unicode all count as unset, which is what the
 /// specification asks ("an empty value is treated as unset").
 pub(crate) fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }

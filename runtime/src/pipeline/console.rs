@@ -9,10 +9,10 @@ use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceState};
 use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use opentelemetry_sdk::Resource;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 /// Writes finished spans as Python-compatible JSON, one document per span, to standard
 /// output or any writer.
@@ -61,7 +61,10 @@ impl ConsoleExporter {
     /// # let _ = exporter;
     /// ```
     pub fn to_writer(out: impl Write + Send + 'static) -> Self {
-        Self { out: Mutex::new(Box::new(out)), resource: resource_json(&Resource::builder_empty().build()) }
+        Self {
+            out: Mutex::new(Box::new(out)),
+            resource: resource_json(&Resource::builder_empty().build()),
+        }
     }
 }
 
@@ -73,7 +76,10 @@ impl SpanExporter for ConsoleExporter {
                 .map_err(|err| OTelSdkError::InternalFailure(err.to_string()))?;
             text.push(b'\n');
         }
-        let mut out = self.out.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         out.write_all(&text)
             .and_then(|()| out.flush())
             .map_err(|err| OTelSdkError::InternalFailure(format!("console exporter: {err}")))
@@ -193,9 +199,12 @@ pub(crate) fn value_json(value: &Value) -> Json {
         Value::Array(Array::Bool(items)) => Json::from(items.clone()),
         Value::Array(Array::I64(items)) => Json::from(items.clone()),
         Value::Array(Array::F64(items)) => Json::from(items.clone()),
-        Value::Array(Array::String(items)) => {
-            Json::Array(items.iter().map(|s| Json::String(s.as_str().to_owned())).collect())
-        }
+        Value::Array(Array::String(items)) => Json::Array(
+            items
+                .iter()
+                .map(|s| Json::String(s.as_str().to_owned()))
+                .collect(),
+        ),
         // Value types added by later OpenTelemetry releases print as their text.
         #[allow(unreachable_patterns)]
         other => Json::String(other.to_string()),

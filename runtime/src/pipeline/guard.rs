@@ -11,7 +11,7 @@ use crate::installed;
 /// # Example
 ///
 /// ```
-/// fn main() {
+/// {
 ///     let _otel = traced::init();
 ///     // ... the application ...
 /// } // spans are flushed here
@@ -29,7 +29,9 @@ pub struct ShutdownError(#[from] OTelSdkError);
 
 impl OtelGuard {
     pub(crate) fn new(provider: SdkTracerProvider) -> Self {
-        Self { provider: Some(provider) }
+        Self {
+            provider: Some(provider),
+        }
     }
 
     /// The installed provider, e.g. to add instrumentation that takes one explicitly.

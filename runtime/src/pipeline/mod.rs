@@ -8,8 +8,8 @@ pub use console::ConsoleExporter;
 pub use guard::{OtelGuard, ShutdownError};
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_semantic_conventions::resource::SERVICE_NAME;
 
 use crate::config::{self, ExporterKind, OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER};

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced("handler")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(fields("" = 1))]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(fields(user.id))]
+fn handler() {}
+
+fn main() {}

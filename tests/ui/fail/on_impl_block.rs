@@ -1,0 +1,12 @@
+use traced::traced;
+
+struct Service;
+
+#[traced]
+impl Service {
+    fn handle(&self) {}
+}
+
+fn main() {
+    Service.handle();
+}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(nmae = "x", nmae = "y")]
+fn handler() {}
+
+fn main() {}
