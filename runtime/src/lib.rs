@@ -50,7 +50,7 @@ pub use traced_macros::traced;
 pub use opentelemetry::KeyValue;
 pub use opentelemetry::trace::Status;
 
-pub use config::ExporterKind;
+pub use config::{ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
 pub use installed::{disable, is_enabled, set_tracer_provider};
 pub use pipeline::{Config, ConsoleExporter, OtelGuard, ShutdownError, init};
 pub use span::{SpanHandle, current_span};

@@ -2,8 +2,10 @@
 //! variable, with its default beside it, and the parsing of each value.
 
 mod exporter;
+mod otlp;
 
 pub use exporter::ExporterKind;
+pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};
 pub(crate) use exporter::parse_exporters;
 
 /// `OTEL_SERVICE_NAME`: the `service.name` resource attribute.
