@@ -344,7 +344,7 @@ fn code_attributes_name_the_function_file_and_line() {
 
     let (total, spans) = capture(|| shop::Cart.total(2));
     assert_eq!(total, 6);
-    let span = spans.one("total");
+    let span = spans.one("Cart::total");
     assert_eq!(
         attribute(span, "code.function.name"),
         Some(&string("attributes::shop::Cart::total"))

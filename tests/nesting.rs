@@ -121,17 +121,18 @@ fn methods_with_every_receiver() {
         (by_ref, name, boxed, counter.by_value())
     });
     assert_eq!(results, (4, 7, 9, 3));
+    // Methods with a receiver are named `Type::method`; an associated fn by its own name.
     for name in [
         "associated",
-        "by_mut",
-        "by_ref",
-        "name",
-        "boxed",
-        "by_value",
+        "Counter::by_mut",
+        "Counter::by_ref",
+        "Counter::name",
+        "Counter::boxed",
+        "Counter::by_value",
     ] {
         assert_eq!(spans.named(name).len(), 1, "{name}: {}", spans.tree());
     }
-    assert_eq!(attribute(spans.one("by_mut"), "step"), Some(&Value::I64(2)));
+    assert_eq!(attribute(spans.one("Counter::by_mut"), "step"), Some(&Value::I64(2)));
     assert_eq!(
         attribute(spans.one("associated"), "start"),
         Some(&Value::I64(1))

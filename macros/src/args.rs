@@ -1,5 +1,6 @@
 //! The attribute's arguments: `#[traced(name = "..", kind = server, skip(a), skip_all,
-//! fields(k = expr), ret, err = false, crate = path)]`.
+//! fields(k = expr), ret, err = false, crate = path, context = arg, parent = expr, root,
+//! links = expr, prefix = "..", ignore)]`.
 //!
 //! Each comma-separated argument is parsed on its own, so one mistake does not hide the next:
 //! every error is collected and reported together, each spanned on its own tokens.
@@ -16,23 +17,45 @@ use crate::errors::Errors;
 /// The span kinds, as written in `kind = ...`.
 pub(crate) const KINDS: [&str; 5] = ["internal", "server", "client", "producer", "consumer"];
 
+/// Every argument keyword.
+const KNOWN: [&str; 14] = [
+    "name", "kind", "skip", "skip_all", "fields", "ret", "err", "crate", "context", "parent",
+    "root", "links", "prefix", "ignore",
+];
+
 /// Every argument keyword, for the "unknown argument" message.
-const KEYWORDS: &str = "`name`, `kind`, `skip`, `skip_all`, `fields`, `ret`, `err`, `crate`";
+const KEYWORDS: &str = "`name`, `kind`, `skip`, `skip_all`, `fields`, `ret`, `err`, `crate`, \
+                        `context`, `parent`, `root`, `links`, `prefix`, `ignore`";
 
 /// The parsed arguments.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
     pub(crate) kind: Option<Ident>,
     pub(crate) skip: Vec<Ident>,
+    /// Where `skip(..)` was written, even empty.
+    pub(crate) skip_given: Option<Span>,
     pub(crate) skip_all: Option<Span>,
     pub(crate) fields: Vec<Field>,
     pub(crate) ret: Option<Span>,
     pub(crate) err: Option<LitBool>,
     pub(crate) krate: Option<Path>,
+    /// The parameter carrying the remote parent (headers, a map, message metadata).
+    pub(crate) context: Option<Ident>,
+    /// An explicit parent: a `Context`, a `SpanContext`, or `None` for a new trace.
+    pub(crate) parent: Option<Expr>,
+    /// Start a new trace.
+    pub(crate) root: Option<Span>,
+    /// Span contexts to link to.
+    pub(crate) links: Option<Expr>,
+    /// What goes before `::` in the span name (`Type` in `Type::method`).
+    pub(crate) prefix: Option<LitStr>,
+    /// Inside an instrumented block: leave this function alone.
+    pub(crate) ignore: Option<Span>,
 }
 
 /// One `fields(key = expr)` entry.
+#[derive(Clone)]
 pub(crate) struct Field {
     /// The attribute key: `a.b.c` or a string literal.
     pub(crate) key: String,
@@ -53,14 +76,16 @@ impl Args {
                 ));
                 continue;
             };
-            if let Some(first) = seen.iter().find(|name| **name == keyword) {
-                let mut error =
-                    syn::Error::new(keyword.span(), format!("duplicate argument `{keyword}`"));
-                error.combine(syn::Error::new(first.span(), "first given here"));
-                errors.push(error);
+            if seen.contains(&keyword) {
+                errors.push(syn::Error::new(
+                    keyword.span(),
+                    format!("duplicate argument `{keyword}`: give each argument once"),
+                ));
                 continue;
             }
-            seen.push(keyword.clone());
+            if KNOWN.contains(&keyword.to_string().as_str()) {
+                seen.push(keyword.clone());
+            }
             if let Err(error) = args.parse_one(&keyword, argument) {
                 errors.push(error);
             }
@@ -73,6 +98,12 @@ impl Args {
         match keyword.to_string().as_str() {
             "name" => self.name = Some(parse_assigned::<LitStr>(argument)?),
             "kind" => {
+                if let Ok(quoted) = parse_assigned::<LitStr>(argument.clone()) {
+                    return Err(syn::Error::new(
+                        quoted.span(),
+                        format!("write the kind without quotes: `kind = {}`", quoted.value()),
+                    ));
+                }
                 let kind = parse_assigned::<Ident>(argument)?;
                 if !KINDS.contains(&kind.to_string().as_str()) {
                     return Err(syn::Error::new(
@@ -82,12 +113,21 @@ impl Args {
                 }
                 self.kind = Some(kind);
             }
-            "skip" => self.skip = parse_list(argument, Ident::parse)?,
+            "skip" => {
+                self.skip_given = Some(keyword.span());
+                self.skip = parse_list(argument, Ident::parse_any)?;
+            }
             "skip_all" => self.skip_all = Some(parse_flag(argument)?),
             "fields" => self.fields = parse_list(argument, Field::parse)?,
             "ret" => self.ret = Some(parse_flag(argument)?),
             "err" => self.err = Some(parse_assigned::<LitBool>(argument)?),
             "crate" => self.krate = Some(parse_assigned_with(argument, Path::parse_mod_style)?),
+            "context" => self.context = Some(parse_assigned_with(argument, Ident::parse_any)?),
+            "parent" => self.parent = Some(parse_assigned::<Expr>(argument)?),
+            "root" => self.root = Some(parse_flag(argument)?),
+            "links" => self.links = Some(parse_assigned::<Expr>(argument)?),
+            "prefix" => self.prefix = Some(parse_assigned::<LitStr>(argument)?),
+            "ignore" => self.ignore = Some(parse_flag(argument)?),
             _ => {
                 return Err(syn::Error::new(
                     keyword.span(),
@@ -99,11 +139,35 @@ impl Args {
     }
 
     fn check_contradictions(&self, errors: &mut Errors) {
-        if let (Some(skip_all), false) = (self.skip_all, self.skip.is_empty()) {
+        if let (Some(skip_all), Some(_)) = (self.skip_all, self.skip_given) {
             errors.push(syn::Error::new(
                 skip_all,
                 "`skip_all` contradicts `skip(..)`: `skip_all` already skips every argument",
             ));
+        }
+        let parents: Vec<(&str, Span)> = [
+            self.context.as_ref().map(|ident| ("context", ident.span())),
+            self.parent.as_ref().map(|expr| ("parent", expr.span())),
+            self.root.map(|span| ("root", span)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if let [(first, _), rest @ ..] = parents.as_slice() {
+            for (other, span) in rest {
+                errors.push(syn::Error::new(
+                    *span,
+                    format!("`{other}` contradicts `{first}`: a span has one parent"),
+                ));
+            }
+        }
+        for (index, skipped) in self.skip.iter().enumerate() {
+            if self.skip[..index].contains(skipped) {
+                errors.push(syn::Error::new(
+                    skipped.span(),
+                    format!("`{skipped}` is already skipped"),
+                ));
+            }
         }
         let mut keys: Vec<&str> = Vec::new();
         for field in &self.fields {
@@ -114,6 +178,51 @@ impl Args {
                 ));
             }
             keys.push(&field.key);
+        }
+    }
+
+    /// These arguments as block-level defaults, overridden by a function's own `method`
+    /// arguments wherever the function gives them.
+    pub(crate) fn overridden_by(&self, method: &Args) -> Args {
+        let skips = method.skip_all.is_some() || method.skip_given.is_some();
+        let parent_given =
+            method.context.is_some() || method.parent.is_some() || method.root.is_some();
+        Args {
+            name: method.name.clone(),
+            kind: method.kind.clone().or_else(|| self.kind.clone()),
+            skip: if skips {
+                method.skip.clone()
+            } else {
+                self.skip.clone()
+            },
+            skip_given: if skips {
+                method.skip_given
+            } else {
+                self.skip_given
+            },
+            skip_all: if skips {
+                method.skip_all
+            } else {
+                self.skip_all
+            },
+            fields: self.fields.iter().chain(&method.fields).cloned().collect(),
+            ret: method.ret.or(self.ret),
+            err: method.err.clone().or_else(|| self.err.clone()),
+            krate: method.krate.clone().or_else(|| self.krate.clone()),
+            context: if parent_given {
+                method.context.clone()
+            } else {
+                self.context.clone()
+            },
+            parent: if parent_given {
+                method.parent.clone()
+            } else {
+                self.parent.clone()
+            },
+            root: if parent_given { method.root } else { self.root },
+            links: method.links.clone().or_else(|| self.links.clone()),
+            prefix: method.prefix.clone().or_else(|| self.prefix.clone()),
+            ignore: method.ignore,
         }
     }
 

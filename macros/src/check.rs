@@ -1,21 +1,42 @@
 //! Checks of the arguments against the function they are applied to.
 
-use syn::ItemFn;
+use syn::Signature;
 
 use crate::args::Args;
 use crate::errors::Errors;
 use crate::params::bound_names;
 
-/// Reports `skip` of a name that no parameter binds, and use on a `const fn`.
-pub(crate) fn check_against_fn(args: &Args, function: &ItemFn, errors: &mut Errors) {
-    if let Some(constness) = &function.sig.constness {
+/// Reports `skip` or `context` of a name that no parameter binds, and use on a `const fn`.
+pub(crate) fn check_against_fn(args: &Args, sig: &Signature, errors: &mut Errors) {
+    if let Some(constness) = &sig.constness {
         errors.push(syn::Error::new(
             constness.span,
             "`#[traced]` cannot instrument a `const fn`: spans need run-time code",
         ));
     }
-    let names = bound_names(&function.sig);
-    let has_receiver = function.sig.receiver().is_some();
+    let names = bound_names(sig);
+    if let Some(carrier) = &args.context {
+        if !names.contains(carrier) {
+            errors.push(syn::Error::new(
+                carrier.span(),
+                format!("`context = {carrier}`: no parameter is named `{carrier}`; name the parameter holding the headers or metadata"),
+            ));
+        }
+    }
+    for field in &args.fields {
+        let recorded =
+            args.skip_all.is_none() && !args.skip.iter().any(|skipped| skipped == &field.key);
+        if recorded && names.iter().any(|name| name == &field.key) {
+            errors.push(syn::Error::new(
+                field.key_span,
+                format!(
+                    "field `{}` would record the parameter `{}` a second time: rename the field, or `skip({})` the parameter",
+                    field.key, field.key, field.key
+                ),
+            ));
+        }
+    }
+    let has_receiver = sig.receiver().is_some();
     for skipped in &args.skip {
         // `skip(self)` is accepted for tracing users: `self` is never recorded anyway.
         let is_receiver = has_receiver && skipped == "self";
@@ -35,5 +56,23 @@ pub(crate) fn check_against_fn(args: &Args, function: &ItemFn, errors: &mut Erro
                 format!("`skip({skipped})`: no parameter is named `{skipped}` ({hint})"),
             ));
         }
+    }
+}
+
+/// Arguments that make no sense on the item the attribute is applied to: `ignore` (it only
+/// opts a member of an instrumented block out), `name` on a whole block (every function would
+/// get the same name).
+pub(crate) fn check_placement(args: &Args, on_block: bool, errors: &mut Errors) {
+    if let Some(ignore) = args.ignore {
+        errors.push(syn::Error::new(
+            ignore,
+            "`ignore` opts a function out of an instrumented `impl`, `trait` or `mod`; here, remove `#[traced]` instead",
+        ));
+    }
+    if let (true, Some(name)) = (on_block, &args.name) {
+        errors.push(syn::Error::new(
+            name.span(),
+            "`name` names one function: put it on the function, or use `prefix` for the whole block",
+        ));
     }
 }

@@ -16,6 +16,13 @@ impl Errors {
         }
     }
 
+    /// Takes over every error of `other`.
+    pub(crate) fn push_all(&mut self, other: Errors) {
+        if let Some(error) = other.first {
+            self.push(error);
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.first.is_none()
     }

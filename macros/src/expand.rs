@@ -1,31 +1,33 @@
 //! Code generation: the instrumented function.
 //!
-//! Three shapes, by what the function returns:
+//! Four shapes, by what the function returns:
 //! - `async fn`: the body becomes a future wrapped in `Instrumented`, which makes the span
 //!   current on every poll and ends it on completion, panic or drop;
 //! - `fn .. -> impl Future` whose body ends in an `async` block: the span starts at the call
 //!   and the same wrapper goes around that block;
+//! - `fn .. -> Pin<Box<dyn Future ..>>` whose body ends in `Box::pin(async move { .. })`
+//!   (what `#[async_trait]` produces): the wrapper goes inside the box, around the real work;
 //! - any other `fn`: the span is current for the body, which runs in a closure so that every
 //!   `return` and `?` still passes through the outcome recording.
 //!
 //! Generated locals use `Span::mixed_site()`, so they can neither clash with nor be seen by
 //! the user's code; everything called is under `<crate>::__private`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::visit::Visit;
-use syn::{
-    Block, Expr, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Stmt, Type,
-    TypeParamBound,
-};
+use syn::{Block, Expr, ExprCall, GenericArgument, Ident, PathArguments, ReturnType, Stmt, Type};
 
 use crate::args::Args;
+use crate::function::Function;
+use crate::naming::SpanName;
 use crate::params::bound_names;
 
 /// The expansion of one instrumented function.
 pub(crate) struct Expansion<'a> {
     args: &'a Args,
-    function: &'a ItemFn,
+    function: &'a Function,
+    name: SpanName,
     krate: TokenStream,
 }
 
@@ -52,36 +54,39 @@ impl Locals {
 }
 
 impl<'a> Expansion<'a> {
-    pub(crate) fn new(args: &'a Args, function: &'a ItemFn) -> Self {
+    /// `block_prefix` is the type or trait name when the attribute is on a whole block.
+    pub(crate) fn new(args: &'a Args, function: &'a Function, block_prefix: Option<&str>) -> Self {
         let krate = match &args.krate {
             Some(path) => path.to_token_stream(),
             None => quote!(::traced),
         };
+        let name = SpanName::resolve(args, function, block_prefix);
         Self {
             args,
             function,
+            name,
             krate,
         }
     }
 
     /// The whole instrumented item.
     pub(crate) fn item(&self) -> TokenStream {
-        let ItemFn {
+        let Function {
             attrs,
-            vis,
+            head,
             sig,
             block,
         } = self.function;
         let body = if sig.asyncness.is_some() {
             self.async_fn_body(block)
-        } else if let Some((setup, future, output)) = returned_async_block(self.function) {
-            self.future_returning_body(setup, future, output)
+        } else if let Some(returned) = returned_future(self.function) {
+            self.future_returning_body(returned)
         } else {
             self.sync_body(block)
         };
         quote! {
             #(#attrs)*
-            #vis #sig {
+            #head #sig {
                 #body
             }
         }
@@ -91,35 +96,44 @@ impl<'a> Expansion<'a> {
     fn start(&self, locals: &Locals) -> TokenStream {
         let krate = &self.krate;
         let fn_ident = &self.function.sig.ident;
-        let name = match &self.args.name {
-            Some(name) => name.to_token_stream(),
-            None => {
-                let plain = fn_ident.to_string();
-                let plain = plain.strip_prefix("r#").unwrap_or(&plain).to_owned();
-                quote!(#plain)
-            }
-        };
         let kind = self.kind_variant();
+        // Spanned on the function's name so `line!()` is the line of the `fn`.
+        let line = quote_spanned!(fn_ident.span()=> ::core::line!());
+        let site_args = quote! {
+            #krate::__private::SpanKind::#kind,
+            ::core::file!(),
+            #line,
+            || #krate::__private::type_name_of(__traced_function)
+        };
+        let site = match self.name.initial() {
+            Some(name) => quote!(#krate::__private::CallSite::new(#name, #site_args)),
+            None => quote!(#krate::__private::CallSite::method(#site_args)),
+        };
         let recorder = &locals.recorder;
         let records = self.argument_records(recorder);
         let span = &locals.span;
-        // Spanned on the function's name so `line!()` is the line of the `fn`.
-        let line = quote_spanned!(fn_ident.span()=> ::core::line!());
-        quote! {
-            #[allow(dead_code)]
-            fn __traced_function() {}
-            static __TRACED_SITE: #krate::__private::CallSite = #krate::__private::CallSite {
-                name: #name,
-                kind: #krate::__private::SpanKind::#kind,
-                file: ::core::file!(),
-                line: #line,
-                marker_type_name: || #krate::__private::type_name_of(__traced_function),
-            };
-            let #span = #krate::__private::ActiveSpan::start(&__TRACED_SITE, |#recorder| {
+        let record = quote! {
+            |#recorder: &mut #krate::__private::Recorder| {
                 #[allow(unused_imports)]
                 use #krate::__private::{ViaAttributeValue as _, ViaDebug as _, ViaDisplay as _, ViaNothing as _};
                 #records
-            });
+            }
+        };
+        let start = match (self.parent(), self.links()) {
+            (None, None) => {
+                quote!(#krate::__private::ActiveSpan::start(&__TRACED_SITE, #record))
+            }
+            (parent, links) => {
+                let parent = parent.unwrap_or_else(|| quote!(#krate::__private::current_context));
+                let links = links.unwrap_or_else(|| quote!(#krate::__private::no_links));
+                quote!(#krate::__private::ActiveSpan::start_with(&__TRACED_SITE, #parent, #links, #record))
+            }
+        };
+        quote! {
+            #[allow(dead_code)]
+            fn __traced_function() {}
+            static __TRACED_SITE: #krate::__private::CallSite = #site;
+            let #span = #start;
         }
     }
 
@@ -134,8 +148,37 @@ impl<'a> Expansion<'a> {
         format_ident!("{}", variant)
     }
 
-    /// `recorder.record("arg", value)` for each recorded parameter and field. Runs only for a
-    /// recording span.
+    /// The closure computing the parent context, when not the current one.
+    fn parent(&self) -> Option<TokenStream> {
+        let krate = &self.krate;
+        if let Some(carrier) = &self.args.context {
+            return Some(quote! {
+                || {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{ViaExtractor as _, ViaExtractorRef as _, ViaHeaderMap as _, ViaHeaderMapRef as _};
+                    (&&&&#krate::__private::Carrier(&#carrier)).__traced_extract()
+                }
+            });
+        }
+        if self.args.root.is_some() {
+            return Some(quote!(#krate::__private::root_context));
+        }
+        let parent = self.args.parent.as_ref()?;
+        if is_none_literal(parent) {
+            return Some(quote!(#krate::__private::root_context));
+        }
+        Some(quote!(|| #krate::__private::parent_context(&(#parent))))
+    }
+
+    /// The closure computing the links, if any.
+    fn links(&self) -> Option<TokenStream> {
+        let krate = &self.krate;
+        let links = self.args.links.as_ref()?;
+        Some(quote!(|| #krate::__private::links(&(#links))))
+    }
+
+    /// `recorder.record("arg", value)` for each recorded parameter and field, and the
+    /// formatted name of a template. Runs only for a recording span.
     fn argument_records(&self, recorder: &Ident) -> TokenStream {
         let krate = &self.krate;
         let params = if self.args.skip_all.is_some() {
@@ -147,8 +190,7 @@ impl<'a> Expansion<'a> {
                 .collect()
         };
         let param_records = params.iter().map(|ident| {
-            let key = ident.to_string();
-            let key = key.strip_prefix("r#").unwrap_or(&key).to_owned();
+            let key = crate::naming::unraw(&ident.to_string());
             quote! {
                 #recorder.record(#key, (&&&&#krate::__private::Wrap(&#ident)).__traced_value());
             }
@@ -160,10 +202,17 @@ impl<'a> Expansion<'a> {
                 #recorder.record(#key, (&&&&#krate::__private::Wrap(&(#value))).__traced_value());
             }
         });
-        quote! { #(#param_records)* #(#field_records)* }
+        let rename = match &self.name {
+            SpanName::Template(template) => {
+                Some(quote!(#recorder.rename(::std::format!(#template));))
+            }
+            _ => None,
+        };
+        quote! { #(#param_records)* #(#field_records)* #rename }
     }
 
-    /// Records the `Err` and, with `ret`, the returned value, from `output` on `span`.
+    /// Records the `Err` and, with `ret`, the returned value, from `output` (a reference) on
+    /// `span`.
     fn outcome(&self, locals: &Locals, span: &TokenStream, output: &TokenStream) -> TokenStream {
         let krate = &self.krate;
         let err = self.args.records_errors().then(|| {
@@ -205,14 +254,22 @@ impl<'a> Expansion<'a> {
                 let #entered = #span.enter();
                 #block
             },
+            ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => quote! {
+                #start
+                let #entered = #span.enter();
+                #block
+            },
             ReturnType::Type(_, ty) => {
-                let annotation = nameable(ty).then(|| quote!(-> #ty));
+                let annotated = nameable_or_inferred(ty);
+                let annotation = quote!(-> #annotated);
                 let outcome = self.outcome(&locals, &quote!(#entered.span()), &quote!(&#output));
+                let krate = &self.krate;
+                // `call_once` makes the closure `FnOnce`, so a body may return a borrow of a
+                // captured `&mut` parameter.
                 quote! {
                     #start
                     let #entered = #span.enter();
-                    #[allow(clippy::redundant_closure_call)]
-                    let #output = (move || #annotation #block)();
+                    let #output = #krate::__private::call_once(move || #annotation #block);
                     #outcome
                     #output
                 }
@@ -224,18 +281,11 @@ impl<'a> Expansion<'a> {
         let locals = Locals::new();
         let start = self.start(&locals);
         let output_ty = match &self.function.sig.output {
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => ty.to_token_stream(),
+            ReturnType::Default => Some(quote!(())),
+            ReturnType::Type(_, ty) => nameable(ty).then(|| ty.to_token_stream()),
         };
-        let nameable_output = match &self.function.sig.output {
-            ReturnType::Default => true,
-            ReturnType::Type(_, ty) => nameable(ty),
-        };
-        let future = self.hinted_async_block(
-            quote!(async move #block),
-            nameable_output.then_some(&output_ty),
-        );
-        let on_output = self.on_output(&locals, nameable_output.then_some(&output_ty));
+        let future = hinted_async_block(quote!(async move #block), output_ty.as_ref());
+        let on_output = self.on_output(&locals, output_ty.as_ref());
         let span = &locals.span;
         let krate = &self.krate;
         quote! {
@@ -244,64 +294,38 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    fn future_returning_body(
-        &self,
-        setup: &[Stmt],
-        future: &Expr,
-        output: Option<&Type>,
-    ) -> TokenStream {
+    fn future_returning_body(&self, returned: ReturnedFuture<'_>) -> TokenStream {
         let locals = Locals::new();
         let start = self.start(&locals);
-        let output_ty = output.map(ToTokens::to_token_stream);
-        let future = self.hinted_async_block(future.to_token_stream(), None);
+        let output_ty = returned.output.map(ToTokens::to_token_stream);
         let on_output = self.on_output(&locals, output_ty.as_ref());
         let span = &locals.span;
         let krate = &self.krate;
-        if setup.is_empty() {
-            return quote! {
-                #start
-                #krate::__private::Instrumented::new(#span, #future, #on_output)
-            };
-        }
-        // The statements before the async block run at the call: the span is current for
-        // them too.
-        let attached = Ident::new("__traced_attached", Span::mixed_site());
         let prepared = Ident::new("__traced_future", Span::mixed_site());
+        let (future, boxed) = match returned.future {
+            FutureExpr::Async(block) => (hinted_async_block(block.to_token_stream(), None), false),
+            FutureExpr::BoxPin(call) => (call.args.to_token_stream(), true),
+        };
+        let instrumented =
+            quote!(#krate::__private::Instrumented::new(#span, #prepared, #on_output));
+        let instrumented = if boxed {
+            quote!(::std::boxed::Box::pin(#instrumented))
+        } else {
+            instrumented
+        };
+        let setup = returned.setup;
+        // The statements before the future run at the call: the span is current for them.
+        let attached = Ident::new("__traced_attached", Span::mixed_site());
+        let attach = (!setup.is_empty()).then(|| quote!(let #attached = #span.attach();));
         quote! {
             #start
             let #prepared = {
-                let #attached = #span.attach();
+                #attach
                 #(#setup)*
                 #future
             };
-            #krate::__private::Instrumented::new(#span, #prepared, #on_output)
+            #instrumented
         }
-    }
-
-    /// An async block whose output type is pinned to `output` up front, so `?` inside it
-    /// infers its error conversion (the trick tracing uses as well).
-    fn hinted_async_block(&self, block: TokenStream, output: Option<&TokenStream>) -> TokenStream {
-        let Some(output) = output else { return block };
-        let hint = Ident::new("__traced_type_hint", Span::mixed_site());
-        let mut tokens = block.into_iter().collect::<Vec<_>>();
-        // `async move { .. }`: prepend the hint inside the braces.
-        if let Some(proc_macro2::TokenTree::Group(body)) = tokens.pop() {
-            let inner = body.stream();
-            let mut hinted = proc_macro2::Group::new(
-                proc_macro2::Delimiter::Brace,
-                quote! {
-                    #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::let_unit_value, clippy::needless_return)]
-                    if false {
-                        let #hint: #output = loop {};
-                        return #hint;
-                    }
-                    #inner
-                },
-            );
-            hinted.set_span(body.span());
-            tokens.push(proc_macro2::TokenTree::Group(hinted));
-        }
-        tokens.into_iter().collect()
     }
 
     /// The closure `Instrumented` calls with the output before it ends the span.
@@ -309,13 +333,60 @@ impl<'a> Expansion<'a> {
         let krate = &self.krate;
         let Locals { span, output, .. } = locals;
         let Some(output_ty) = output_ty else {
-            return quote!(|_: &#krate::__private::ActiveSpan, _| {});
+            return quote!(|_: &#krate::__private::ActiveSpan, _: &_| {});
         };
         let outcome = self.outcome(locals, &quote!(#span), &quote!(#output));
         quote! {
             |#span: &#krate::__private::ActiveSpan, #output: &#output_ty| { #outcome }
         }
     }
+}
+
+/// An async block whose output type is pinned to `output` up front, so `?` inside it infers
+/// its error conversion (the trick tracing uses as well).
+fn hinted_async_block(block: TokenStream, output: Option<&TokenStream>) -> TokenStream {
+    let Some(output) = output else { return block };
+    let hint = Ident::new("__traced_type_hint", Span::mixed_site());
+    let mut tokens = block.into_iter().collect::<Vec<_>>();
+    // `async move { .. }`: prepend the hint inside the braces.
+    if let Some(TokenTree::Group(body)) = tokens.pop() {
+        let inner = body.stream();
+        let mut hinted = Group::new(
+            Delimiter::Brace,
+            quote! {
+                #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::let_unit_value, clippy::needless_return)]
+                if false {
+                    let #hint: #output = loop {};
+                    return #hint;
+                }
+                #inner
+            },
+        );
+        hinted.set_span(body.span());
+        tokens.push(TokenTree::Group(hinted));
+    }
+    tokens.into_iter().collect()
+}
+
+/// The type with every `impl Trait` replaced by `_`, which a closure's return annotation
+/// accepts: the known parts still guide inference (and the outcome dispatch), the opaque
+/// parts are inferred from the body.
+fn nameable_or_inferred(ty: &Type) -> Type {
+    struct InferImpl;
+    impl syn::visit_mut::VisitMut for InferImpl {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::ImplTrait(impl_trait) = ty {
+                *ty = Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](impl_trait.impl_token.span),
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut InferImpl, &mut ty);
+    ty
 }
 
 /// Whether the type can be written in a closure signature or a `let`: `impl Trait` cannot.
@@ -331,37 +402,88 @@ fn nameable(ty: &Type) -> bool {
     !finder.0
 }
 
-/// For `fn .. -> impl Future<Output = T> { setup; async move { .. } }`: the setup
-/// statements, the async block, and `T` when written.
-fn returned_async_block(function: &ItemFn) -> Option<(&[Stmt], &Expr, Option<&Type>)> {
+fn is_none_literal(expr: &Expr) -> bool {
+    matches!(expr, Expr::Path(path) if path.qself.is_none() && path.path.is_ident("None"))
+}
+
+/// A function whose body ends in the future it returns.
+struct ReturnedFuture<'a> {
+    setup: &'a [Stmt],
+    future: FutureExpr<'a>,
+    /// The future's `Output`, when written and nameable.
+    output: Option<&'a Type>,
+}
+
+enum FutureExpr<'a> {
+    /// `async move { .. }`
+    Async(&'a Expr),
+    /// `Box::pin(async move { .. })`
+    BoxPin(&'a ExprCall),
+}
+
+/// For `fn .. -> impl Future<Output = T> { setup; async move { .. } }` and
+/// `fn .. -> Pin<Box<dyn Future<Output = T> + ..>> { setup; Box::pin(async move { .. }) }`.
+fn returned_future(function: &Function) -> Option<ReturnedFuture<'_>> {
     let ReturnType::Type(_, ty) = &function.sig.output else {
         return None;
     };
-    let Type::ImplTrait(impl_trait) = &**ty else {
-        return None;
-    };
-    let future_bound = impl_trait.bounds.iter().find_map(|bound| match bound {
-        TypeParamBound::Trait(bound) => bound
-            .path
-            .segments
-            .last()
-            .filter(|segment| segment.ident == "Future"),
-        _ => None,
-    })?;
-    let output = match &future_bound.arguments {
-        PathArguments::AngleBracketed(arguments) => {
-            arguments.args.iter().find_map(|argument| match argument {
-                GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
-                _ => None,
-            })
-        }
-        _ => None,
-    };
+    let output = future_output(ty)?;
     let (last, setup) = function.block.stmts.split_last()?;
-    match last {
-        Stmt::Expr(expr @ Expr::Async(_), None) => {
-            Some((setup, expr, output.filter(|ty| nameable(ty))))
-        }
-        _ => None,
+    let future = match last {
+        Stmt::Expr(expr @ Expr::Async(_), None) => FutureExpr::Async(expr),
+        Stmt::Expr(Expr::Call(call), None) if is_box_pin_of_async(call) => FutureExpr::BoxPin(call),
+        _ => return None,
+    };
+    Some(ReturnedFuture {
+        setup,
+        future,
+        output: output.filter(|ty| nameable(ty)),
+    })
+}
+
+/// `Some(Some(T))` when `ty` mentions `Future<Output = T>`, `Some(None)` for a `Future`
+/// without a written output, `None` when it is not a future type.
+fn future_output(ty: &Type) -> Option<Option<&Type>> {
+    struct FindFuture<'a> {
+        found: bool,
+        output: Option<&'a Type>,
     }
+    impl<'a> Visit<'a> for FindFuture<'a> {
+        fn visit_path_segment(&mut self, segment: &'a syn::PathSegment) {
+            if segment.ident == "Future" {
+                self.found = true;
+                if let PathArguments::AngleBracketed(arguments) = &segment.arguments {
+                    for argument in &arguments.args {
+                        if let GenericArgument::AssocType(assoc) = argument {
+                            if assoc.ident == "Output" {
+                                self.output = Some(&assoc.ty);
+                            }
+                        }
+                    }
+                }
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut finder = FindFuture {
+        found: false,
+        output: None,
+    };
+    finder.visit_type(ty);
+    finder.found.then_some(finder.output)
+}
+
+fn is_box_pin_of_async(call: &ExprCall) -> bool {
+    let Expr::Path(function) = &*call.func else {
+        return false;
+    };
+    let segments: Vec<String> = function
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    segments.ends_with(&["Box".to_owned(), "pin".to_owned()])
+        && call.args.len() == 1
+        && matches!(call.args.first(), Some(Expr::Async(_)))
 }

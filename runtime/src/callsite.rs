@@ -1,5 +1,7 @@
 //! Per-function static metadata: one `static` per `#[traced]` function.
 
+use std::sync::OnceLock;
+
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanBuilder, SpanKind};
 use opentelemetry_semantic_conventions::attribute::{
@@ -11,24 +13,58 @@ use opentelemetry_semantic_conventions::attribute::{
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct CallSite {
-    /// The span name.
-    pub name: &'static str,
-    /// The span kind.
-    pub kind: SpanKind,
-    /// `file!()` of the function.
-    pub file: &'static str,
-    /// `line!()` of the function.
-    pub line: u32,
+    /// The span name, or `None` to derive `Type::method` from the function's path.
+    name: Option<&'static str>,
+    kind: SpanKind,
+    file: &'static str,
+    line: u32,
     /// The type name of a marker fn item nested in the function, whose path is the function's
     /// fully qualified path plus [`MARKER_SUFFIX`]. A fn pointer rather than a string because
-    /// `type_name` is not `const`; it is only called for recording spans.
-    pub marker_type_name: fn() -> &'static str,
+    /// `type_name` is not `const`; it is only called when a span starts.
+    marker_type_name: fn() -> &'static str,
+    /// The derived name, computed once.
+    derived_name: OnceLock<&'static str>,
 }
 
 /// The name of the marker fn item the macro nests in every instrumented function.
 pub(crate) const MARKER_SUFFIX: &str = "::__traced_function";
 
 impl CallSite {
+    /// A call site with a fixed span name.
+    pub const fn new(
+        name: &'static str,
+        kind: SpanKind,
+        file: &'static str,
+        line: u32,
+        marker_type_name: fn() -> &'static str,
+    ) -> Self {
+        Self {
+            name: Some(name),
+            kind,
+            file,
+            line,
+            marker_type_name,
+            derived_name: OnceLock::new(),
+        }
+    }
+
+    /// A method's call site, named `Type::method` from its path.
+    pub const fn method(
+        kind: SpanKind,
+        file: &'static str,
+        line: u32,
+        marker_type_name: fn() -> &'static str,
+    ) -> Self {
+        Self {
+            name: None,
+            kind,
+            file,
+            line,
+            marker_type_name,
+            derived_name: OnceLock::new(),
+        }
+    }
+
     /// The fully qualified function path, e.g. `shop::cart::Cart::checkout` or
     /// `<shop::Db as shop::Store>::get`.
     pub fn qualified_name(&self) -> &'static str {
@@ -36,15 +72,65 @@ impl CallSite {
         marker.strip_suffix(MARKER_SUFFIX).unwrap_or(marker)
     }
 
+    /// The span name.
+    pub fn name(&self) -> &'static str {
+        match self.name {
+            Some(name) => name,
+            None => self
+                .derived_name
+                .get_or_init(|| type_and_method(self.qualified_name())),
+        }
+    }
+
     /// The builder of a span for this function, with its static attributes.
     pub(crate) fn span_builder(&self) -> SpanBuilder {
-        SpanBuilder::from_name(self.name)
+        SpanBuilder::from_name(self.name())
             .with_kind(self.kind.clone())
             .with_attributes([
                 KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),
                 KeyValue::new(CODE_FILE_PATH, self.file),
                 KeyValue::new(CODE_LINE_NUMBER, i64::from(self.line)),
             ])
+    }
+}
+
+/// `Cart::total` from `shop::Cart::total`, `<shop::Cart as shop::Store>::get` or
+/// `shop::Wrapper<T>::get`: the type's own name (no path, no generics) and the method.
+fn type_and_method(path: &'static str) -> &'static str {
+    let Some((owner, method)) = path.rsplit_once("::") else {
+        return path;
+    };
+    // `<Type as Trait>`: the type is what comes before ` as `.
+    let owner = match owner
+        .strip_prefix('<')
+        .and_then(|inner| inner.split_once(" as "))
+    {
+        Some((ty, _)) => ty,
+        None => owner,
+    };
+    // Drop generic arguments, then the path.
+    let owner = owner.split('<').next().unwrap_or(owner);
+    let type_name = owner.rsplit("::").next().unwrap_or(owner);
+    if type_name.is_empty() {
+        return path;
+    }
+    // Built once per call site (the caller caches it), so leaking it is bounded.
+    Box::leak(format!("{type_name}::{method}").into_boxed_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_and_method;
+
+    #[test]
+    fn method_names_are_type_and_method() {
+        assert_eq!(type_and_method("shop::cart::Cart::total"), "Cart::total");
+        assert_eq!(
+            type_and_method("<shop::Cart as shop::Store>::get"),
+            "Cart::get"
+        );
+        assert_eq!(type_and_method("shop::Wrapper<T>::get"), "Wrapper::get");
+        assert_eq!(type_and_method("free"), "free");
     }
 }
 

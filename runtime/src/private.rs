@@ -4,10 +4,20 @@
 pub use opentelemetry::trace::SpanKind;
 
 pub use crate::callsite::{CallSite, type_name_of};
-pub use crate::context::Instrumented;
+pub use crate::context::{
+    Carrier, Instrumented, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef,
+    current_context, links, no_links, parent_context, root_context,
+};
 pub use crate::outcome::{
     Outcome, ViaDebugError, ViaDisplayError, ViaDynError, ViaDynSendError, ViaNoError, ViaOkValue,
     ViaPlainValue, ViaStdError, record_return,
 };
 pub use crate::span::{ActiveSpan, Entered, Recorder};
 pub use crate::value::{ViaAttributeValue, ViaDebug, ViaDisplay, ViaNothing, Wrap};
+
+/// Calls `body` once. Taking `FnOnce` makes the macro's body closure `FnOnce`, so the body
+/// may return a borrow of a captured `&mut` parameter.
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::error::Error;
 
-use opentelemetry::trace::{SpanContext, Status, TraceContextExt};
+use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 use crate::callsite::CallSite;
@@ -183,9 +183,16 @@ impl SpanHandle {
 #[derive(Debug, Default)]
 pub struct Recorder {
     attributes: Vec<KeyValue>,
+    name: Option<String>,
 }
 
 impl Recorder {
+    /// Replaces the span's name (a `name = "..{arg}.."` template, formatted).
+    #[inline]
+    pub fn rename(&mut self, name: String) {
+        self.name = Some(name);
+    }
+
     /// Adds `key = value` unless the value is `None`.
     #[inline]
     pub fn record(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
@@ -213,36 +220,80 @@ impl ActiveSpan {
     };
 
     /// Starts the span of `site`, recording arguments with `record` only if it is sampled.
-    #[inline]
+    ///
+    /// Without a provider this is one relaxed load and a branch; the rest is out of line, so
+    /// the instrumented function's own code stays small.
+    #[inline(always)]
     pub fn start(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
-        let span = Self::start_enabled(site);
-        if span.recording {
-            let mut recorder = Recorder::default();
-            record(&mut recorder);
-            if let Some(cx) = &span.cx {
-                cx.span().set_attributes(recorder.attributes);
-            }
+        Self::start_recorded(site, record)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start_recorded(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
+        let span = Context::map_current(|parent| Self::start_enabled(site, parent, Vec::new()));
+        span.recorded(record)
+    }
+
+    /// Starts the span of `site` under an explicit parent and with links, both computed only
+    /// when a provider is installed.
+    #[inline(always)]
+    pub fn start_with(
+        site: &'static CallSite,
+        parent: impl FnOnce() -> Context,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
+        if !installed::is_enabled() {
+            return Self::DISABLED;
         }
-        span
+        Self::start_with_recorded(site, parent, links, record)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start_with_recorded(
+        site: &'static CallSite,
+        parent: impl FnOnce() -> Context,
+        links: impl FnOnce() -> Vec<Link>,
+        record: impl FnOnce(&mut Recorder),
+    ) -> Self {
+        Self::start_enabled(site, &parent(), links()).recorded(record)
     }
 
     #[inline(never)]
-    fn start_enabled(site: &'static CallSite) -> Self {
+    fn start_enabled(site: &'static CallSite, parent: &Context, links: Vec<Link>) -> Self {
         let cx = installed::with_tracer(|tracer| {
-            Context::map_current(|parent| {
-                let span = opentelemetry::trace::Tracer::build_with_context(
-                    tracer,
-                    site.span_builder(),
-                    parent,
-                );
-                parent.with_span(span)
-            })
+            let mut builder = site.span_builder();
+            if !links.is_empty() {
+                builder = builder.with_links(links);
+            }
+            let span = opentelemetry::trace::Tracer::build_with_context(tracer, builder, parent);
+            parent.with_span(span)
         });
         let recording = cx.as_ref().is_some_and(|cx| cx.span().is_recording());
         Self { cx, recording }
+    }
+
+    /// Runs `record` for a recording span and applies what it collected.
+    #[inline]
+    fn recorded(self, record: impl FnOnce(&mut Recorder)) -> Self {
+        if !self.recording {
+            return self;
+        }
+        let mut recorder = Recorder::default();
+        record(&mut recorder);
+        if let Some(cx) = &self.cx {
+            let span = cx.span();
+            if let Some(name) = recorder.name {
+                span.update_name(name);
+            }
+            span.set_attributes(recorder.attributes);
+        }
+        self
     }
 
     /// Whether the span records attributes and events.
@@ -295,15 +346,29 @@ impl ActiveSpan {
     }
 
     /// Ends the span now; later calls do nothing.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn end(&mut self) {
+        if self.cx.is_some() {
+            self.end_started();
+        }
+    }
+
+    #[inline(never)]
+    fn end_started(&mut self) {
         if let Some(cx) = self.cx.take() {
             cx.span().end();
         }
     }
+
+    /// Whether a span was started (a provider was installed).
+    #[inline(always)]
+    pub(crate) fn is_started(&self) -> bool {
+        self.cx.is_some()
+    }
 }
 
 impl Drop for ActiveSpan {
+    #[inline(always)]
     fn drop(&mut self) {
         self.end();
     }
@@ -328,7 +393,17 @@ impl Entered {
 }
 
 impl Drop for Entered {
+    #[inline(always)]
     fn drop(&mut self) {
+        if self.span.is_started() {
+            self.finish();
+        }
+    }
+}
+
+impl Entered {
+    #[inline(never)]
+    fn finish(&mut self) {
         if std::thread::panicking() {
             self.span.record_panic();
         }

@@ -25,8 +25,10 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // Still holding the span: the future never completed.
-            this.span.record_cancelled();
-            this.span.end();
+            if this.span.is_started() {
+                this.span.record_cancelled();
+                this.span.end();
+            }
         }
     }
 }

@@ -1,0 +1,18 @@
+//! Carrying the OpenTelemetry context: through futures (attached on every poll), into spawned
+//! tasks and threads, and in from remote parents.
+
+mod carrier;
+mod instrumented;
+mod parent;
+mod spawn;
+pub mod thread;
+
+pub use carrier::{Carrier, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef};
+pub use instrumented::Instrumented;
+pub use parent::{
+    IntoLink, IntoParentContext, LinkSource, current_context, links, no_links, parent_context,
+    root_context,
+};
+pub use spawn::FutureExt;
+#[cfg(feature = "tokio")]
+pub use spawn::{spawn, spawn_blocking};
