@@ -73,6 +73,45 @@ fn child_init_and_greet() {
 
 #[test]
 #[ignore = "run by the tests below in a child process"]
+fn child_reports_state() {
+    let otel = traced::init();
+    println!("enabled={}", traced::is_enabled());
+    assert_eq!(greet("grace"), 5);
+    let mut headers = std::collections::HashMap::new();
+    #[traced]
+    fn inject(headers: &mut std::collections::HashMap<String, String>) {
+        opentelemetry::global::get_text_map_propagator(|propagator| propagator.inject(headers));
+    }
+    inject(&mut headers);
+    let mut names: Vec<_> = headers.keys().cloned().collect();
+    names.sort();
+    println!("headers={}", names.join(","));
+    drop(otel);
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
+fn child_inside_a_current_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let otel = traced::init();
+        #[traced]
+        async fn handler(id: u32) -> u32 {
+            tokio::task::yield_now().await;
+            id
+        }
+        assert_eq!(handler(9).await, 9);
+        // Shut down on the runtime's only thread: must neither panic nor deadlock.
+        otel.shutdown().unwrap();
+    });
+    println!("finished");
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
 fn child_programmatic_override() {
     let _otel = traced::Config::from_env()
         .with_service_name("from-code")
@@ -144,4 +183,255 @@ fn code_overrides_the_environment() {
         spans[0]["resource"]["attributes"]["service.name"],
         "from-code"
     );
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn has_line(output: &Output, expected: &str) -> bool {
+    stdout(output).lines().any(|line| line == expected)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn sdk_disabled_installs_nothing() {
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_SDK_DISABLED", "TRUE"),
+            ("OTEL_TRACES_EXPORTER", "console"),
+        ],
+    );
+    assert!(
+        stdout(&output).contains("enabled=false"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(printed_spans(&output).is_empty());
+}
+
+#[test]
+fn otel_propagators_choose_the_injected_headers() {
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_PROPAGATORS", "b3multi,jaeger,b3multi"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ],
+    );
+    assert!(
+        has_line(
+            &output,
+            "headers=uber-trace-id,x-b3-sampled,x-b3-spanid,x-b3-traceid"
+        ),
+        "{}",
+        stdout(&output)
+    );
+    let output = run_child("child_reports_state", &[("OTEL_TRACES_EXPORTER", "none")]);
+    assert!(
+        has_line(&output, "headers=traceparent,tracestate"),
+        "the default is tracecontext,baggage: {}",
+        stdout(&output)
+    );
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_PROPAGATORS", "none"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ],
+    );
+    assert!(has_line(&output, "headers="), "{}", stdout(&output));
+}
+
+#[test]
+fn the_sampler_variables_decide_what_is_exported() {
+    for (sampler, arg) in [
+        ("always_off", None),
+        ("TraceIdRatio", Some("0")),
+        ("parentbased_traceidratio", Some("0.0")),
+    ] {
+        let mut vars = vec![
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_TRACES_SAMPLER", sampler),
+        ];
+        vars.extend(arg.map(|arg| ("OTEL_TRACES_SAMPLER_ARG", arg)));
+        let output = run_child("child_reports_state", &vars);
+        assert!(
+            printed_spans(&output).is_empty(),
+            "{sampler}: {}",
+            stdout(&output)
+        );
+    }
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_TRACES_SAMPLER", "xray"),
+        ],
+    );
+    assert_eq!(
+        printed_spans(&output).len(),
+        2,
+        "an unsupported sampler falls back to parentbased_always_on"
+    );
+    assert!(
+        stderr(&output).contains("OTEL_TRACES_SAMPLER"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_attribute_value_length_limit_cuts_strings() {
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "3"),
+        ],
+    );
+    let spans = printed_spans(&output);
+    let greet = spans.iter().find(|span| span["name"] == "greet").unwrap();
+    assert_eq!(greet["attributes"]["name"], "gra");
+}
+
+#[test]
+fn the_tree_console_format_prints_one_tree_per_trace() {
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_RUST_CONSOLE_FORMAT", "tree"),
+        ],
+    );
+    let text = stdout(&output);
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("greet ") && line.ends_with("name=\"grace\"")),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("trace ").count(),
+        2,
+        "two traces, two trees: {text}"
+    );
+}
+
+#[test]
+fn bad_values_warn_once_and_fall_back() {
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "banana"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "team=%ZZ"),
+        ],
+    );
+    let stderr = stderr(&output);
+    assert_eq!(
+        stderr.matches("OTEL_BSP_MAX_QUEUE_SIZE").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("banana"));
+    assert_eq!(
+        stderr.matches("OTEL_RESOURCE_ATTRIBUTES").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        printed_spans(&output).len(),
+        2,
+        "the application and its exports go on"
+    );
+
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "banana"),
+            ("OTEL_LOG_LEVEL", "none"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ],
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("traced:"),
+        "OTEL_LOG_LEVEL=none silences traced"
+    );
+}
+
+#[test]
+fn works_and_shuts_down_inside_a_current_thread_runtime() {
+    let output = run_child(
+        "child_inside_a_current_thread_runtime",
+        &[("OTEL_TRACES_EXPORTER", "console")],
+    );
+    assert!(stdout(&output).contains("finished"));
+    assert_eq!(printed_spans(&output).len(), 1);
+}
+
+#[test]
+fn an_unreachable_collector_costs_only_dropped_spans_reported_at_shutdown() {
+    // Port 9 on loopback: nothing listens, connections are refused at once.
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer%20s3cr3t",
+            ),
+        ],
+    );
+    let stderr = stderr(&output);
+    assert!(stdout(&output).contains("enabled=true"));
+    assert!(stderr.contains("2 spans were dropped"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cr3t"),
+        "secrets never reach diagnostics: {stderr}"
+    );
+}
+
+#[test]
+fn otel_config_file_configures_everything_and_wins_over_variables() {
+    let path = std::env::temp_dir().join(format!("traced-init-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"file_format: "0.3"
+resource:
+  attributes:
+    - name: service.name
+      value: ${FILE_SERVICE:-from-file}
+tracer_provider:
+  processors:
+    - simple:
+        exporter:
+          console: {}
+propagator:
+  composite: [b3]
+"#,
+    )
+    .unwrap();
+    let file = path.to_string_lossy().into_owned();
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_CONFIG_FILE", &file),
+            ("OTEL_SERVICE_NAME", "ignored"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ],
+    );
+    let _ = std::fs::remove_file(&path);
+    let spans = printed_spans(&output);
+    assert_eq!(spans.len(), 2, "{}", stderr(&output));
+    assert_eq!(
+        spans[0]["resource"]["attributes"]["service.name"],
+        "from-file"
+    );
+    assert!(has_line(&output, "headers=b3"), "{}", stdout(&output));
 }

@@ -132,7 +132,10 @@ fn methods_with_every_receiver() {
     ] {
         assert_eq!(spans.named(name).len(), 1, "{name}: {}", spans.tree());
     }
-    assert_eq!(attribute(spans.one("Counter::by_mut"), "step"), Some(&Value::I64(2)));
+    assert_eq!(
+        attribute(spans.one("Counter::by_mut"), "step"),
+        Some(&Value::I64(2))
+    );
     assert_eq!(
         attribute(spans.one("associated"), "start"),
         Some(&Value::I64(1))

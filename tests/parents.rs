@@ -80,6 +80,11 @@ fn context_extracts_the_remote_parent_from_maps_header_maps_and_any_extractor() 
             "{name}"
         );
         assert!(span.parent_span_is_remote, "{name}");
+        assert_eq!(
+            attribute(span, "headers"),
+            None,
+            "{name}: the carrier is not recorded"
+        );
     }
 }
 

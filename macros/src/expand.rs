@@ -184,9 +184,11 @@ impl<'a> Expansion<'a> {
         let params = if self.args.skip_all.is_some() {
             Vec::new()
         } else {
+            // The carrier of a remote parent holds headers, not data about the call.
+            let carrier = self.args.context.as_ref();
             bound_names(&self.function.sig)
                 .into_iter()
-                .filter(|name| !self.args.skip.contains(name))
+                .filter(|name| !self.args.skip.contains(name) && Some(name) != carrier)
                 .collect()
         };
         let param_records = params.iter().map(|ident| {

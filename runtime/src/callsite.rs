@@ -118,6 +118,13 @@ fn type_and_method(path: &'static str) -> &'static str {
     Box::leak(format!("{type_name}::{method}").into_boxed_str())
 }
 
+/// The type name of a value's type; the macro applies it to its marker fn item.
+#[doc(hidden)]
+#[inline]
+pub fn type_name_of<T>(_: T) -> &'static str {
+    std::any::type_name::<T>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::type_and_method;
@@ -132,11 +139,4 @@ mod tests {
         assert_eq!(type_and_method("shop::Wrapper<T>::get"), "Wrapper::get");
         assert_eq!(type_and_method("free"), "free");
     }
-}
-
-/// The type name of a value's type; the macro applies it to its marker fn item.
-#[doc(hidden)]
-#[inline]
-pub fn type_name_of<T>(_: T) -> &'static str {
-    std::any::type_name::<T>()
 }

@@ -30,6 +30,8 @@
 //! |-----------|---------|---------------|
 //! | `enable`  | yes     | `#[traced]` instruments; without it the attribute only checks its arguments |
 //! | `testing` | no      | [`testing`]: in-memory capture of spans and span-tree assertions |
+//! | `otlp`    | yes     | `OtlpExporter`: OTLP over HTTP (`http/protobuf`, `http/json`), no async runtime needed |
+//! | `otlp-grpc` | no    | OTLP over gRPC (tonic, on the exporter's own small runtime) |
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;
@@ -50,9 +52,17 @@ pub use traced_macros::traced;
 pub use opentelemetry::KeyValue;
 pub use opentelemetry::trace::Status;
 
-pub use config::{ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
+pub use config::{ConsoleFormat, ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
+pub use context::{FutureExt, IntoLink, IntoParentContext, LinkSource, thread};
+#[cfg(feature = "tokio")]
+pub use context::{spawn, spawn_blocking};
 pub use installed::{disable, is_enabled, set_tracer_provider};
-pub use pipeline::{Config, ConsoleExporter, OtelGuard, ShutdownError, init};
+pub use pipeline::{Config, ConsoleExporter, ConsoleTreeExporter, OtelGuard, ShutdownError, init};
+#[cfg(feature = "otlp")]
+pub use pipeline::{DroppedSpans, OtlpError, OtlpExporter};
+pub use propagation::{
+    B3Encoding, B3Propagator, JaegerPropagator, OtTracePropagator, XrayPropagator, propagator,
+};
 pub use span::{SpanHandle, current_span};
 pub use value::{ArrayElement, AttributeValue};
 
@@ -67,6 +77,7 @@ mod diagnostics;
 mod installed;
 mod outcome;
 mod pipeline;
+mod propagation;
 mod span;
 mod value;
 

@@ -1,8 +1,9 @@
 //! `OTEL_TRACES_EXPORTER`.
 
-use crate::diagnostics::warn_once;
+use super::source::{Reader, split_list};
 
-use super::OTEL_TRACES_EXPORTER;
+/// `OTEL_TRACES_EXPORTER`: a comma list of `otlp` (the default), `console`, `none`.
+pub(crate) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 
 /// Where finished spans go.
 ///
@@ -19,29 +20,22 @@ use super::OTEL_TRACES_EXPORTER;
 pub enum ExporterKind {
     /// Python-compatible JSON on standard output.
     Console,
-    /// OpenTelemetry protocol to a collector (not in this build yet: spans are dropped with a
-    /// warning).
+    /// OpenTelemetry protocol to a collector (feature `otlp`, on by default).
     Otlp,
 }
 
-/// Parses a comma list of exporter names. `none` (alone) means no exporter; unknown names
-/// are warned about and skipped; duplicates count once.
-pub(crate) fn parse_exporters(value: &str) -> Vec<ExporterKind> {
+/// Parses a comma list of exporter names into the known kinds (in order, once each) and
+/// the unknown names (lower-cased).
+pub(crate) fn parse_exporter_names(value: &str) -> (Vec<ExporterKind>, Vec<String>) {
     let mut kinds = Vec::new();
-    for name in value
-        .split(',')
-        .map(|name| name.trim().to_ascii_lowercase())
-    {
+    let mut unknown = Vec::new();
+    for name in split_list(value).map(str::to_ascii_lowercase) {
         let kind = match name.as_str() {
             "console" => ExporterKind::Console,
             "otlp" => ExporterKind::Otlp,
-            "none" | "" => continue,
-            unknown => {
-                warn_once(&format!("{OTEL_TRACES_EXPORTER}={unknown}"), || {
-                    format!(
-                        "{OTEL_TRACES_EXPORTER}: unknown exporter {unknown:?} is ignored (known: otlp, console, none)"
-                    )
-                });
+            "none" => continue,
+            _ => {
+                unknown.push(name);
                 continue;
             }
         };
@@ -49,7 +43,35 @@ pub(crate) fn parse_exporters(value: &str) -> Vec<ExporterKind> {
             kinds.push(kind);
         }
     }
-    kinds
+    (kinds, unknown)
+}
+
+/// Reads [`OTEL_TRACES_EXPORTER`]: `None` when unset; unknown names give one warning and
+/// are skipped.
+pub(crate) fn exporters_from_env(reader: &mut Reader<'_>) -> Option<Vec<ExporterKind>> {
+    let value = reader.get(OTEL_TRACES_EXPORTER)?;
+    let (kinds, unknown) = parse_exporter_names(&value);
+    if !unknown.is_empty() {
+        let used = if kinds.is_empty() {
+            "no exporter".to_owned()
+        } else {
+            kinds
+                .iter()
+                .map(|kind| match kind {
+                    ExporterKind::Console => "console",
+                    ExporterKind::Otlp => "otlp",
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        reader.invalid(
+            OTEL_TRACES_EXPORTER,
+            &value,
+            "a list of otlp, console, none",
+            &format!("{used} (unknown names are skipped)"),
+        );
+    }
+    Some(kinds)
 }
 
 #[cfg(test)]
@@ -59,18 +81,21 @@ mod tests {
     #[test]
     fn lists_are_trimmed_case_folded_and_deduplicated() {
         assert_eq!(
-            parse_exporters(" Console ,console"),
+            parse_exporter_names(" Console ,console").0,
             vec![ExporterKind::Console]
         );
         assert_eq!(
-            parse_exporters("otlp,console"),
+            parse_exporter_names("otlp,console").0,
             vec![ExporterKind::Otlp, ExporterKind::Console]
         );
     }
 
     #[test]
     fn none_and_unknown_names_export_nothing() {
-        assert!(parse_exporters("none").is_empty());
-        assert!(parse_exporters("zipkin-v9").is_empty());
+        assert!(parse_exporter_names("none").0.is_empty());
+        assert_eq!(
+            parse_exporter_names("zipkin-v9"),
+            (vec![], vec!["zipkin-v9".to_owned()])
+        );
     }
 }

@@ -1,8 +1,13 @@
 //! The guard [`crate::init`] returns.
 
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
 use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
+use crate::diagnostics::warn;
 use crate::installed;
 
 /// Keeps the pipeline running; dropping it (or [`OtelGuard::shutdown`]) stops `#[traced]`
@@ -20,6 +25,36 @@ use crate::installed;
 #[must_use = "dropping the guard shuts the pipeline down at once; bind it: `let _otel = traced::init();`"]
 pub struct OtelGuard {
     provider: Option<SdkTracerProvider>,
+    dropped: DroppedReport,
+    timeout: Duration,
+}
+
+/// Counts of spans the exporters dropped (a collector down or too slow), reported once at
+/// shutdown.
+#[derive(Clone, Default)]
+pub(crate) struct DroppedReport {
+    counters: Vec<Arc<dyn Fn() -> u64 + Send + Sync>>,
+}
+
+impl DroppedReport {
+    /// Adds a counter.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn add(&mut self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
+        self.counters.push(Arc::new(counter));
+    }
+
+    /// The total so far.
+    pub(crate) fn total(&self) -> u64 {
+        self.counters.iter().map(|counter| counter()).sum()
+    }
+}
+
+impl fmt::Debug for DroppedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DroppedReport")
+            .field("total", &self.total())
+            .finish()
+    }
 }
 
 /// The pipeline did not shut down cleanly.
@@ -28,10 +63,38 @@ pub struct OtelGuard {
 pub struct ShutdownError(#[from] OTelSdkError);
 
 impl OtelGuard {
-    pub(crate) fn new(provider: SdkTracerProvider) -> Self {
+    pub(crate) fn new(
+        provider: SdkTracerProvider,
+        dropped: DroppedReport,
+        timeout: Duration,
+    ) -> Self {
         Self {
             provider: Some(provider),
+            dropped,
+            timeout,
         }
+    }
+
+    /// The guard of a disabled SDK: nothing to shut down.
+    pub(crate) fn disabled() -> Self {
+        Self {
+            provider: None,
+            dropped: DroppedReport::default(),
+            timeout: Duration::ZERO,
+        }
+    }
+
+    /// How many spans the exporters have dropped so far (an unreachable or failing
+    /// collector); also reported once on standard error at shutdown.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let otel = traced::Config::from_env().with_exporters([]).install();
+    /// assert_eq!(otel.dropped_spans(), 0);
+    /// ```
+    pub fn dropped_spans(&self) -> u64 {
+        self.dropped.total()
     }
 
     /// The installed provider, e.g. to add instrumentation that takes one explicitly.
@@ -66,7 +129,22 @@ impl OtelGuard {
             return Ok(());
         };
         installed::disable();
-        provider.shutdown()?;
+        // Zero is "no limit" in the configuration schema; the SDK wants a duration.
+        let timeout = if self.timeout.is_zero() {
+            Duration::from_secs(30)
+        } else {
+            self.timeout
+        };
+        let result = provider.shutdown_with_timeout(timeout);
+        let dropped = self.dropped.total();
+        if dropped > 0 {
+            warn(|| {
+                format!(
+                    "{dropped} spans were dropped: the collector was unreachable or refused them"
+                )
+            });
+        }
+        result?;
         Ok(())
     }
 }

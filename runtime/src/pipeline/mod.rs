@@ -1,25 +1,29 @@
 //! Building and installing the tracer provider: [`init`], [`Config`] and the guard that
 //! flushes and shuts down.
 
+mod build;
 mod console;
+mod console_tree;
 mod guard;
+#[cfg(feature = "otlp")]
+mod otlp;
+mod truncate;
 
 pub use console::ConsoleExporter;
+pub use console_tree::ConsoleTreeExporter;
 pub use guard::{OtelGuard, ShutdownError};
+#[cfg(feature = "otlp")]
+pub use otlp::{DroppedSpans, OtlpError, OtlpExporter};
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use opentelemetry_semantic_conventions::resource::SERVICE_NAME;
+use opentelemetry_sdk::trace::{ShouldSample, SpanLimits};
 
-use crate::config::{self, ExporterKind, OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER};
-use crate::diagnostics::warn_once;
-use crate::installed;
+use crate::config::{ConsoleFormat, ExporterKind, OtlpSettings, ProcessorSettings, Settings};
+use crate::{installed, propagation};
 
-/// Builds the pipeline from the `OTEL_*` environment, installs it, and returns the guard
-/// that flushes and shuts it down when dropped. The same as `Config::from_env().install()`.
-///
-/// Read today: `OTEL_SERVICE_NAME`, `OTEL_TRACES_EXPORTER` (`console`, `none`).
+/// Builds the pipeline from the `OTEL_*` environment (or `OTEL_CONFIG_FILE`, or the
+/// Hypertrace `HT_*` variables), installs it, and returns the guard that flushes and shuts it
+/// down when dropped. The same as `Config::from_env().install()`.
 ///
 /// # Example
 ///
@@ -34,7 +38,8 @@ pub fn init() -> OtelGuard {
     Config::from_env().install()
 }
 
-/// The pipeline's configuration: read from the environment, then overridden in code.
+/// The pipeline's configuration: read from the environment, then overridden in code. Every
+/// `with_*` setting wins over what the environment says.
 ///
 /// # Example
 ///
@@ -49,12 +54,12 @@ pub fn init() -> OtelGuard {
 #[derive(Clone, Debug)]
 #[must_use = "a Config does nothing until `install()`"]
 pub struct Config {
-    service_name: Option<String>,
-    exporters: Vec<ExporterKind>,
+    settings: Settings,
 }
 
 impl Config {
-    /// The configuration the `OTEL_*` variables describe.
+    /// The configuration the environment describes; invalid values have been warned about
+    /// once and replaced by their defaults.
     ///
     /// # Example
     ///
@@ -63,11 +68,22 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn from_env() -> Self {
-        let exporters = config::var(OTEL_TRACES_EXPORTER)
-            .unwrap_or_else(|| config::OTEL_TRACES_EXPORTER_DEFAULT.to_owned());
         Self {
-            service_name: config::var(OTEL_SERVICE_NAME),
-            exporters: config::parse_exporters(&exporters),
+            settings: Settings::from_env(),
+        }
+    }
+
+    /// The specification's defaults, ignoring the environment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let config = traced::Config::defaults().with_exporters([]);
+    /// # let _ = config;
+    /// ```
+    pub fn defaults() -> Self {
+        Self {
+            settings: Settings::default(),
         }
     }
 
@@ -80,11 +96,43 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
-        self.service_name = Some(name.into());
+        let name = KeyValue::new(
+            opentelemetry_semantic_conventions::resource::SERVICE_NAME,
+            name.into(),
+        );
+        self.settings
+            .resource
+            .retain(|attribute| attribute.key != name.key);
+        self.settings.resource.insert(0, name);
         self
     }
 
-    /// Sets the exporters, over `OTEL_TRACES_EXPORTER`; an empty list exports nothing.
+    /// Adds resource attributes (replacing those with the same keys).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::KeyValue;
+    ///
+    /// let config = traced::Config::from_env()
+    ///     .with_resource_attributes([KeyValue::new("deployment.environment.name", "staging")]);
+    /// # let _ = config;
+    /// ```
+    pub fn with_resource_attributes(
+        mut self,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) -> Self {
+        for attribute in attributes {
+            self.settings
+                .resource
+                .retain(|existing| existing.key != attribute.key);
+            self.settings.resource.push(attribute);
+        }
+        self
+    }
+
+    /// Sets the exporters, over `OTEL_TRACES_EXPORTER`; an empty list exports nothing. Each
+    /// gets a batch processor with the `OTEL_BSP_*` settings.
     ///
     /// # Example
     ///
@@ -93,12 +141,129 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn with_exporters(mut self, exporters: impl IntoIterator<Item = ExporterKind>) -> Self {
-        self.exporters = exporters.into_iter().collect();
+        let batch = self.settings.batch;
+        self.settings.processors = exporters
+            .into_iter()
+            .map(|exporter| ProcessorSettings {
+                exporter,
+                batch: Some(batch),
+            })
+            .collect();
+        self
+    }
+
+    /// Sets the OTLP exporter's settings, over `OTEL_EXPORTER_OTLP_*`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::{OtlpProtocol, OtlpSettings};
+    ///
+    /// let config = traced::Config::from_env().with_otlp(OtlpSettings {
+    ///     endpoint: "http://collector:4317".into(),
+    ///     protocol: OtlpProtocol::Grpc,
+    ///     ..OtlpSettings::default()
+    /// });
+    /// # let _ = config;
+    /// ```
+    pub fn with_otlp(mut self, otlp: OtlpSettings) -> Self {
+        self.settings.otlp = otlp;
+        self
+    }
+
+    /// Sets the sampler, over `OTEL_TRACES_SAMPLER`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::opentelemetry_sdk::trace::Sampler;
+    ///
+    /// let config = traced::Config::from_env()
+    ///     .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1))));
+    /// # let _ = config;
+    /// ```
+    pub fn with_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
+        self.settings.sampler = Box::new(sampler);
+        self
+    }
+
+    /// Sets the propagators by name (`tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`,
+    /// `xray`, `ottrace`, `none`), over `OTEL_PROPAGATORS`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let config = traced::Config::from_env().with_propagators(["tracecontext", "b3multi"]);
+    /// # let _ = config;
+    /// ```
+    pub fn with_propagators<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.settings.propagators = names
+            .into_iter()
+            .map(|name| name.trim().to_ascii_lowercase())
+            .collect();
+        self
+    }
+
+    /// Sets the span limits, over the `OTEL_SPAN_*_LIMIT` variables.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::opentelemetry_sdk::trace::SpanLimits;
+    ///
+    /// let config = traced::Config::from_env()
+    ///     .with_span_limits(SpanLimits { max_events_per_span: 16, ..SpanLimits::default() });
+    /// # let _ = config;
+    /// ```
+    pub fn with_span_limits(mut self, limits: SpanLimits) -> Self {
+        self.settings.limits.span = limits;
+        self
+    }
+
+    /// Cuts string attribute values to `limit` characters (`None`: no limit), over
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let config = traced::Config::from_env().with_attribute_value_length_limit(Some(256));
+    /// # let _ = config;
+    /// ```
+    pub fn with_attribute_value_length_limit(mut self, limit: Option<usize>) -> Self {
+        self.settings.limits.attribute_value_length = limit;
+        self
+    }
+
+    /// Sets how the `console` exporter prints, over `OTEL_RUST_CONSOLE_FORMAT`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let config = traced::Config::from_env().with_console_format(traced::ConsoleFormat::Tree);
+    /// # let _ = config;
+    /// ```
+    pub fn with_console_format(mut self, format: ConsoleFormat) -> Self {
+        self.settings.console_format = format;
+        self
+    }
+
+    /// Turns the SDK off (`true`) or on, over `OTEL_SDK_DISABLED`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let otel = traced::Config::from_env().disabled(true).install();
+    /// assert!(!traced::is_enabled());
+    /// # drop(otel);
+    /// ```
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.settings.disabled = disabled;
         self
     }
 
     /// Builds the provider, installs it for `#[traced]` and the OpenTelemetry API, installs
-    /// the W3C trace-context propagator, and returns the guard that shuts it all down.
+    /// the propagators, and returns the guard that shuts it all down. With the SDK disabled
+    /// nothing is installed and every `#[traced]` function stays on its no-op path.
     ///
     /// # Example
     ///
@@ -107,35 +272,30 @@ impl Config {
     /// guard.shutdown().unwrap();
     /// ```
     pub fn install(self) -> OtelGuard {
-        let provider = self.build_provider();
-        installed::set_tracer_provider(provider.clone());
-        opentelemetry::global::set_text_map_propagator(
-            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-        );
-        OtelGuard::new(provider)
-    }
-
-    fn build_provider(&self) -> SdkTracerProvider {
-        let mut resource = Resource::builder();
-        if let Some(name) = &self.service_name {
-            resource = resource.with_attribute(KeyValue::new(SERVICE_NAME, name.clone()));
+        if self.settings.disabled {
+            installed::disable();
+            return OtelGuard::disabled();
         }
-        let mut builder = SdkTracerProvider::builder().with_resource(resource.build());
-        for exporter in &self.exporters {
-            match exporter {
-                ExporterKind::Console => {
-                    builder = builder.with_span_processor(
-                        BatchSpanProcessor::builder(ConsoleExporter::stdout()).build(),
-                    );
-                }
-                ExporterKind::Otlp => warn_once("exporter-otlp", || {
-                    format!(
-                        "{OTEL_TRACES_EXPORTER}: the otlp exporter is not in this build yet; \
-                         spans are not exported (set {OTEL_TRACES_EXPORTER}=console to print them)"
-                    )
-                }),
-            }
-        }
-        builder.build()
+        let built = build::Pipeline::build(&self.settings);
+        installed::set_tracer_provider(built.provider.clone());
+        let names: Vec<&str> = self
+            .settings
+            .propagators
+            .iter()
+            .map(String::as_str)
+            .collect();
+        // A configuration that names no propagator (a config file without `propagator`)
+        // means none, not the default.
+        let names = if names.is_empty() {
+            vec!["none"]
+        } else {
+            names
+        };
+        opentelemetry::global::set_text_map_propagator(propagation::propagator(&names));
+        OtelGuard::new(
+            built.provider,
+            built.dropped,
+            self.settings.batch.export_timeout,
+        )
     }
 }

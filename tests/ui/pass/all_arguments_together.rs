@@ -37,6 +37,8 @@ fn consume() -> u8 {
 #[traced()]
 fn empty_arguments() {}
 
+// A trailing comma is accepted (kept out of rustfmt's reach, which would remove it).
+#[rustfmt::skip]
 #[traced(ret,)]
 fn trailing_comma() -> u8 {
     2

@@ -6,12 +6,16 @@ struct Opaque {
 
 #[traced(ret, fields(opaque = Opaque { value: 1 }))]
 fn unwrap(opaque: Opaque) -> Opaque {
-    Opaque { value: opaque.value + 1 }
+    Opaque {
+        value: opaque.value + 1,
+    }
 }
 
 #[traced]
 fn by_reference(opaque: &Opaque) -> Result<Opaque, Opaque> {
-    Err(Opaque { value: opaque.value })
+    Err(Opaque {
+        value: opaque.value,
+    })
 }
 
 fn main() {

@@ -12,7 +12,11 @@ impl User {
 
     #[traced(ret)]
     fn longer<'a>(&'a self, other: &'a str) -> &'a str {
-        if other.len() > self.name.len() { other } else { &self.name }
+        if other.len() > self.name.len() {
+            other
+        } else {
+            &self.name
+        }
     }
 }
 
@@ -22,7 +26,9 @@ fn first_word(text: &str) -> &str {
 }
 
 fn main() {
-    let user = User { name: "ada".to_owned() };
+    let user = User {
+        name: "ada".to_owned(),
+    };
     assert_eq!(user.name(), "ada");
     assert_eq!(user.longer("grace"), "grace");
     assert_eq!(first_word("hello world"), "hello");

@@ -2,11 +2,14 @@ use traced::traced;
 
 struct Service;
 
-#[traced]
 impl Service {
+    #[traced(ignore)]
     fn handle(&self) {}
+
+    fn close(&self) {}
 }
 
 fn main() {
     Service.handle();
+    Service.close();
 }

@@ -1,6 +1,5 @@
-// PENDING: a sync fn returning a `&mut` borrowed from a `&mut` parameter does not compile:
-// "captured variable cannot escape `FnMut` closure body", because the body is moved into a
-// `move ||` closure. Move back to `tests/ui/pass/` once fixed.
+// A sync fn may return a `&mut` borrowed from a `&mut` parameter (the body runs in an
+// `FnOnce` closure).
 use traced::traced;
 
 struct Counter {

@@ -1,6 +1,4 @@
-// PENDING: `skip(self)` is rejected with "expected identifier, found keyword `self`": the
-// `skip(..)` list is parsed with `Ident::parse`, which refuses keywords, although
-// `check_against_fn` means to accept `self` on a method. Move back to `tests/ui/pass/` once fixed.
+// `skip(self)` is accepted on a method (`self` is never recorded anyway).
 use traced::traced;
 
 struct Service {

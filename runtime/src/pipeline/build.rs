@@ -1,0 +1,105 @@
+//! Building the tracer provider from the resolved [`Settings`]: resource, sampler, limits,
+//! and one processor per configured exporter.
+
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor,
+};
+
+use super::console::ConsoleExporter;
+use super::console_tree::ConsoleTreeExporter;
+use super::guard::DroppedReport;
+use super::truncate::Truncating;
+use crate::config::{ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
+use crate::diagnostics::warn_once;
+
+/// A built provider and the drop counters of its exporters.
+pub(crate) struct Pipeline {
+    pub(crate) provider: SdkTracerProvider,
+    pub(crate) dropped: DroppedReport,
+}
+
+impl Pipeline {
+    /// Builds the provider. An exporter that cannot be built (a bad TLS file, say) is warned
+    /// about and left out; the application runs on without it.
+    pub(crate) fn build(settings: &Settings) -> Self {
+        let mut builder = SdkTracerProvider::builder()
+            .with_resource(settings.sdk_resource())
+            .with_sampler(settings.sampler.clone())
+            .with_span_limits(settings.limits.span);
+        let mut dropped = DroppedReport::default();
+        for processor in &settings.processors {
+            if let Some(processor) = build_processor(settings, processor, &mut dropped) {
+                builder = builder.with_span_processor(Truncating::new(
+                    processor,
+                    settings.limits.attribute_value_length,
+                ));
+            }
+        }
+        Self {
+            provider: builder.build(),
+            dropped,
+        }
+    }
+}
+
+fn build_processor(
+    settings: &Settings,
+    processor: &ProcessorSettings,
+    dropped: &mut DroppedReport,
+) -> Option<Box<dyn SpanProcessor>> {
+    match processor.exporter {
+        ExporterKind::Console => Some(match settings.console_format {
+            ConsoleFormat::Json => wrap(ConsoleExporter::stdout(), processor),
+            ConsoleFormat::Tree => wrap(ConsoleTreeExporter::stdout(), processor),
+        }),
+        ExporterKind::Otlp => otlp_processor(settings, processor, dropped),
+    }
+}
+
+#[cfg(feature = "otlp")]
+fn otlp_processor(
+    settings: &Settings,
+    processor: &ProcessorSettings,
+    dropped: &mut DroppedReport,
+) -> Option<Box<dyn SpanProcessor>> {
+    match super::otlp::OtlpExporter::new(&settings.otlp) {
+        Ok(exporter) => {
+            let counter = exporter.dropped_counter();
+            dropped.add(move || counter.get());
+            Some(wrap(exporter, processor))
+        }
+        Err(err) => {
+            warn_once("otlp-exporter", || {
+                format!("the OTLP exporter is not used: {err}")
+            });
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "otlp"))]
+fn otlp_processor(
+    _settings: &Settings,
+    _processor: &ProcessorSettings,
+    _dropped: &mut DroppedReport,
+) -> Option<Box<dyn SpanProcessor>> {
+    warn_once("otlp-exporter", || {
+        "the otlp exporter needs the `otlp` feature of traced; spans are not exported".to_owned()
+    });
+    None
+}
+
+/// A batch processor on its own thread, or a simple one exporting as each span ends.
+fn wrap(
+    exporter: impl SpanExporter + 'static,
+    processor: &ProcessorSettings,
+) -> Box<dyn SpanProcessor> {
+    match processor.batch {
+        Some(batch) => Box::new(
+            BatchSpanProcessor::builder(exporter)
+                .with_batch_config(batch.to_batch_config())
+                .build(),
+        ),
+        None => Box::new(SimpleSpanProcessor::new(exporter)),
+    }
+}

@@ -1,0 +1,236 @@
+//! From finished spans to OTLP bytes: the `ExportTraceServiceRequest` (the span conversion
+//! is opentelemetry-proto's), protobuf or JSON bodies, gzip, and reading the collector's
+//! answers (partial success, error status).
+
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::trace::SpanData;
+use prost::Message;
+
+/// The request for one batch, grouped by instrumentation scope under the one resource.
+pub(super) fn request(
+    batch: Vec<SpanData>,
+    resource: &ResourceAttributesWithSchema,
+) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(batch, resource),
+    }
+}
+
+/// The protobuf body.
+pub(super) fn protobuf(request: &ExportTraceServiceRequest) -> Vec<u8> {
+    request.encode_to_vec()
+}
+
+/// The JSON body: the protobuf JSON mapping as OTLP specifies it (lowerCamelCase fields,
+/// hex trace and span ids, enums as integers, 64-bit integers as strings).
+pub(super) fn json(request: &ExportTraceServiceRequest) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(request).map_err(|err| format!("cannot encode the spans as JSON: {err}"))
+}
+
+/// gzip-compresses a body.
+pub(super) fn gzip(body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
+    encoder
+        .write_all(body)
+        .and_then(|()| encoder.finish())
+        .map_err(|err| format!("cannot gzip the request: {err}"))
+}
+
+/// How many spans the collector said it rejected in a successful response, with its
+/// message. A body that does not decode counts as full success, as the specification says
+/// a client must not fail on an unexpected success body.
+pub(super) fn rejected_spans(body: &[u8], is_json: bool) -> Option<(u64, String)> {
+    if body.is_empty() {
+        return None;
+    }
+    let response: ExportTraceServiceResponse = if is_json {
+        serde_json::from_slice(body).ok()?
+    } else {
+        ExportTraceServiceResponse::decode(body).ok()?
+    };
+    partial_success(&response)
+}
+
+/// The rejected count and message of a decoded response, when it reports any.
+pub(super) fn partial_success(response: &ExportTraceServiceResponse) -> Option<(u64, String)> {
+    let partial = response.partial_success.as_ref()?;
+    let rejected = u64::try_from(partial.rejected_spans).unwrap_or(0);
+    (rejected > 0 || !partial.error_message.is_empty())
+        .then(|| (rejected, partial.error_message.clone()))
+}
+
+/// `google.rpc.Status`: the body of an OTLP/HTTP error response and the details of a gRPC
+/// status.
+#[derive(Clone, PartialEq, Message)]
+pub(super) struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    pub(super) code: i32,
+    #[prost(string, tag = "2")]
+    pub(super) message: String,
+    #[prost(message, repeated, tag = "3")]
+    pub(super) details: Vec<Any>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, Message)]
+pub(super) struct Any {
+    #[prost(string, tag = "1")]
+    pub(super) type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub(super) value: Vec<u8>,
+}
+
+/// The longest piece of a collector's error message quoted in our errors.
+const MAX_MESSAGE: usize = 200;
+
+/// The message of an OTLP/HTTP error body (a `google.rpc.Status`, protobuf or JSON), cut to
+/// a readable length.
+pub(super) fn error_message(body: &[u8], is_json: bool) -> Option<String> {
+    let message = if is_json {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        value.get("message")?.as_str()?.to_owned()
+    } else {
+        RpcStatus::decode(body).ok()?.message
+    };
+    let message = message.trim();
+    if message.is_empty() {
+        return None;
+    }
+    Some(truncate(message, MAX_MESSAGE))
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+pub(super) fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
+    use opentelemetry::{InstrumentationScope, KeyValue};
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use opentelemetry_sdk::Resource;
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use std::borrow::Cow;
+    use std::time::SystemTime;
+
+    fn span() -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+                SpanId::from_hex("b7ad6b7169203331").unwrap(),
+                TraceFlags::SAMPLED,
+                false,
+                Default::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Server,
+            name: Cow::Borrowed("checkout"),
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: vec![KeyValue::new("order.items", 3_i64)],
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("t").build(),
+        }
+    }
+
+    fn resource() -> ResourceAttributesWithSchema {
+        (&Resource::builder_empty()
+            .with_attribute(KeyValue::new("service.name", "shop"))
+            .build())
+            .into()
+    }
+
+    #[test]
+    fn protobuf_round_trips_typed_attributes() {
+        let body = protobuf(&request(vec![span()], &resource()));
+        let decoded = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+        let span = &decoded.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(span.name, "checkout");
+        let value = span.attributes[0].value.as_ref().unwrap().value.as_ref();
+        assert_eq!(value, Some(&Value::IntValue(3)));
+    }
+
+    #[test]
+    fn json_uses_hex_ids_and_the_protobuf_mapping() {
+        let body = json(&request(vec![span()], &resource())).unwrap();
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert!(
+            text.contains(r#""traceId":"0af7651916cd43dd8448eb211c80319c""#),
+            "{text}"
+        );
+        assert!(text.contains(r#""spanId":"b7ad6b7169203331""#), "{text}");
+        assert!(text.contains(r#""intValue":"3""#), "{text}");
+        assert!(text.contains(r#""kind":2"#), "{text}");
+        assert!(text.contains(r#""resourceSpans""#), "{text}");
+        let decoded: ExportTraceServiceRequest = serde_json::from_slice(&body).unwrap();
+        let span = &decoded.resource_spans[0].scope_spans[0].spans[0];
+        let value = span.attributes[0].value.as_ref().unwrap().value.as_ref();
+        assert_eq!(value, Some(&Value::IntValue(3)));
+    }
+
+    #[test]
+    fn gzip_round_trips() {
+        let body = b"hello hello hello hello".repeat(10);
+        let compressed = gzip(&body).unwrap();
+        assert!(compressed.len() < body.len());
+        let mut decoder = flate2::read::GzDecoder::new(compressed.as_slice());
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut decoder, &mut out).unwrap();
+        assert_eq!(out, body);
+    }
+
+    #[test]
+    fn partial_success_is_read_from_either_encoding() {
+        let response = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 2,
+                error_message: "too old".into(),
+            }),
+        };
+        let expected = Some((2, "too old".to_owned()));
+        assert_eq!(rejected_spans(&response.encode_to_vec(), false), expected);
+        let json = serde_json::to_vec(&response).unwrap();
+        assert_eq!(rejected_spans(&json, true), expected);
+        assert_eq!(rejected_spans(b"", false), None);
+        assert_eq!(rejected_spans(b"{}", true), None);
+        assert_eq!(rejected_spans(b"not protobuf \xff", false), None);
+    }
+
+    #[test]
+    fn error_messages_are_read_and_cut() {
+        let status = RpcStatus {
+            code: 3,
+            message: "bad span".into(),
+            details: vec![],
+        };
+        assert_eq!(
+            error_message(&status.encode_to_vec(), false).as_deref(),
+            Some("bad span")
+        );
+        assert_eq!(
+            error_message(br#"{"code":3,"message":"bad json"}"#, true).as_deref(),
+            Some("bad json")
+        );
+        assert_eq!(error_message(b"<html>", true), None);
+        let long = "x".repeat(500);
+        assert_eq!(truncate(&long, 10), format!("{}…", "x".repeat(10)));
+    }
+}

@@ -1,0 +1,459 @@
+//! The OTLP trace exporter: [`OtlpExporter`] sends batches of finished spans to an
+//! OpenTelemetry collector over OTLP/HTTP (protobuf or JSON) or OTLP/gRPC (feature
+//! `otlp-grpc`), as [`OtlpSettings`] describe.
+//!
+//! Files: `encoding` (spans to protobuf/JSON, gzip, the collector's answers), `http` and
+//! `grpc` (the transports), `tls` (the PEM files), `retry` (backoff within the timeout).
+
+mod encoding;
+#[cfg(feature = "otlp-grpc")]
+mod grpc;
+mod http;
+mod retry;
+mod tls;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use crate::config::{OtlpProtocol, OtlpSettings};
+use retry::Failure;
+use tls::TlsFiles;
+
+/// Why an [`OtlpExporter`] could not be built from its settings. Messages name the setting,
+/// file or header at fault and never quote a header value.
+///
+/// # Example
+///
+/// ```
+/// use traced::{OtlpError, OtlpExporter, OtlpSettings};
+///
+/// let settings = OtlpSettings {
+///     headers: vec![("x-api-key".into(), "line\nbreak".into())],
+///     ..OtlpSettings::default()
+/// };
+/// match OtlpExporter::new(&settings) {
+///     Err(err @ OtlpError::InvalidHeader { .. }) => assert!(!err.to_string().contains("line")),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtlpError {
+    /// The endpoint is not a usable URL for the protocol (credentials in it are not shown).
+    #[error("invalid OTLP endpoint `{endpoint}`: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint, without any `user:password@`.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A header name or value is not valid in HTTP or gRPC metadata.
+    #[error(
+        "invalid OTLP header `{name}`: not a valid header name or value (the value is not shown)"
+    )]
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+    },
+    /// A TLS file could not be read.
+    #[error("cannot read the OTLP {what} file {}: {source}", path.display())]
+    ReadFile {
+        /// Which setting: `certificate`, `client certificate` or `client key`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A TLS file is not the PEM it should be.
+    #[error("invalid OTLP {what} file {}: {reason}", path.display())]
+    InvalidPem {
+        /// Which setting: `certificate`, `client certificate` or `client key`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Only one of the client certificate and the client key is set.
+    #[error(
+        "OTLP mutual TLS needs both a client certificate and a client key: the {given} is set but not the {missing}"
+    )]
+    IncompleteClientIdentity {
+        /// The one that is set.
+        given: &'static str,
+        /// The one that is missing.
+        missing: &'static str,
+    },
+    /// The gRPC protocol was asked for in a build without the `otlp-grpc` feature.
+    #[error(
+        "the OTLP grpc protocol needs the `otlp-grpc` feature of traced; use http/protobuf or enable it"
+    )]
+    GrpcNotEnabled,
+    /// The gRPC exporter's own runtime could not start.
+    #[error("cannot start the OTLP gRPC exporter's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Sends finished spans to an OpenTelemetry collector over OTLP: `http/protobuf`,
+/// `http/json`, or `grpc` with the `otlp-grpc` feature.
+///
+/// Exports block the calling thread (the batch span processor's own), so no async runtime
+/// is needed, and the exporter works the same in a plain `fn main` and inside any tokio
+/// runtime. Each export takes at most the settings' timeout, retries included: HTTP 429,
+/// 502, 503, 504 and gRPC `UNAVAILABLE` (and the specification's other transient codes) are
+/// retried with exponential backoff and jitter, honouring `Retry-After` and `RetryInfo`, as
+/// are refused connections. A failed export returns an error and its spans are counted in
+/// [`dropped_spans`](Self::dropped_spans).
+///
+/// # Example
+///
+/// ```no_run
+/// use traced::opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+/// use traced::{OtlpExporter, OtlpProtocol, OtlpSettings};
+///
+/// let settings = OtlpSettings {
+///     endpoint: "http://localhost:4318/v1/traces".into(),
+///     protocol: OtlpProtocol::HttpProtobuf,
+///     ..OtlpSettings::default()
+/// };
+/// let exporter = OtlpExporter::new(&settings)?;
+/// let dropped = exporter.dropped_counter();
+/// let provider = SdkTracerProvider::builder()
+///     .with_span_processor(BatchSpanProcessor::builder(exporter).build())
+///     .build();
+/// // ... spans ...
+/// provider.shutdown()?;
+/// println!("{} spans dropped", dropped.get());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct OtlpExporter {
+    transport: Transport,
+    protocol: OtlpProtocol,
+    timeout: Duration,
+    resource: ResourceAttributesWithSchema,
+    dropped: DroppedSpans,
+    shut_down: AtomicBool,
+}
+
+enum Transport {
+    Http(http::HttpTransport),
+    #[cfg(feature = "otlp-grpc")]
+    Grpc(Box<grpc::GrpcTransport>),
+}
+
+impl fmt::Debug for OtlpExporter {
+    // No endpoint, no headers: either may carry credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpExporter")
+            .field("protocol", &self.protocol)
+            .field("timeout", &self.timeout)
+            .field("dropped_spans", &self.dropped.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtlpExporter {
+    /// Builds the exporter: checks the endpoint and headers, reads the TLS files, and sets
+    /// up the client. No connection is made until the first export, so a collector that is
+    /// not up yet is no error here.
+    ///
+    /// # Errors
+    ///
+    /// An [`OtlpError`] for an unusable endpoint or header, an unreadable or invalid TLS
+    /// file, half a client identity, or `grpc` without the `otlp-grpc` feature.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::{OtlpExporter, OtlpSettings};
+    ///
+    /// let exporter = OtlpExporter::new(&OtlpSettings::default())?;
+    /// assert_eq!(exporter.dropped_spans(), 0);
+    /// # Ok::<(), traced::OtlpError>(())
+    /// ```
+    pub fn new(settings: &OtlpSettings) -> Result<Self, OtlpError> {
+        let tls = TlsFiles::load(settings)?;
+        let transport = match settings.protocol {
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+                Transport::Http(http::HttpTransport::new(settings, &tls)?)
+            }
+            #[cfg(feature = "otlp-grpc")]
+            OtlpProtocol::Grpc => {
+                Transport::Grpc(Box::new(grpc::GrpcTransport::new(settings, &tls)?))
+            }
+            #[cfg(not(feature = "otlp-grpc"))]
+            OtlpProtocol::Grpc => return Err(OtlpError::GrpcNotEnabled),
+        };
+        Ok(Self {
+            transport,
+            protocol: settings.protocol,
+            timeout: settings.timeout,
+            resource: ResourceAttributesWithSchema::from(&Resource::builder_empty().build()),
+            dropped: DroppedSpans::default(),
+            shut_down: AtomicBool::new(false),
+        })
+    }
+
+    /// How many spans this exporter has dropped so far: those of failed exports, and those
+    /// the collector reported as rejected.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let exporter = traced::OtlpExporter::new(&traced::OtlpSettings::default())?;
+    /// assert_eq!(exporter.dropped_spans(), 0);
+    /// # Ok::<(), traced::OtlpError>(())
+    /// ```
+    pub fn dropped_spans(&self) -> u64 {
+        self.dropped.get()
+    }
+
+    /// A handle on the dropped-span count that stays readable after the exporter has moved
+    /// into a span processor, e.g. to report it once at shutdown.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let exporter = traced::OtlpExporter::new(&traced::OtlpSettings::default())?;
+    /// let dropped = exporter.dropped_counter();
+    /// drop(exporter);
+    /// assert_eq!(dropped.get(), 0);
+    /// # Ok::<(), traced::OtlpError>(())
+    /// ```
+    pub fn dropped_counter(&self) -> DroppedSpans {
+        self.dropped.clone()
+    }
+
+    fn send(&self, batch: Vec<SpanData>) -> Result<Delivery, Failure> {
+        let request = encoding::request(batch, &self.resource);
+        match &self.transport {
+            Transport::Http(http) => http.send(&request, self.timeout),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc(grpc) => grpc.send(&request, self.timeout),
+        }
+    }
+}
+
+impl SpanExporter for OtlpExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let count = batch.len() as u64;
+        if count == 0 {
+            return Ok(());
+        }
+        if self.shut_down.load(Ordering::Acquire) {
+            self.dropped.add(count);
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        match self.send(batch) {
+            Ok(delivery) => {
+                self.dropped.add(delivery.rejected);
+                Ok(())
+            }
+            Err(failure) => {
+                self.dropped.add(count);
+                Err(OTelSdkError::InternalFailure(format!(
+                    "OTLP export of {count} span{} failed: {failure}",
+                    if count == 1 { "" } else { "s" }
+                )))
+            }
+        }
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        // Exports are synchronous: none is in flight once the processor shuts us down.
+        self.shut_down.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = ResourceAttributesWithSchema::from(resource);
+    }
+}
+
+/// A shared count of the spans an [`OtlpExporter`] dropped (failed exports, and spans the
+/// collector rejected). Cloning shares the count.
+///
+/// # Example
+///
+/// ```
+/// let exporter = traced::OtlpExporter::new(&traced::OtlpSettings::default())?;
+/// let dropped: traced::DroppedSpans = exporter.dropped_counter();
+/// assert_eq!(dropped.get(), exporter.dropped_spans());
+/// # Ok::<(), traced::OtlpError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct DroppedSpans(Arc<AtomicU64>);
+
+impl DroppedSpans {
+    /// The count so far.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let exporter = traced::OtlpExporter::new(&traced::OtlpSettings::default())?;
+    /// assert_eq!(exporter.dropped_counter().get(), 0);
+    /// # Ok::<(), traced::OtlpError>(())
+    /// ```
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn add(&self, count: u64) {
+        if count > 0 {
+            self.0.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A successful export, perhaps partial.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Delivery {
+    /// Spans the collector accepted the request for but rejected.
+    rejected: u64,
+}
+
+impl Delivery {
+    fn from_partial(partial: Option<(u64, String)>) -> Self {
+        Self {
+            rejected: partial.map_or(0, |(rejected, _message)| rejected),
+        }
+    }
+}
+
+/// The URL without a `user:password@` part, for messages.
+fn redact_userinfo(url: &str) -> String {
+    let url = url.trim();
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***@{}",
+            &url[..authority_start],
+            &url[authority_start + at + 1..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OtlpCompression;
+    use opentelemetry::InstrumentationScope;
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use std::borrow::Cow;
+    use std::time::{Instant, SystemTime};
+
+    fn span() -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(1_u128),
+                SpanId::from(1_u64),
+                TraceFlags::SAMPLED,
+                false,
+                Default::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed("s"),
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: vec![],
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("t").build(),
+        }
+    }
+
+    /// A port nothing listens on.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_userinfo("https://user:pw@host:4318/v1/traces"),
+            "https://***@host:4318/v1/traces"
+        );
+        assert_eq!(redact_userinfo("http://host/a@b"), "http://host/a@b");
+        assert_eq!(redact_userinfo("u:p@host:4317"), "***@host:4317");
+    }
+
+    #[test]
+    fn a_refused_export_fails_within_the_timeout_and_counts_its_spans() {
+        let settings = OtlpSettings {
+            endpoint: format!("http://127.0.0.1:{}/v1/traces", closed_port()),
+            timeout: Duration::from_millis(500),
+            compression: OtlpCompression::Gzip,
+            ..OtlpSettings::default()
+        };
+        let exporter = OtlpExporter::new(&settings).unwrap();
+        let start = Instant::now();
+        let result = futures_executor_block_on(exporter.export(vec![span(), span()]));
+        assert!(start.elapsed() < Duration::from_secs(2));
+        let err = result.unwrap_err().to_string();
+        assert!(err.contains("2 spans failed"), "{err}");
+        assert_eq!(exporter.dropped_spans(), 2);
+    }
+
+    #[test]
+    fn after_shutdown_exports_are_refused_and_counted() {
+        let exporter = OtlpExporter::new(&OtlpSettings::default()).unwrap();
+        exporter.shutdown().unwrap();
+        let result = futures_executor_block_on(exporter.export(vec![span()]));
+        assert!(matches!(result, Err(OTelSdkError::AlreadyShutdown)));
+        assert_eq!(exporter.dropped_spans(), 1);
+        assert!(futures_executor_block_on(exporter.export(vec![])).is_ok());
+    }
+
+    #[test]
+    fn grpc_without_the_feature_is_an_error() {
+        let settings = OtlpSettings {
+            protocol: OtlpProtocol::Grpc,
+            endpoint: "http://localhost:4317".into(),
+            ..OtlpSettings::default()
+        };
+        let result = OtlpExporter::new(&settings);
+        if cfg!(feature = "otlp-grpc") {
+            assert!(result.is_ok(), "{result:?}");
+        } else {
+            assert!(matches!(result, Err(OtlpError::GrpcNotEnabled)));
+        }
+    }
+
+    #[test]
+    fn the_debug_form_shows_no_endpoint_or_headers() {
+        let settings = OtlpSettings {
+            endpoint: "http://user:pw@localhost:4318/v1/traces".into(),
+            headers: vec![("authorization".into(), "Bearer secret".into())],
+            ..OtlpSettings::default()
+        };
+        let debug = format!("{:?}", OtlpExporter::new(&settings).unwrap());
+        assert!(
+            !debug.contains("pw") && !debug.contains("secret"),
+            "{debug}"
+        );
+    }
+
+    /// The export future never waits on anything but the thread itself, so polling it once
+    /// completes it.
+    fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
+        futures::executor::block_on(future)
+    }
+}

@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests (each test crate uses what it needs).
+
+#![allow(dead_code, unreachable_pub)]
+
+pub mod otlp_receiver;

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(parent)]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(root = true)]
+fn handler() {}
+
+fn main() {}
