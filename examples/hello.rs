@@ -4,9 +4,10 @@
 //! $ cargo run --example hello
 //! ```
 //!
-//! prints "Hello world from traced!" and then the three spans as JSON, innermost first,
-//! exactly as Python's `ConsoleSpanExporter` lays them out. Set `OTEL_TRACES_EXPORTER` to
-//! choose another exporter.
+//! prints "Hello world from traced!" and then the trace as a tree. With
+//! `OTEL_RUST_CONSOLE_FORMAT=json` it prints the three spans as JSON, innermost first, exactly
+//! as Python's `ConsoleSpanExporter` lays them out. `OTEL_TRACES_EXPORTER` chooses another
+//! exporter.
 
 use traced::traced;
 
@@ -26,14 +27,14 @@ fn baz(name: &str) {
 }
 
 fn main() {
-    // The demo prints to the console unless told otherwise.
-    let exporter_chosen = std::env::var_os("OTEL_TRACES_EXPORTER").is_some();
-    let config = traced::Config::from_env();
-    let config = if exporter_chosen {
-        config
-    } else {
-        config.with_exporters([traced::ExporterKind::Console])
-    };
-    let _otel = config.with_service_name("hello").install();
+    // The demo prints a tree to the console unless told otherwise.
+    let mut config = traced::Config::from_env().with_service_name("hello");
+    if std::env::var_os("OTEL_TRACES_EXPORTER").is_none() {
+        config = config.with_exporters([traced::ExporterKind::Console]);
+    }
+    if std::env::var_os("OTEL_RUST_CONSOLE_FORMAT").is_none() {
+        config = config.with_console_format(traced::ConsoleFormat::Tree);
+    }
+    let _otel = config.install();
     foo();
 }

@@ -164,6 +164,9 @@ fn explicit_parents_and_roots() {
 #[traced(links = sources)]
 fn merge(sources: &[SpanContext]) {}
 
+#[traced(links = sources.iter().filter(|source| source.is_sampled()))]
+fn merge_sampled(sources: Vec<SpanContext>) {}
+
 #[test]
 fn links_point_at_other_traces() {
     let source = SpanContext::new(
@@ -173,10 +176,19 @@ fn links_point_at_other_traces() {
         true,
         TraceState::default(),
     );
-    let ((), spans) = capture(|| merge(&[source.clone(), SpanContext::empty_context()]));
+    let ((), spans) = capture(|| {
+        merge(&[source.clone(), SpanContext::empty_context()]);
+        merge_sampled(vec![source.clone()]);
+    });
     let links = &spans.one("merge").links;
     assert_eq!(links.len(), 1, "invalid span contexts are not linked");
     assert_eq!(links.links[0].span_context, source);
+    let links = &spans.one("merge_sampled").links;
+    assert_eq!(links.len(), 1, "an iterator works too");
+    assert!(
+        attribute(spans.one("merge_sampled"), "sources").is_some(),
+        "the argument is still recorded"
+    );
 }
 
 #[traced(name = "GET /users/{id}")]

@@ -44,6 +44,9 @@ pub(crate) fn instrument_trait(
     for member in &mut item.items {
         if let TraitItem::Fn(method) = member {
             let Some(function) = Function::from_trait_item(method.clone()) else {
+                // A required method: nothing to instrument, but its own `#[traced(..)]`
+                // belongs to this block and must not expand on its own.
+                let _ = own_args(&mut method.attrs, block_args, errors);
                 continue;
             };
             if let Some(tokens) = instrument_member(block_args, function, Some(&prefix), errors) {
@@ -110,6 +113,9 @@ fn instrument_member(
     // The member's own arguments are checked against it; the block's are defaults, and a
     // block-level `skip(x)` simply does not apply to a method without `x`.
     check::check_against_fn(&own, &function.sig, &mut member_errors);
+    if own.context.is_none() {
+        check::check_context(&args, &function.sig, &mut member_errors);
+    }
     if !member_errors.is_empty() {
         errors.push_all(member_errors);
         return Some(function.to_unchanged_tokens());
@@ -136,9 +142,14 @@ fn own_args(
     let mut member_errors = Errors::default();
     let own = Args::parse(tokens, &mut member_errors);
     if !member_errors.is_empty() {
+        // Reported; the member is then left as written (its attribute gone, so it does not
+        // expand on its own and repeat or add errors).
         errors.push_all(member_errors);
-        attrs.insert(position, attribute);
-        return None;
+        let ignored = Args {
+            ignore: Some(attribute.pound_token.span),
+            ..Args::default()
+        };
+        return Some((Args::default(), ignored));
     }
     let merged = block_args.overridden_by(&own);
     Some((own, merged))
@@ -152,7 +163,8 @@ fn nested_block_args(
     block_args: &Args,
     errors: &mut Errors,
 ) -> Option<Option<Args>> {
-    let (_, args) = own_args(attrs, block_args, errors)?;
+    let (own, args) = own_args(attrs, block_args, errors)?;
+    check::check_block_args(&own, errors);
     Some(args.ignore.is_none().then_some(args))
 }
 

@@ -15,14 +15,7 @@ pub(crate) fn check_against_fn(args: &Args, sig: &Signature, errors: &mut Errors
         ));
     }
     let names = bound_names(sig);
-    if let Some(carrier) = &args.context {
-        if !names.contains(carrier) {
-            errors.push(syn::Error::new(
-                carrier.span(),
-                format!("`context = {carrier}`: no parameter is named `{carrier}`; name the parameter holding the headers or metadata"),
-            ));
-        }
-    }
+    check_context(args, sig, errors);
     for field in &args.fields {
         let recorded =
             args.skip_all.is_none() && !args.skip.iter().any(|skipped| skipped == &field.key);
@@ -59,6 +52,30 @@ pub(crate) fn check_against_fn(args: &Args, sig: &Signature, errors: &mut Errors
     }
 }
 
+/// Reports `context = x` when no parameter is named `x`.
+pub(crate) fn check_context(args: &Args, sig: &Signature, errors: &mut Errors) {
+    let Some(carrier) = &args.context else { return };
+    if !bound_names(sig).contains(carrier) {
+        errors.push(syn::Error::new(
+            carrier.span(),
+            format!(
+                "`context = {carrier}`: `{}` has no parameter named `{carrier}`; name the parameter holding the headers or metadata",
+                sig.ident
+            ),
+        ));
+    }
+}
+
+/// Reports `name` on a whole block: every function would get the same name.
+pub(crate) fn check_block_args(args: &Args, errors: &mut Errors) {
+    if let Some(name) = &args.name {
+        errors.push(syn::Error::new(
+            name.span(),
+            "`name` names one function: put it on the function, or use `prefix` for the whole block",
+        ));
+    }
+}
+
 /// Arguments that make no sense on the item the attribute is applied to: `ignore` (it only
 /// opts a member of an instrumented block out), `name` on a whole block (every function would
 /// get the same name).
@@ -69,10 +86,7 @@ pub(crate) fn check_placement(args: &Args, on_block: bool, errors: &mut Errors) 
             "`ignore` opts a function out of an instrumented `impl`, `trait` or `mod`; here, remove `#[traced]` instead",
         ));
     }
-    if let (true, Some(name)) = (on_block, &args.name) {
-        errors.push(syn::Error::new(
-            name.span(),
-            "`name` names one function: put it on the function, or use `prefix` for the whole block",
-        ));
+    if on_block {
+        check_block_args(args, errors);
     }
 }

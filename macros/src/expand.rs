@@ -15,6 +15,7 @@
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Block, Expr, ExprCall, GenericArgument, Ident, PathArguments, ReturnType, Stmt, Type};
 
@@ -152,7 +153,7 @@ impl<'a> Expansion<'a> {
     fn parent(&self) -> Option<TokenStream> {
         let krate = &self.krate;
         if let Some(carrier) = &self.args.context {
-            return Some(quote! {
+            return Some(quote_spanned! {carrier.span()=>
                 || {
                     #[allow(unused_imports)]
                     use #krate::__private::{ViaExtractor as _, ViaExtractorRef as _, ViaHeaderMap as _, ViaHeaderMapRef as _};
@@ -167,14 +168,20 @@ impl<'a> Expansion<'a> {
         if is_none_literal(parent) {
             return Some(quote!(#krate::__private::root_context));
         }
-        Some(quote!(|| #krate::__private::parent_context(&(#parent))))
+        Some(quote_spanned!(parent.span()=> || #krate::__private::parent_context(&(#parent))))
     }
 
     /// The closure computing the links, if any.
     fn links(&self) -> Option<TokenStream> {
         let krate = &self.krate;
         let links = self.args.links.as_ref()?;
-        Some(quote!(|| #krate::__private::links(&(#links))))
+        Some(quote_spanned! {links.span()=>
+            || {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaLinkIterator as _, ViaLinkSource as _};
+                (&&&#krate::__private::LinkArg(&(#links))).__traced_links()
+            }
+        })
     }
 
     /// `recorder.record("arg", value)` for each recorded parameter and field, and the

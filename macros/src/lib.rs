@@ -55,7 +55,10 @@ fn traced_impl(
         check::check_against_fn(&args, &function.sig, &mut errors);
     }
     if !errors.is_empty() {
-        return with_errors(errors, item);
+        // Emitted as written, less the members' own attributes, which would otherwise expand
+        // one by one and add errors of their own.
+        let item = block::strip_member_attributes(parsed, &args, &mut Errors::default());
+        return with_errors(errors, item.into_token_stream());
     }
     if !cfg!(feature = "enable") {
         // Compiled out: the item as written, less the members' own `#[traced(..)]`, which

@@ -29,9 +29,11 @@
 //! | feature   | default | what it gives |
 //! |-----------|---------|---------------|
 //! | `enable`  | yes     | `#[traced]` instruments; without it the attribute only checks its arguments |
-//! | `testing` | no      | [`testing`]: in-memory capture of spans and span-tree assertions |
+//! | `testing` | no      | `traced::testing`: in-memory capture of spans and span-tree assertions |
 //! | `otlp`    | yes     | `OtlpExporter`: OTLP over HTTP (`http/protobuf`, `http/json`), no async runtime needed |
 //! | `otlp-grpc` | no    | OTLP over gRPC (tonic, on the exporter's own small runtime) |
+//! | `tokio`   | no      | `traced::spawn`, `traced::spawn_blocking`: tokio tasks in the current context |
+//! | `http`    | no      | `#[traced(context = headers)]` with an `http::HeaderMap` |
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;

@@ -5,8 +5,8 @@ pub use opentelemetry::trace::SpanKind;
 
 pub use crate::callsite::{CallSite, type_name_of};
 pub use crate::context::{
-    Carrier, Instrumented, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef,
-    current_context, links, no_links, parent_context, root_context,
+    Carrier, Instrumented, LinkArg, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef,
+    ViaLinkIterator, ViaLinkSource, current_context, no_links, parent_context, root_context,
 };
 pub use crate::outcome::{
     Outcome, ViaDebugError, ViaDisplayError, ViaDynError, ViaDynSendError, ViaNoError, ViaOkValue,

@@ -205,19 +205,30 @@ impl Recorder {
 /// The span of one `#[traced]` call, from its start to its end.
 ///
 /// Holds the context that carries the span (so it is the parent of everything the call
-/// does), or nothing at all when no provider is installed.
+/// does), or nothing at all when no provider is installed. It has no `Drop` of its own: the
+/// span ends when the [`Started`] inside drops, so on the disabled path dropping it is a
+/// single test of the `Option`, with nothing to call.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ActiveSpan {
-    cx: Option<Context>,
+    started: Option<Started>,
+}
+
+/// A started span; dropping it ends the span.
+#[derive(Debug)]
+struct Started {
+    cx: Context,
     recording: bool,
 }
 
+impl Drop for Started {
+    fn drop(&mut self) {
+        self.cx.span().end();
+    }
+}
+
 impl ActiveSpan {
-    const DISABLED: Self = Self {
-        cx: None,
-        recording: false,
-    };
+    const DISABLED: Self = Self { started: None };
 
     /// Starts the span of `site`, recording arguments with `record` only if it is sampled.
     ///
@@ -266,56 +277,58 @@ impl ActiveSpan {
 
     #[inline(never)]
     fn start_enabled(site: &'static CallSite, parent: &Context, links: Vec<Link>) -> Self {
-        let cx = installed::with_tracer(|tracer| {
+        let started = installed::with_tracer(|tracer| {
             let mut builder = site.span_builder();
             if !links.is_empty() {
                 builder = builder.with_links(links);
             }
             let span = opentelemetry::trace::Tracer::build_with_context(tracer, builder, parent);
-            parent.with_span(span)
+            let cx = parent.with_span(span);
+            let recording = cx.span().is_recording();
+            Started { cx, recording }
         });
-        let recording = cx.as_ref().is_some_and(|cx| cx.span().is_recording());
-        Self { cx, recording }
+        Self { started }
     }
 
     /// Runs `record` for a recording span and applies what it collected.
     #[inline]
     fn recorded(self, record: impl FnOnce(&mut Recorder)) -> Self {
-        if !self.recording {
+        let Some(started) = self.started.as_ref().filter(|started| started.recording) else {
             return self;
-        }
+        };
         let mut recorder = Recorder::default();
         record(&mut recorder);
-        if let Some(cx) = &self.cx {
-            let span = cx.span();
-            if let Some(name) = recorder.name {
-                span.update_name(name);
-            }
-            span.set_attributes(recorder.attributes);
+        let span = started.cx.span();
+        if let Some(name) = recorder.name {
+            span.update_name(name);
         }
+        span.set_attributes(recorder.attributes);
         self
     }
 
     /// Whether the span records attributes and events.
-    #[inline]
+    #[inline(always)]
     pub fn is_recording(&self) -> bool {
-        self.recording
+        self.started
+            .as_ref()
+            .is_some_and(|started| started.recording)
     }
 
     /// The span, when one was started.
     pub(crate) fn span(&self) -> Option<opentelemetry::trace::SpanRef<'_>> {
-        self.cx.as_ref().map(|cx| cx.span())
+        self.context().map(|cx| cx.span())
     }
 
     /// The context carrying the span, when one was started.
+    #[inline(always)]
     pub(crate) fn context(&self) -> Option<&Context> {
-        self.cx.as_ref()
+        self.started.as_ref().map(|started| &started.cx)
     }
 
     /// Makes the span current on this thread until the returned guard drops.
-    #[inline]
+    #[inline(always)]
     pub fn enter(self) -> Entered {
-        let attached = self.cx.clone().map(Context::attach);
+        let attached = self.attach();
         Entered {
             span: self,
             _attached: attached,
@@ -324,9 +337,9 @@ impl ActiveSpan {
 
     /// Makes the span current until the returned guard drops, without ending it then: for
     /// the setup code of a function returning a future, which runs before the future does.
-    #[inline]
+    #[inline(always)]
     pub fn attach(&self) -> Option<ContextGuard> {
-        self.cx.clone().map(Context::attach)
+        self.context().map(|cx| cx.clone().attach())
     }
 
     /// Records the panic unwinding through this span.
@@ -338,7 +351,7 @@ impl ActiveSpan {
 
     /// Adds the `cancelled` event of a future dropped before completion.
     pub(crate) fn record_cancelled(&self) {
-        if self.recording {
+        if self.is_recording() {
             if let Some(span) = self.span() {
                 span.add_event(outcome::CANCELLED_EVENT, Vec::new());
             }
@@ -348,29 +361,13 @@ impl ActiveSpan {
     /// Ends the span now; later calls do nothing.
     #[inline(always)]
     pub(crate) fn end(&mut self) {
-        if self.cx.is_some() {
-            self.end_started();
-        }
-    }
-
-    #[inline(never)]
-    fn end_started(&mut self) {
-        if let Some(cx) = self.cx.take() {
-            cx.span().end();
-        }
+        self.started = None;
     }
 
     /// Whether a span was started (a provider was installed).
     #[inline(always)]
     pub(crate) fn is_started(&self) -> bool {
-        self.cx.is_some()
-    }
-}
-
-impl Drop for ActiveSpan {
-    #[inline(always)]
-    fn drop(&mut self) {
-        self.end();
+        self.started.is_some()
     }
 }
 
@@ -379,14 +376,14 @@ impl Drop for ActiveSpan {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Entered {
+    // Dropped first (field order): the span ends while it is still current.
     span: ActiveSpan,
-    // Dropped after `span` ends (field order), so the span ends while still current.
     _attached: Option<ContextGuard>,
 }
 
 impl Entered {
     /// The span of the call.
-    #[inline]
+    #[inline(always)]
     pub fn span(&self) -> &ActiveSpan {
         &self.span
     }
@@ -395,18 +392,8 @@ impl Entered {
 impl Drop for Entered {
     #[inline(always)]
     fn drop(&mut self) {
-        if self.span.is_started() {
-            self.finish();
-        }
-    }
-}
-
-impl Entered {
-    #[inline(never)]
-    fn finish(&mut self) {
-        if std::thread::panicking() {
+        if self.span.is_started() && std::thread::panicking() {
             self.span.record_panic();
         }
-        self.span.end();
     }
 }

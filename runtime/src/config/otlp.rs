@@ -46,7 +46,8 @@ pub struct OtlpSettings {
     pub client_key: Option<PathBuf>,
     /// PEM file of the client's certificate chain (mutual TLS).
     pub client_certificate: Option<PathBuf>,
-    /// gRPC only: plaintext even for a non-`http` endpoint scheme.
+    /// gRPC only: plaintext for an endpoint given without a scheme (`host:port`); `http://`
+    /// is always plaintext and `https://` always TLS, as the OTLP specification says.
     pub insecure: bool,
 }
 

@@ -10,8 +10,8 @@ pub mod thread;
 pub use carrier::{Carrier, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef};
 pub use instrumented::Instrumented;
 pub use parent::{
-    IntoLink, IntoParentContext, LinkSource, current_context, links, no_links, parent_context,
-    root_context,
+    IntoLink, IntoParentContext, LinkArg, LinkSource, ViaLinkIterator, ViaLinkSource,
+    current_context, no_links, parent_context, root_context,
 };
 pub use spawn::FutureExt;
 #[cfg(feature = "tokio")]

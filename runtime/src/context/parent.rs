@@ -94,9 +94,9 @@ impl<T: IntoLink + ?Sized> IntoLink for &T {
     }
 }
 
-/// What `#[traced(links = expr)]` accepts: a slice, array, `Vec` or `Option` of
-/// [`IntoLink`] values, or a reference to one. It is borrowed, so the argument it names is
-/// still recorded.
+/// What `#[traced(links = expr)]` accepts besides an iterator of [`IntoLink`] values: a
+/// slice, array, `Vec` or `Option` of them, or a reference to one. The expression is
+/// borrowed, so the argument it names is still recorded.
 ///
 /// # Example
 ///
@@ -161,10 +161,38 @@ pub fn parent_context<P: IntoParentContext + ?Sized>(parent: &P) -> Context {
     parent.parent_context()
 }
 
-/// `links = expr`; invalid span contexts are skipped.
+/// `links = expr` under autoref specialisation: a [`LinkSource`] first, else an iterator
+/// (cloned, so the expression is only borrowed). Invalid span contexts are skipped.
 #[doc(hidden)]
-pub fn links<S: LinkSource + ?Sized>(source: &S) -> Vec<Link> {
-    let mut links = source.to_links();
+pub struct LinkArg<'a, T: ?Sized>(pub &'a T);
+
+/// First choice: a [`LinkSource`].
+#[doc(hidden)]
+pub trait ViaLinkSource {
+    fn __traced_links(&self) -> Vec<Link>;
+}
+impl<T: LinkSource + ?Sized> ViaLinkSource for &&LinkArg<'_, T> {
+    fn __traced_links(&self) -> Vec<Link> {
+        valid(self.0.to_links())
+    }
+}
+
+/// Second choice: an iterator of [`IntoLink`] values, such as `contexts.iter()`.
+#[doc(hidden)]
+pub trait ViaLinkIterator {
+    fn __traced_links(&self) -> Vec<Link>;
+}
+impl<T> ViaLinkIterator for &LinkArg<'_, T>
+where
+    T: Iterator + Clone,
+    T::Item: IntoLink,
+{
+    fn __traced_links(&self) -> Vec<Link> {
+        valid(self.0.clone().map(|item| item.to_link()).collect())
+    }
+}
+
+fn valid(mut links: Vec<Link>) -> Vec<Link> {
     links.retain(|link| link.span_context.is_valid());
     links
 }

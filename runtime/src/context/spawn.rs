@@ -74,9 +74,17 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    tokio::task::spawn_blocking(in_current_context(f))
+}
+
+/// `f`, made to run in the context current now, wherever it is called later.
+pub(crate) fn in_current_context<F, R>(f: F) -> impl FnOnce() -> R + Send + 'static
+where
+    F: FnOnce() -> R + Send + 'static,
+{
     let cx = Context::current();
-    tokio::task::spawn_blocking(move || {
+    move || {
         let _attached = cx.attach();
         f()
-    })
+    }
 }

@@ -2,8 +2,6 @@
 
 use std::thread::JoinHandle;
 
-use opentelemetry::Context;
-
 /// Spawns a thread that runs `f` in the context current now: spans it starts are children of
 /// the current span.
 ///
@@ -21,9 +19,5 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let cx = Context::current();
-    std::thread::spawn(move || {
-        let _attached = cx.attach();
-        f()
-    })
+    std::thread::spawn(super::spawn::in_current_context(f))
 }

@@ -179,8 +179,11 @@ fn attributes_json<'a>(attributes: impl IntoIterator<Item = &'a KeyValue>) -> Js
 }
 
 fn resource_json(resource: &Resource) -> Json {
-    let map: Map<String, Json> = resource
-        .iter()
+    // The SDK keeps the resource in a hash map: sorted, the output is the same every run.
+    let mut attributes: Vec<_> = resource.iter().collect();
+    attributes.sort_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
+    let map: Map<String, Json> = attributes
+        .into_iter()
         .map(|(key, value)| (key.as_str().to_owned(), value_json(value)))
         .collect();
     json!({

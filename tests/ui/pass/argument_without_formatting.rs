@@ -4,7 +4,7 @@ struct Opaque {
     value: u32,
 }
 
-#[traced(ret, fields(opaque = Opaque { value: 1 }))]
+#[traced(ret, fields(extra = Opaque { value: 1 }))]
 fn unwrap(opaque: Opaque) -> Opaque {
     Opaque {
         value: opaque.value + 1,
