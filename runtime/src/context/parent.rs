@@ -103,7 +103,7 @@ impl<T: IntoLink + ?Sized> IntoLink for &T {
 /// ```
 /// use traced::opentelemetry::trace::SpanContext;
 ///
-/// #[traced::traced(links = Some(cause))]
+/// #[traced::traced(links = Some(&cause))]
 /// fn retry(cause: SpanContext) {}
 ///
 /// retry(SpanContext::empty_context());
