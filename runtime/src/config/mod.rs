@@ -18,6 +18,7 @@
 //! | `hypertrace.rs`, `data_capture.rs` | `HT_*`, `HT_CONFIG_FILE`, `HT_DATA_CAPTURE_*` |
 
 mod console;
+mod detectors;
 mod exporter;
 mod otlp;
 

@@ -134,12 +134,14 @@ impl Settings {
             .collect()
     }
 
-    /// The SDK resource: the `telemetry.sdk.*` attributes, then [`Settings::resource`].
+    /// The SDK resource: the `telemetry.sdk.*` attributes, the detected `host`, `os` and
+    /// `process` ones, then [`Settings::resource`] (later ones win).
     /// (`Resource::builder()` would read `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`
     /// again, without percent-decoding and with the wrong precedence.)
     pub(crate) fn sdk_resource(&self) -> Resource {
         Resource::builder_empty()
             .with_detector(Box::new(TelemetryResourceDetector))
+            .with_attributes(super::detectors::detected_attributes())
             .with_attributes(self.resource.iter().cloned())
             .build()
     }

@@ -62,7 +62,21 @@ fn otlp_processor(
     processor: &ProcessorSettings,
     dropped: &mut DroppedReport,
 ) -> Option<Box<dyn SpanProcessor>> {
-    match super::otlp::OtlpExporter::new(&settings.otlp) {
+    // OTEL_BSP_EXPORT_TIMEOUT bounds each export too (opentelemetry_sdk 0.33 only offers it
+    // behind an experimental feature): the exporter gets the smaller of the two.
+    let mut otlp = settings.otlp.clone();
+    let export_timeout = processor
+        .batch
+        .map(|batch| batch.export_timeout)
+        .filter(|timeout| !timeout.is_zero());
+    if let Some(export_timeout) = export_timeout {
+        otlp.timeout = if otlp.timeout.is_zero() {
+            export_timeout
+        } else {
+            otlp.timeout.min(export_timeout)
+        };
+    }
+    match super::otlp::OtlpExporter::new(&otlp) {
         Ok(exporter) => {
             let counter = exporter.dropped_counter();
             dropped.add(move || counter.get());
