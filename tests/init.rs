@@ -112,6 +112,19 @@ fn child_inside_a_current_thread_runtime() {
 
 #[test]
 #[ignore = "run by the tests below in a child process"]
+fn child_many_spans() {
+    let _otel = traced::init();
+    #[traced]
+    fn tick(n: u32) -> u32 {
+        n
+    }
+    for n in 0..200 {
+        tick(n);
+    }
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
 fn child_programmatic_override() {
     let _otel = traced::Config::from_env()
         .with_service_name("from-code")
@@ -434,4 +447,33 @@ propagator:
         "from-file"
     );
     assert!(has_line(&output, "headers=b3"), "{}", stdout(&output));
+}
+
+#[test]
+fn spans_dropped_by_a_full_queue_are_counted_and_reported_at_shutdown() {
+    let output = run_child(
+        "child_many_spans",
+        &[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "2"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1"),
+        ],
+    );
+    let printed = printed_spans(&output).len();
+    let stderr = stderr(&output);
+    let dropped: usize = stderr
+        .split_whitespace()
+        .skip_while(|word| *word != "warning:")
+        .nth(1)
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("a dropped-spans report: {stderr}"));
+    assert!(
+        dropped > 0,
+        "a two-span queue cannot hold 200 spans ended in a burst"
+    );
+    assert_eq!(
+        printed + dropped,
+        200,
+        "every span is either exported or counted: {stderr}"
+    );
 }

@@ -5,8 +5,11 @@ use opentelemetry_sdk::trace::{
     BatchSpanProcessor, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor,
 };
 
+use std::sync::Arc;
+
 use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
+use super::counting::{CountHanded, CountReceived, QueueCounts};
 use super::guard::DroppedReport;
 use super::truncate::Truncating;
 use crate::config::{ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
@@ -49,8 +52,8 @@ fn build_processor(
 ) -> Option<Box<dyn SpanProcessor>> {
     match processor.exporter {
         ExporterKind::Console => Some(match settings.console_format {
-            ConsoleFormat::Json => wrap(ConsoleExporter::stdout(), processor),
-            ConsoleFormat::Tree => wrap(ConsoleTreeExporter::stdout(), processor),
+            ConsoleFormat::Json => wrap(ConsoleExporter::stdout(), processor, dropped),
+            ConsoleFormat::Tree => wrap(ConsoleTreeExporter::stdout(), processor, dropped),
         }),
         ExporterKind::Otlp => otlp_processor(settings, processor, dropped),
     }
@@ -80,7 +83,7 @@ fn otlp_processor(
         Ok(exporter) => {
             let counter = exporter.dropped_counter();
             dropped.add(move || counter.get());
-            Some(wrap(exporter, processor))
+            Some(wrap(exporter, processor, dropped))
         }
         Err(err) => {
             warn_once("otlp-exporter", || {
@@ -103,17 +106,25 @@ fn otlp_processor(
     None
 }
 
-/// A batch processor on its own thread, or a simple one exporting as each span ends.
+/// A batch processor on its own thread, or a simple one exporting as each span ends. A batch
+/// processor's queue drops are counted in `dropped`.
 fn wrap(
     exporter: impl SpanExporter + 'static,
     processor: &ProcessorSettings,
+    dropped: &mut DroppedReport,
 ) -> Box<dyn SpanProcessor> {
-    match processor.batch {
-        Some(batch) => Box::new(
-            BatchSpanProcessor::builder(exporter)
-                .with_batch_config(batch.to_batch_config())
-                .build(),
-        ),
-        None => Box::new(SimpleSpanProcessor::new(exporter)),
-    }
+    let Some(batch) = processor.batch else {
+        return Box::new(SimpleSpanProcessor::new(exporter));
+    };
+    let counts = Arc::new(QueueCounts::default());
+    let exporter = CountHanded {
+        inner: exporter,
+        counts: Arc::clone(&counts),
+    };
+    let inner = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(batch.to_batch_config())
+        .build();
+    let reported = Arc::clone(&counts);
+    dropped.add(move || reported.not_exported());
+    Box::new(CountReceived { inner, counts })
 }

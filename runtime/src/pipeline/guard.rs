@@ -38,7 +38,6 @@ pub(crate) struct DroppedReport {
 
 impl DroppedReport {
     /// Adds a counter.
-    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
     pub(crate) fn add(&mut self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
         self.counters.push(Arc::new(counter));
     }
@@ -84,8 +83,9 @@ impl OtelGuard {
         }
     }
 
-    /// How many spans the exporters have dropped so far (an unreachable or failing
-    /// collector); also reported once on standard error at shutdown.
+    /// How many spans have not reached the collector so far: those an exporter failed to
+    /// deliver, those a full batch queue dropped, and (until the pipeline is flushed) those
+    /// still queued. Reported once on standard error at shutdown, after the final flush.
     ///
     /// # Example
     ///

@@ -4,6 +4,7 @@
 mod build;
 mod console;
 mod console_tree;
+mod counting;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
