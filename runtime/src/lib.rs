@@ -5,7 +5,7 @@
 //! `exception` events with Error status, and keeps the OpenTelemetry context across
 //! `.await`; [`init`] builds the exporter pipeline from the standard `OTEL_*` variables.
 //!
-//! ```
+//! ```no_run
 //! use traced::traced;
 //!
 //! #[derive(Debug)]

@@ -15,7 +15,7 @@ use crate::installed;
 ///
 /// # Example
 ///
-/// ```
+/// ```no_run
 /// {
 ///     let _otel = traced::init();
 ///     // ... the application ...

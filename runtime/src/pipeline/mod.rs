@@ -28,7 +28,7 @@ use crate::{installed, propagation};
 ///
 /// # Example
 ///
-/// ```
+/// ```no_run
 /// #[traced::traced]
 /// fn work() {}
 ///
