@@ -146,3 +146,59 @@ fn spans_print_as_python_console_json() {
     assert_eq!(handle["resource"]["schema_url"], "");
     provider.shutdown().unwrap();
 }
+
+mod tree {
+    use super::*;
+    use opentelemetry::trace::{Span as _, Status, TraceContextExt, Tracer, TracerProvider as _};
+    use traced::ConsoleTreeExporter;
+
+    #[test]
+    fn the_tree_view_prints_one_trace_with_indented_children_status_and_attributes() {
+        let out = Captured::default();
+        let provider = SdkTracerProvider::builder()
+            .with_resource(
+                Resource::builder_empty()
+                    .with_service_name("tree-test")
+                    .build(),
+            )
+            .with_span_processor(
+                BatchSpanProcessor::builder(ConsoleTreeExporter::to_writer(out.clone())).build(),
+            )
+            .build();
+        let tracer = provider.tracer("test");
+        tracer.in_span("checkout", |cx| {
+            cx.span().set_attribute(KeyValue::new("cart.items", 3));
+            tracer.in_span("reserve", |_| {});
+            tracer.in_span("charge", |cx| {
+                cx.span().set_status(Status::error("card declined"));
+                tracer.in_span("card.api", |_| {});
+            });
+        });
+        provider.force_flush().unwrap();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(
+            lines[0].starts_with("trace ") && lines[0].ends_with(" · tree-test"),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with("checkout ") && lines[1].ends_with("cart.items=3"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("├─ reserve "),
+            "children in start order: {text}"
+        );
+        assert!(
+            lines[3].starts_with("└─ charge ") && lines[3].contains("✗ card declined"),
+            "{text}"
+        );
+        assert!(
+            lines[4].starts_with("   └─ card.api "),
+            "grandchildren indented: {text}"
+        );
+        assert!(lines[1].contains("ms"), "durations: {text}");
+        provider.shutdown().unwrap();
+    }
+}

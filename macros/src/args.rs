@@ -205,7 +205,14 @@ impl Args {
             } else {
                 self.skip_all
             },
-            fields: self.fields.iter().chain(&method.fields).cloned().collect(),
+            // The block's fields first; a member's field of the same key replaces it.
+            fields: self
+                .fields
+                .iter()
+                .filter(|field| method.fields.iter().all(|own| own.key != field.key))
+                .chain(&method.fields)
+                .cloned()
+                .collect(),
             ret: method.ret.or(self.ret),
             err: method.err.clone().or_else(|| self.err.clone()),
             krate: method.krate.clone().or_else(|| self.krate.clone()),

@@ -116,6 +116,8 @@ fn instrument_member(
     if own.context.is_none() {
         check::check_context(&args, &function.sig, &mut member_errors);
     }
+    // The block's fields, with the member's skips: a field may not shadow a recorded parameter.
+    check::check_fields(&block_args.fields, &args, &function.sig, &mut member_errors);
     if !member_errors.is_empty() {
         errors.push_all(member_errors);
         return Some(function.to_unchanged_tokens());
@@ -135,6 +137,14 @@ fn own_args(
         return Some((Args::default(), block_args.overridden_by(&Args::default())));
     };
     let attribute = attrs.remove(position);
+    // A second `#[traced]` would instrument the member again.
+    while let Some(extra) = attrs.iter().position(is_traced_attribute) {
+        let extra = attrs.remove(extra);
+        errors.push(syn::Error::new(
+            extra.pound_token.span,
+            "`#[traced]` is given twice on this function: give it once",
+        ));
+    }
     let tokens = match &attribute.meta {
         syn::Meta::List(list) => list.tokens.clone(),
         _ => TokenStream::new(),

@@ -2,7 +2,7 @@
 
 use syn::Signature;
 
-use crate::args::Args;
+use crate::args::{Args, Field};
 use crate::errors::Errors;
 use crate::params::bound_names;
 
@@ -16,19 +16,7 @@ pub(crate) fn check_against_fn(args: &Args, sig: &Signature, errors: &mut Errors
     }
     let names = bound_names(sig);
     check_context(args, sig, errors);
-    for field in &args.fields {
-        let recorded =
-            args.skip_all.is_none() && !args.skip.iter().any(|skipped| skipped == &field.key);
-        if recorded && names.iter().any(|name| name == &field.key) {
-            errors.push(syn::Error::new(
-                field.key_span,
-                format!(
-                    "field `{}` would record the parameter `{}` a second time: rename the field, or `skip({})` the parameter",
-                    field.key, field.key, field.key
-                ),
-            ));
-        }
-    }
+    check_fields(&args.fields, args, sig, errors);
     let has_receiver = sig.receiver().is_some();
     for skipped in &args.skip {
         // `skip(self)` is accepted for tracing users: `self` is never recorded anyway.
@@ -47,6 +35,25 @@ pub(crate) fn check_against_fn(args: &Args, sig: &Signature, errors: &mut Errors
             errors.push(syn::Error::new(
                 skipped.span(),
                 format!("`skip({skipped})`: no parameter is named `{skipped}` ({hint})"),
+            ));
+        }
+    }
+}
+
+/// Reports a field that would record a recorded parameter a second time. `args` decides
+/// which parameters are recorded (`skip`, `skip_all`).
+pub(crate) fn check_fields(fields: &[Field], args: &Args, sig: &Signature, errors: &mut Errors) {
+    let names = bound_names(sig);
+    for field in fields {
+        let recorded =
+            args.skip_all.is_none() && !args.skip.iter().any(|skipped| skipped == &field.key);
+        if recorded && names.iter().any(|name| name == &field.key) {
+            errors.push(syn::Error::new(
+                field.key_span,
+                format!(
+                    "field `{}` would record the parameter `{}` a second time: rename the field, or `skip({})` the parameter",
+                    field.key, field.key, field.key
+                ),
             ));
         }
     }
