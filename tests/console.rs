@@ -149,7 +149,7 @@ fn spans_print_as_python_console_json() {
 
 mod tree {
     use super::*;
-    use opentelemetry::trace::{Span as _, Status, TraceContextExt, Tracer, TracerProvider as _};
+    use opentelemetry::trace::{Status, TraceContextExt, Tracer, TracerProvider as _};
     use traced::ConsoleTreeExporter;
 
     #[test]
