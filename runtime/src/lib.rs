@@ -34,6 +34,8 @@
 //! | `otlp-grpc` | no    | OTLP over gRPC (tonic, on the exporter's own small runtime) |
 //! | `tokio`   | no      | `traced::spawn`, `traced::spawn_blocking`: tokio tasks in the current context |
 //! | `http`    | no      | `#[traced(context = headers)]` with an `http::HeaderMap` |
+//! | `http-server` | no  | `traced::http::TraceLayer`: SERVER spans for tower services (hyper, axum) |
+//! | `axum`    | no      | `http-server` plus axum's matched routes and client addresses |
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;
@@ -85,3 +87,7 @@ mod value;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+
+#[cfg(feature = "http-server")]
+#[path = "integrations/http_server/mod.rs"]
+pub mod http;

@@ -1,0 +1,187 @@
+//! The stable HTTP server semantic conventions: span name and attributes of a request, and
+//! those of its response.
+
+use std::net::SocketAddr;
+
+use http::{Method, Request, Version};
+use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute::{
+    CLIENT_ADDRESS, CLIENT_PORT, ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
+    HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
+    URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
+};
+
+/// The span name and the attributes known when the request arrives.
+pub(crate) fn request<B>(req: &Request<B>) -> (String, Vec<KeyValue>) {
+    let mut attributes = Vec::with_capacity(12);
+    let method = known_method(req.method());
+    match method {
+        Some(method) => attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, method)),
+        None => {
+            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
+            attributes.push(KeyValue::new(
+                HTTP_REQUEST_METHOD_ORIGINAL,
+                req.method().as_str().to_owned(),
+            ));
+        }
+    }
+    let uri = req.uri();
+    attributes.push(KeyValue::new(URL_PATH, uri.path().to_owned()));
+    if let Some(query) = uri.query() {
+        attributes.push(KeyValue::new(URL_QUERY, query.to_owned()));
+    }
+    attributes.push(KeyValue::new(
+        URL_SCHEME,
+        uri.scheme_str().unwrap_or("http").to_owned(),
+    ));
+    let route = route(req);
+    if let Some(route) = &route {
+        attributes.push(KeyValue::new(HTTP_ROUTE, route.clone()));
+    }
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.authority().map(http::uri::Authority::as_str));
+    if let Some((address, port)) = host.and_then(split_host) {
+        attributes.push(KeyValue::new(SERVER_ADDRESS, address.to_owned()));
+        if let Some(port) = port {
+            attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+        }
+    }
+    if let Some(client) = client(req) {
+        attributes.push(KeyValue::new(CLIENT_ADDRESS, client.ip().to_string()));
+        attributes.push(KeyValue::new(CLIENT_PORT, i64::from(client.port())));
+    }
+    if let Some(version) = protocol_version(req.version()) {
+        attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
+    }
+    if let Some(agent) = req
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+    {
+        attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
+    }
+    // The spec: `{method} {target}`, `HTTP` standing for an unknown method.
+    let method = method.unwrap_or("HTTP");
+    let name = match route {
+        Some(route) => format!("{method} {route}"),
+        None => method.to_owned(),
+    };
+    (name, attributes)
+}
+
+/// The attributes of a response status; whether it is an error (5xx).
+pub(crate) fn response_status(status: http::StatusCode, attributes: &mut Vec<KeyValue>) -> bool {
+    attributes.push(KeyValue::new(
+        HTTP_RESPONSE_STATUS_CODE,
+        i64::from(status.as_u16()),
+    ));
+    let error = status.is_server_error();
+    if error {
+        attributes.push(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+    }
+    error
+}
+
+/// The `error.type` of a service error.
+pub(crate) fn service_error<E>() -> KeyValue {
+    KeyValue::new(ERROR_TYPE, std::any::type_name::<E>())
+}
+
+/// The method's name when it is one the conventions know.
+fn known_method(method: &Method) -> Option<&'static str> {
+    Some(match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => return None,
+    })
+}
+
+/// `network.protocol.version`.
+fn protocol_version(version: Version) -> Option<&'static str> {
+    Some(match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => return None,
+    })
+}
+
+/// The route template: axum's `MatchedPath` (feature `axum`).
+fn route<B>(req: &Request<B>) -> Option<String> {
+    #[cfg(feature = "axum")]
+    if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return Some(path.as_str().to_owned());
+    }
+    let _ = req;
+    None
+}
+
+/// The peer: axum's `ConnectInfo<SocketAddr>` (feature `axum`) or a `SocketAddr` extension.
+fn client<B>(req: &Request<B>) -> Option<SocketAddr> {
+    #[cfg(feature = "axum")]
+    if let Some(info) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(info.0);
+    }
+    req.extensions().get::<SocketAddr>().copied()
+}
+
+/// A `Host` value as address and port: `example.com`, `example.com:8080`, `[::1]:8080`.
+fn split_host(host: &str) -> Option<(&str, Option<u16>)> {
+    let host = host.trim();
+    if host.is_empty() {
+        return None;
+    }
+    if let Some(rest) = host.strip_prefix('[') {
+        let (address, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|port| port.parse().ok());
+        return Some((address, port));
+    }
+    match host.rsplit_once(':') {
+        Some((address, port)) if !address.contains(':') => Some((address, port.parse().ok())),
+        Some(_) => Some((host, None)),
+        None => Some((host, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(split_host("example.com"), Some(("example.com", None)));
+        assert_eq!(split_host("a.b:8080"), Some(("a.b", Some(8080))));
+        assert_eq!(split_host("[::1]:80"), Some(("::1", Some(80))));
+        assert_eq!(split_host("[::1]"), Some(("::1", None)));
+        assert_eq!(split_host(""), None);
+    }
+
+    #[test]
+    fn other_method() {
+        let method = Method::from_bytes(b"PURGE").ok();
+        let req = method.map(|method| {
+            let mut req = Request::new(());
+            *req.method_mut() = method;
+            req
+        });
+        let (name, attributes) = request(&req.unwrap_or_default());
+        assert_eq!(name, "HTTP");
+        assert!(attributes.contains(&KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER")));
+        assert!(attributes.contains(&KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, "PURGE")));
+    }
+}
