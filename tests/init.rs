@@ -258,6 +258,23 @@ fn otel_propagators_choose_the_injected_headers() {
         ],
     );
     assert!(has_line(&output, "headers="), "{}", stdout(&output));
+    let output = run_child(
+        "child_reports_state",
+        &[
+            ("OTEL_PROPAGATORS", "tracecontext,bogus"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ],
+    );
+    assert!(
+        has_line(&output, "headers=traceparent,tracestate"),
+        "{}",
+        stdout(&output)
+    );
+    let warnings = stderr(&output);
+    assert!(
+        warnings.contains("OTEL_PROPAGATORS") && warnings.contains("bogus"),
+        "the warning names the variable and the value: {warnings}"
+    );
 }
 
 #[test]

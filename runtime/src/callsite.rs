@@ -38,14 +38,7 @@ impl CallSite {
         line: u32,
         marker_type_name: fn() -> &'static str,
     ) -> Self {
-        Self {
-            name: Some(name),
-            kind,
-            file,
-            line,
-            marker_type_name,
-            derived_name: OnceLock::new(),
-        }
+        Self::named(Some(name), kind, file, line, marker_type_name)
     }
 
     /// A method's call site, named `Type::method` from its path.
@@ -55,8 +48,18 @@ impl CallSite {
         line: u32,
         marker_type_name: fn() -> &'static str,
     ) -> Self {
+        Self::named(None, kind, file, line, marker_type_name)
+    }
+
+    const fn named(
+        name: Option<&'static str>,
+        kind: SpanKind,
+        file: &'static str,
+        line: u32,
+        marker_type_name: fn() -> &'static str,
+    ) -> Self {
         Self {
-            name: None,
+            name,
             kind,
             file,
             line,

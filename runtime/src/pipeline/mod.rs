@@ -279,20 +279,13 @@ impl Config {
         }
         let built = build::Pipeline::build(&self.settings);
         installed::set_tracer_provider(built.provider.clone());
-        let names: Vec<&str> = self
-            .settings
-            .propagators
-            .iter()
-            .map(String::as_str)
-            .collect();
         // A configuration that names no propagator (a config file without `propagator`)
-        // means none, not the default.
-        let names = if names.is_empty() {
-            vec!["none"]
-        } else {
-            names
+        // means none, not the default; warnings about unknown names name the variable.
+        let names = match self.settings.propagators.as_slice() {
+            [] => "none".to_owned(),
+            names => names.join(","),
         };
-        opentelemetry::global::set_text_map_propagator(propagation::propagator(&names));
+        opentelemetry::global::set_text_map_propagator(propagation::from_env_value(&names));
         OtelGuard::new(
             built.provider,
             built.dropped,

@@ -179,13 +179,6 @@ pub fn propagator(names: &[&str]) -> TextMapCompositePropagator {
 /// The propagator for a value of `OTEL_PROPAGATORS` (a comma list; an empty value gives the
 /// default `tracecontext,baggage`), with [`propagator`]'s rules and warnings naming the
 /// variable.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the pipeline installs it once it reads OTEL_PROPAGATORS"
-    )
-)]
 pub(crate) fn from_env_value(value: &str) -> TextMapCompositePropagator {
     composite(&select(value.split(','), OTEL_PROPAGATORS))
 }
