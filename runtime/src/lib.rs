@@ -88,6 +88,6 @@ mod value;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-#[cfg(feature = "http-server")]
-#[path = "integrations/http_server/mod.rs"]
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
+#[path = "integrations/http/mod.rs"]
 pub mod http;

@@ -1,6 +1,8 @@
-//! HTTP server instrumentation: [`TraceLayer`], a tower layer that gives every request a
-//! `SERVER` span with the stable HTTP semantic-convention attributes. Feature `http-server`
-//! (and `axum` for the route of axum's `MatchedPath` and the client of its `ConnectInfo`).
+//! HTTP instrumentation with the stable HTTP semantic conventions.
+//!
+//! - Servers: [`TraceLayer`], a tower layer that gives every request a `SERVER` span.
+//!   Feature `http-server` (and `axum` for the route of axum's `MatchedPath` and the client
+//!   of its `ConnectInfo`).
 //!
 //! The parent is extracted from the request headers with the global propagator; the span is
 //! current while the inner service runs, so `#[traced]` functions called by handlers are its
@@ -22,8 +24,13 @@
 //! # }
 //! ```
 
-mod attributes;
-mod layer;
-mod options;
+mod headers;
+mod patterns;
+mod redaction;
+mod stability;
 
-pub use layer::{ResponseFuture, TraceLayer, TraceService};
+#[cfg(feature = "http-server")]
+mod server;
+
+#[cfg(feature = "http-server")]
+pub use server::{ResponseFuture, TraceLayer, TraceService};

@@ -14,8 +14,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::super::patterns;
 use super::attributes;
-use super::options::{self, Options};
+use super::options::Options;
 use crate::installed;
 use crate::outcome::CANCELLED_EVENT;
 use crate::span::SpanHandle;
@@ -91,7 +92,7 @@ impl TraceLayer {
         I: IntoIterator<Item = P>,
         P: AsRef<str>,
     {
-        let patterns = patterns.into_iter().map(|p| options::search(p.as_ref()));
+        let patterns = patterns.into_iter().map(|p| patterns::search(p.as_ref()));
         self.options().excluded.extend(patterns);
         self
     }
@@ -112,8 +113,7 @@ impl TraceLayer {
         I: IntoIterator<Item = P>,
         P: AsRef<str>,
     {
-        let names = names.into_iter().map(|p| options::name(p.as_ref()));
-        self.options().request_headers.extend(names);
+        self.options().headers.add_request(names);
         self
     }
 
@@ -131,8 +131,7 @@ impl TraceLayer {
         I: IntoIterator<Item = P>,
         P: AsRef<str>,
     {
-        let names = names.into_iter().map(|p| options::name(p.as_ref()));
-        self.options().response_headers.extend(names);
+        self.options().headers.add_response(names);
         self
     }
 
@@ -153,8 +152,7 @@ impl TraceLayer {
         I: IntoIterator<Item = P>,
         P: AsRef<str>,
     {
-        let names = names.into_iter().map(|p| options::name(p.as_ref()));
-        self.options().sanitize.extend(names);
+        self.options().headers.add_sanitize(names);
         self
     }
 
@@ -282,12 +280,9 @@ fn start<B>(options: &Options, req: Request<B>) -> (Option<Context>, Request<B>)
         (parent, SpanKind::Server)
     };
     let (name, mut attributes) = attributes::request(&req);
-    options.header_attributes(
-        "http.request.header",
-        &options.request_headers,
-        req.headers(),
-        &mut attributes,
-    );
+    options
+        .headers
+        .request_attributes(req.headers(), &mut attributes);
     let started = installed::with_tracer(|tracer| {
         let builder = SpanBuilder::from_name(name)
             .with_kind(kind)
@@ -343,12 +338,9 @@ impl State {
             Ok(response) => {
                 let mut attributes = Vec::new();
                 let error = attributes::response_status(response.status(), &mut attributes);
-                self.options.header_attributes(
-                    "http.response.header",
-                    &self.options.response_headers,
-                    response.headers(),
-                    &mut attributes,
-                );
+                self.options
+                    .headers
+                    .response_attributes(response.headers(), &mut attributes);
                 span.set_attributes(attributes);
                 if error {
                     span.set_status(Status::error(""));
