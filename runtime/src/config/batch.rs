@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder};
-
 use super::source::{Reader, parse_count};
 
 /// `OTEL_BSP_SCHEDULE_DELAY`: milliseconds between two exports.
@@ -47,20 +45,6 @@ impl Default for BatchSettings {
             max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
             max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
         }
-    }
-}
-
-impl BatchSettings {
-    /// The SDK's batch configuration with these values (the values the SDK reads again
-    /// from the environment are overridden). `export_timeout` is not part of it: the SDK's
-    /// thread-based `BatchSpanProcessor` takes no export timeout (its setter is behind an
-    /// experimental feature), so the pipeline applies it itself.
-    pub(crate) fn to_batch_config(self) -> BatchConfig {
-        BatchConfigBuilder::default()
-            .with_scheduled_delay(self.schedule_delay)
-            .with_max_queue_size(self.max_queue_size)
-            .with_max_export_batch_size(self.max_export_batch_size)
-            .build()
     }
 }
 
@@ -175,19 +159,5 @@ mod tests {
         ]);
         assert_eq!(settings, BatchSettings::default());
         assert_eq!(warnings.len(), 2);
-    }
-
-    #[test]
-    fn the_sdk_config_carries_the_values() {
-        let config = BatchSettings {
-            schedule_delay: Duration::from_millis(7),
-            export_timeout: Duration::from_millis(8),
-            max_queue_size: 9,
-            max_export_batch_size: 3,
-        }
-        .to_batch_config();
-        let debug = format!("{config:?}");
-        assert!(debug.contains("max_queue_size: 9"), "{debug}");
-        assert!(debug.contains("max_export_batch_size: 3"), "{debug}");
     }
 }

@@ -42,6 +42,7 @@ mod yaml;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use batch::BatchSettings;
 pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};

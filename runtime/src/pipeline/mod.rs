@@ -1,10 +1,10 @@
 //! Building and installing the tracer provider: [`init`], [`Config`] and the guard that
 //! flushes and shuts down.
 
+mod batch;
 mod build;
 mod console;
 mod console_tree;
-mod counting;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;

@@ -1,6 +1,7 @@
 //! `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, which opentelemetry_sdk 0.33 does not implement:
 //! string values (and strings in arrays) of spans, events and links are cut to the limit, in
-//! characters, before they reach the exporter.
+//! characters, before they reach the exporter. The batch processor applies it on its export
+//! thread; [`Truncating`] wraps the processors that export as each span ends.
 
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
-/// A processor that truncates long string attribute values, then hands the span on.
+/// A processor that truncates long string attribute values, then hands the span on: for the
+/// simple processor (the batch processor truncates on its own thread).
 #[derive(Debug)]
 pub(crate) struct Truncating {
     inner: Box<dyn SpanProcessor>,
@@ -29,13 +31,7 @@ impl SpanProcessor for Truncating {
 
     fn on_end(&self, mut span: SpanData) {
         if let Some(limit) = self.limit {
-            truncate_all(&mut span.attributes, limit);
-            for event in span.events.events.iter_mut() {
-                truncate_all(&mut event.attributes, limit);
-            }
-            for link in span.links.links.iter_mut() {
-                truncate_all(&mut link.attributes, limit);
-            }
+            truncate_span(&mut span, limit);
         }
         self.inner.on_end(span);
     }
@@ -50,6 +46,17 @@ impl SpanProcessor for Truncating {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
+    }
+}
+
+/// Cuts the string values of `span`'s attributes, events and links to `limit` characters.
+pub(crate) fn truncate_span(span: &mut SpanData, limit: usize) {
+    truncate_all(&mut span.attributes, limit);
+    for event in span.events.events.iter_mut() {
+        truncate_all(&mut event.attributes, limit);
+    }
+    for link in span.links.links.iter_mut() {
+        truncate_all(&mut link.attributes, limit);
     }
 }
 
