@@ -1,7 +1,9 @@
 //! Building the tracer provider from the resolved [`Settings`]: resource, sampler, limits,
 //! and one processor per configured exporter.
 
+use std::fmt;
 use std::mem;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry_sdk::trace::{
     SdkTracerProvider, SimpleSpanProcessor, SpanExporter, TracerProviderBuilder,
@@ -12,7 +14,7 @@ use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
 use super::guard::DroppedReport;
 use super::truncate::Truncating;
-use crate::config::{ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
+use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
 
 /// A built provider and the drop counters of its exporters.
@@ -24,7 +26,7 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     /// Builds the provider. An exporter that cannot be built (a bad TLS file, say) is warned
     /// about and left out; the application runs on without it.
-    pub(crate) fn build(settings: &Settings) -> Self {
+    pub(crate) fn build(settings: &Settings, custom: &[CustomExporter]) -> Self {
         let builder = SdkTracerProvider::builder()
             .with_resource(settings.sdk_resource())
             .with_sampler(settings.sampler.clone())
@@ -37,10 +39,44 @@ impl Pipeline {
         for processor in &settings.processors {
             assembly.add_processor(processor);
         }
+        for exporter in custom {
+            exporter.add_to(&mut assembly);
+        }
         Self {
             provider: assembly.builder.build(),
             dropped: assembly.dropped,
         }
+    }
+}
+
+/// An exporter given in code ([`crate::Config::with_span_exporter`]), added behind a
+/// batch processor when the pipeline is built. Clones share it: the first pipeline built
+/// takes it.
+#[derive(Clone)]
+pub(crate) struct CustomExporter(Arc<Mutex<Option<AddExporter>>>);
+
+type AddExporter = Box<dyn FnOnce(&mut Assembly<'_>) + Send>;
+
+impl CustomExporter {
+    pub(crate) fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
+        let add: AddExporter = Box::new(move |assembly: &mut Assembly<'_>| {
+            let batch = assembly.settings.batch;
+            assembly.add(exporter, Some(batch));
+        });
+        Self(Arc::new(Mutex::new(Some(add))))
+    }
+
+    fn add_to(&self, assembly: &mut Assembly<'_>) {
+        let add = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(add) = add {
+            add(assembly);
+        }
+    }
+}
+
+impl fmt::Debug for CustomExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CustomExporter")
     }
 }
 
@@ -55,8 +91,8 @@ impl Assembly<'_> {
     fn add_processor(&mut self, processor: &ProcessorSettings) {
         match processor.exporter {
             ExporterKind::Console => match self.settings.console_format {
-                ConsoleFormat::Json => self.add(ConsoleExporter::stdout(), processor),
-                ConsoleFormat::Tree => self.add(ConsoleTreeExporter::stdout(), processor),
+                ConsoleFormat::Json => self.add(ConsoleExporter::stdout(), processor.batch),
+                ConsoleFormat::Tree => self.add(ConsoleTreeExporter::stdout(), processor.batch),
             },
             ExporterKind::Otlp => self.add_otlp(processor),
         }
@@ -82,7 +118,7 @@ impl Assembly<'_> {
             Ok(exporter) => {
                 let counter = exporter.dropped_counter();
                 self.dropped.add(move || counter.get());
-                self.add(exporter, processor);
+                self.add(exporter, processor.batch);
             }
             Err(err) => warn_once("otlp-exporter", || {
                 format!("the OTLP exporter is not used: {err}")
@@ -101,10 +137,10 @@ impl Assembly<'_> {
     /// Adds `exporter` behind a batch processor on its own thread (its queue drops counted)
     /// or a simple one exporting as each span ends; either applies the attribute value
     /// length limit.
-    fn add(&mut self, exporter: impl SpanExporter + 'static, processor: &ProcessorSettings) {
+    fn add(&mut self, exporter: impl SpanExporter + 'static, batch: Option<BatchSettings>) {
         let limit = self.settings.limits.attribute_value_length;
         let builder = mem::take(&mut self.builder);
-        self.builder = match processor.batch {
+        self.builder = match batch {
             Some(batch) => {
                 let batch = BatchProcessor::new(exporter, batch, limit);
                 self.dropped.add(batch.dropped_counter());

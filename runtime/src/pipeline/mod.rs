@@ -17,7 +17,9 @@ pub use guard::{OtelGuard, ShutdownError};
 pub use otlp::{DroppedSpans, OtlpError, OtlpExporter};
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{ShouldSample, SpanLimits};
+use opentelemetry_sdk::trace::{ShouldSample, SpanExporter, SpanLimits};
+
+use build::CustomExporter;
 
 use crate::config::{ConsoleFormat, ExporterKind, OtlpSettings, ProcessorSettings, Settings};
 use crate::{installed, propagation};
@@ -56,6 +58,7 @@ pub fn init() -> OtelGuard {
 #[must_use = "a Config does nothing until `install()`"]
 pub struct Config {
     settings: Settings,
+    custom_exporters: Vec<CustomExporter>,
 }
 
 impl Config {
@@ -71,6 +74,7 @@ impl Config {
     pub fn from_env() -> Self {
         Self {
             settings: Settings::from_env(),
+            custom_exporters: Vec::new(),
         }
     }
 
@@ -85,6 +89,7 @@ impl Config {
     pub fn defaults() -> Self {
         Self {
             settings: Settings::default(),
+            custom_exporters: Vec::new(),
         }
     }
 
@@ -150,6 +155,37 @@ impl Config {
                 batch: Some(batch),
             })
             .collect();
+        self
+    }
+
+    /// Adds an exporter of your own, behind the pipeline's batch processor (configured by
+    /// `OTEL_BSP_*`), beside the exporters `OTEL_TRACES_EXPORTER` names. A clone of this
+    /// configuration shares the exporter: the first one installed takes it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::opentelemetry_sdk::error::OTelSdkResult;
+    /// use traced::opentelemetry_sdk::trace::{SpanData, SpanExporter};
+    ///
+    /// #[derive(Debug)]
+    /// struct CountNames;
+    ///
+    /// impl SpanExporter for CountNames {
+    ///     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    ///         println!("{} spans", batch.len());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let otel = traced::Config::from_env()
+    ///     .with_exporters([])
+    ///     .with_span_exporter(CountNames)
+    ///     .install();
+    /// # otel.shutdown().unwrap();
+    /// ```
+    pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
+        self.custom_exporters.push(CustomExporter::new(exporter));
         self
     }
 
@@ -277,7 +313,7 @@ impl Config {
             installed::disable();
             return OtelGuard::disabled();
         }
-        let built = build::Pipeline::build(&self.settings);
+        let built = build::Pipeline::build(&self.settings, &self.custom_exporters);
         installed::set_tracer_provider(built.provider.clone());
         // A configuration that names no propagator (a config file without `propagator`)
         // means none, not the default; warnings about unknown names name the variable.
