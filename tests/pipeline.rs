@@ -42,7 +42,10 @@ fn traced_and_native_spans_share_the_batch_pipeline() {
     let spans = kept.0.lock().unwrap();
     assert_eq!(spans.len(), 2, "{spans:#?}");
     let parent = spans.iter().find(|span| span.name == "checkout").unwrap();
-    let child = spans.iter().find(|span| span.name == "native child").unwrap();
+    let child = spans
+        .iter()
+        .find(|span| span.name == "native child")
+        .unwrap();
     assert_eq!(child.parent_span_id, parent.span_context.span_id());
     assert_eq!(
         child.span_context.trace_id(),
@@ -58,6 +61,9 @@ fn traced_and_native_spans_share_the_batch_pipeline() {
     assert_eq!(value("items"), Some(3_i64.into()));
     assert_eq!(value("customer"), Some("ada".into()));
     assert_eq!(value("express"), Some(true.into()));
-    assert_eq!(value("code.function.name"), Some("pipeline::checkout".into()));
+    assert_eq!(
+        value("code.function.name"),
+        Some("pipeline::checkout".into())
+    );
     assert!(parent.start_time <= child.start_time && child.end_time <= parent.end_time);
 }

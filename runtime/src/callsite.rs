@@ -24,6 +24,8 @@ pub struct CallSite {
     marker_type_name: fn() -> &'static str,
     /// The derived name, computed once.
     derived_name: OnceLock<&'static str>,
+    /// The `code.*` attributes, built once: every span gets cheap clones of them.
+    code_attributes: OnceLock<[KeyValue; 3]>,
 }
 
 /// The name of the marker fn item the macro nests in every instrumented function.
@@ -65,6 +67,7 @@ impl CallSite {
             line,
             marker_type_name,
             derived_name: OnceLock::new(),
+            code_attributes: OnceLock::new(),
         }
     }
 
@@ -85,15 +88,28 @@ impl CallSite {
         }
     }
 
+    /// The span kind.
+    pub(crate) fn kind(&self) -> &SpanKind {
+        &self.kind
+    }
+
+    /// `code.function.name`, `code.file.path` and `code.line.number`. Their values are
+    /// `&'static str` and integers, so cloning them allocates nothing.
+    pub(crate) fn code_attributes(&self) -> &[KeyValue; 3] {
+        self.code_attributes.get_or_init(|| {
+            [
+                KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),
+                KeyValue::new(CODE_FILE_PATH, self.file),
+                KeyValue::new(CODE_LINE_NUMBER, i64::from(self.line)),
+            ]
+        })
+    }
+
     /// The builder of a span for this function, with its static attributes.
     pub(crate) fn span_builder(&self) -> SpanBuilder {
         SpanBuilder::from_name(self.name())
             .with_kind(self.kind.clone())
-            .with_attributes([
-                KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),
-                KeyValue::new(CODE_FILE_PATH, self.file),
-                KeyValue::new(CODE_LINE_NUMBER, i64::from(self.line)),
-            ])
+            .with_attributes(self.code_attributes().clone())
     }
 }
 

@@ -3,20 +3,40 @@
 //! `#[traced]` does not ask the OpenTelemetry global provider for a tracer on every call:
 //! that is a lock, an `Arc` clone and a boxed tracer each time, even when nothing is
 //! installed. Instead [`set_tracer_provider`] (which [`crate::init`] calls) installs the
-//! provider globally *and* caches one tracer here, and [`is_enabled`] is a relaxed atomic
-//! load that the hot path checks first.
+//! provider globally *and* keeps one tracer here, and [`is_enabled`] is a relaxed atomic
+//! load that the hot path checks first. Each thread keeps its own reference to the
+//! installed tracer, refreshed when an install bumps the generation: starting a span takes
+//! no lock and writes no shared cache line.
 
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use opentelemetry::InstrumentationScope;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::{Span, Tracer, TracerProvider};
+use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample};
 
 use crate::outcome;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-static TRACER: RwLock<Option<BoxedTracer>> = RwLock::new(None);
+/// Bumped by every install and [`disable`], after [`CURRENT`] changed.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static CURRENT: RwLock<Option<Arc<Installed>>> = RwLock::new(None);
+
+thread_local! {
+    /// This thread's copy of [`CURRENT`] and the generation it was taken at.
+    static CACHED: RefCell<(u64, Option<Arc<Installed>>)> = const { RefCell::new((u64::MAX, None)) };
+}
+
+/// What `#[traced]` spans go to.
+pub(crate) struct Installed {
+    /// The tracer of the installed provider.
+    pub(crate) tracer: BoxedTracer,
+    /// The provider's sampler, when the provider hands decisions over (see
+    /// [`crate::sampling::handoff`]): `#[traced]` then samples before building a span.
+    pub(crate) presampler: Option<Box<dyn ShouldSample>>,
+}
 
 /// The instrumentation scope of every `#[traced]` span.
 pub(crate) fn scope() -> InstrumentationScope {
@@ -54,12 +74,34 @@ where
 {
     let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())));
     global::set_tracer_provider(provider);
+    install(Installed {
+        tracer,
+        presampler: None,
+    });
+}
+
+/// Installs a provider built with the handoff sampler and id generator
+/// ([`crate::sampling::handoff`]) around `sampler`.
+pub(crate) fn set_presampled_provider(provider: SdkTracerProvider, sampler: Box<dyn ShouldSample>) {
+    let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())));
+    global::set_tracer_provider(provider);
+    install(Installed {
+        tracer,
+        presampler: Some(sampler),
+    });
+}
+
+fn install(installed: Installed) {
     outcome::install_panic_hook();
-    // A poisoned lock only means another thread panicked mid-swap; the slot is still valid.
-    *TRACER
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tracer);
+    replace(Some(Arc::new(installed)));
     ENABLED.store(true, Ordering::Release);
+}
+
+/// Replaces what is installed and tells every thread to refresh its copy.
+fn replace(installed: Option<Arc<Installed>>) {
+    // A poisoned lock only means another thread panicked mid-swap; the slot is still valid.
+    *CURRENT.write().unwrap_or_else(PoisonError::into_inner) = installed;
+    GENERATION.fetch_add(1, Ordering::Release);
 }
 
 /// Stops routing `#[traced]` spans anywhere: every instrumented function is back on its
@@ -73,9 +115,7 @@ where
 /// ```
 pub fn disable() {
     ENABLED.store(false, Ordering::Release);
-    *TRACER
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    replace(None);
 }
 
 /// Whether a provider is installed for `#[traced]` spans.
@@ -93,8 +133,32 @@ pub fn is_enabled() -> bool {
 
 /// Runs `f` with the installed tracer, if any.
 pub(crate) fn with_tracer<R>(f: impl FnOnce(&BoxedTracer) -> R) -> Option<R> {
-    let slot = TRACER
+    with_installed(|installed| f(&installed.tracer))
+}
+
+/// Runs `f` with what is installed, if anything: this thread's copy when it is current.
+pub(crate) fn with_installed<R>(f: impl FnOnce(&Installed) -> R) -> Option<R> {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let mut f = Some(f);
+    let mut run = |installed: Option<&Installed>| installed.zip(f.take()).map(|(i, f)| f(i));
+    // A shared borrow, so a span started while `f` runs (by an instrumented processor or
+    // sampler) still reads the cache; `f` runs inside it, so no reference count is touched.
+    let cached = CACHED.try_with(|cached| match cached.try_borrow() {
+        Ok(cached) if cached.0 == generation => Some(run(cached.1.as_deref())),
+        _ => None,
+    });
+    if let Ok(Some(result)) = cached {
+        return result;
+    }
+    // Stale, or this thread's storage is being torn down: read the shared slot.
+    let current = CURRENT
         .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    slot.as_ref().map(f)
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let _ = CACHED.try_with(|cached| {
+        if let Ok(mut cached) = cached.try_borrow_mut() {
+            *cached = (generation, current.clone());
+        }
+    });
+    run(current.as_deref())
 }

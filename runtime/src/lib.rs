@@ -82,6 +82,7 @@ mod installed;
 mod outcome;
 mod pipeline;
 mod propagation;
+mod sampling;
 mod span;
 mod value;
 

@@ -30,9 +30,12 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, ShouldSample, SpanData, SpanExporter, SpanProcessor,
+};
 
 use crate::installed;
+use crate::sampling::handoff::{HandedIds, Presampled};
 
 /// Keeps finished spans in memory: use it as a span processor (synchronous, no executor
 /// involved, so spans may end anywhere, even inside another executor's `block_on`) or as an
@@ -123,10 +126,15 @@ pub fn install() -> &'static InMemoryExporter {
     static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::default();
+        // The sampler and ids of `traced::init()`'s pipeline, so tests run the same path.
+        let sampler: Box<dyn ShouldSample> =
+            Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
         let provider = SdkTracerProvider::builder()
+            .with_sampler(Presampled::new(sampler.clone()))
+            .with_id_generator(HandedIds)
             .with_span_processor(exporter.clone())
             .build();
-        installed::set_tracer_provider(provider);
+        installed::set_presampled_provider(provider, sampler);
         exporter
     })
 }

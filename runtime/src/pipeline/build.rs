@@ -16,6 +16,7 @@ use super::guard::DroppedReport;
 use super::truncate::Truncating;
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
+use crate::sampling::handoff::{HandedIds, Presampled};
 
 /// A built provider and the drop counters of its exporters.
 pub(crate) struct Pipeline {
@@ -27,9 +28,11 @@ impl Pipeline {
     /// Builds the provider. An exporter that cannot be built (a bad TLS file, say) is warned
     /// about and left out; the application runs on without it.
     pub(crate) fn build(settings: &Settings, custom: &[CustomExporter]) -> Self {
+        // `#[traced]` samples before building; the provider takes its decisions over.
         let builder = SdkTracerProvider::builder()
             .with_resource(settings.sdk_resource())
-            .with_sampler(settings.sampler.clone())
+            .with_sampler(Presampled::new(settings.sampler.clone()))
+            .with_id_generator(HandedIds)
             .with_span_limits(settings.limits.span);
         let mut assembly = Assembly {
             settings,

@@ -314,7 +314,7 @@ impl Config {
             return OtelGuard::disabled();
         }
         let built = build::Pipeline::build(&self.settings, &self.custom_exporters);
-        installed::set_tracer_provider(built.provider.clone());
+        installed::set_presampled_provider(built.provider.clone(), self.settings.sampler.clone());
         // A configuration that names no propagator (a config file without `propagator`)
         // means none, not the default; warnings about unknown names name the variable.
         let names = match self.settings.propagators.as_slice() {

@@ -8,6 +8,8 @@ use std::mem::ManuallyDrop;
 use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
+mod start;
+
 use crate::callsite::CallSite;
 use crate::value::AttributeValue;
 use crate::{installed, outcome};
@@ -251,8 +253,15 @@ impl ActiveSpan {
     #[cold]
     #[inline(never)]
     fn start_recorded(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
-        let span = Context::map_current(|parent| Self::start_enabled(site, parent, Vec::new()));
-        span.recorded(record)
+        let mut record = Some(record);
+        let mut record_once = |recorder: &mut Recorder| {
+            if let Some(record) = record.take() {
+                record(recorder);
+            }
+        };
+        Context::map_current(|parent| {
+            Self::start_enabled(site, parent, Vec::new(), &mut record_once)
+        })
     }
 
     /// Starts the span of `site` under an explicit parent and with links, both computed only
@@ -278,40 +287,35 @@ impl ActiveSpan {
         links: impl FnOnce() -> Vec<Link>,
         record: impl FnOnce(&mut Recorder),
     ) -> Self {
-        Self::start_enabled(site, &parent(), links()).recorded(record)
+        let mut record = Some(record);
+        let mut record_once = |recorder: &mut Recorder| {
+            if let Some(record) = record.take() {
+                record(recorder);
+            }
+        };
+        Self::start_enabled(site, &parent(), links(), &mut record_once)
     }
 
+    /// Starts the span; `record` runs only if it is recording. Not generic, so each
+    /// instrumented function adds no copy of it.
     #[inline(never)]
-    fn start_enabled(site: &'static CallSite, parent: &Context, links: Vec<Link>) -> Self {
-        let started = installed::with_tracer(|tracer| {
-            let mut builder = site.span_builder();
-            if !links.is_empty() {
-                builder = builder.with_links(links);
+    fn start_enabled(
+        site: &'static CallSite,
+        parent: &Context,
+        links: Vec<Link>,
+        record: &mut dyn FnMut(&mut Recorder),
+    ) -> Self {
+        let started = installed::with_installed(|installed| match &installed.presampler {
+            Some(sampler) => {
+                start::presampled(site, parent, links, record, &installed.tracer, &**sampler)
             }
-            let span = opentelemetry::trace::Tracer::build_with_context(tracer, builder, parent);
-            let cx = parent.with_span(span);
-            let recording = cx.span().is_recording();
-            Box::new(Started { cx, recording })
+            None => start::built(site, parent, links, record, &installed.tracer),
         });
         Self {
-            started: ManuallyDrop::new(started),
+            started: ManuallyDrop::new(
+                started.map(|(cx, recording)| Box::new(Started { cx, recording })),
+            ),
         }
-    }
-
-    /// Runs `record` for a recording span and applies what it collected.
-    #[inline]
-    fn recorded(self, record: impl FnOnce(&mut Recorder)) -> Self {
-        let Some(started) = self.started.as_ref().filter(|started| started.recording) else {
-            return self;
-        };
-        let mut recorder = Recorder::default();
-        record(&mut recorder);
-        let span = started.cx.span();
-        if let Some(name) = recorder.name {
-            span.update_name(name);
-        }
-        span.set_attributes(recorder.attributes);
-        self
     }
 
     /// Whether the span records attributes and events.
