@@ -279,6 +279,7 @@ impl Config {
         }
         let built = build::Pipeline::build(&self.settings);
         installed::set_tracer_provider(built.provider.clone());
+        crate::config::installed_capture::set(self.settings.data_capture);
         // A configuration that names no propagator (a config file without `propagator`)
         // means none, not the default; warnings about unknown names name the variable.
         let names = match self.settings.propagators.as_slice() {
