@@ -32,7 +32,9 @@ pub struct TraceLayer {
 }
 
 impl TraceLayer {
-    /// A layer with no excluded URLs, no captured headers and no hooks.
+    /// A layer with no excluded URLs, no captured headers or bodies, no hooks, the stable
+    /// attribute names only, and the scheme from proxy headers; it ignores the environment
+    /// and the installed data capture.
     ///
     /// # Example
     ///
@@ -48,7 +50,17 @@ impl TraceLayer {
     /// `OTEL_PYTHON_EXCLUDED_URLS`), `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST`,
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE` and
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS`, each a comma list of
-    /// regular expressions (see the builder method of each).
+    /// regular expressions, and `OTEL_SEMCONV_STABILITY_OPT_IN` (`http/dup`: see
+    /// [`old_attribute_names`](Self::old_attribute_names)).
+    ///
+    /// It also follows, at request time (so it may be built before `traced::init()`), the
+    /// data capture that `init()` installed from `HT_DATA_CAPTURE_*` or `HT_CONFIG_FILE`:
+    /// request and response bodies (`HT_DATA_CAPTURE_HTTP_BODY_{REQUEST,RESPONSE}`, cut to
+    /// `HT_DATA_CAPTURE_BODY_MAX_SIZE_BYTES`) and every header, sanitised
+    /// (`HT_DATA_CAPTURE_HTTP_HEADERS_{REQUEST,RESPONSE}`). Without Hypertrace
+    /// configuration nothing of this is captured. A builder method called on the layer wins
+    /// over what it replaces (`capture_request_body(false)` turns the Hypertrace capture of
+    /// request bodies off).
     ///
     /// # Example
     ///
