@@ -53,6 +53,17 @@ fn record_exception(
     stacktrace: String,
 ) {
     span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
+    record_exception_event(span, type_name, message, stacktrace);
+}
+
+/// The `exception` event and status Error of a failure, without `error.type` (which a
+/// caller with a better one, such as an HTTP server's status code, sets itself).
+fn record_exception_event(
+    span: &SpanRef<'_>,
+    type_name: &'static str,
+    message: String,
+    stacktrace: String,
+) {
     span.add_event(
         EXCEPTION_EVENT,
         vec![
@@ -152,7 +163,27 @@ pub(crate) fn record_current_panic(span: &SpanRef<'_>) {
     if !span.is_recording() {
         return;
     }
-    let record = LAST_PANIC
+    let record = current_panic();
+    record_exception(span, PANIC_TYPE, record.message, record.stacktrace);
+}
+
+/// Records the panic currently unwinding this thread on `span` as an `exception` event and
+/// status Error, leaving `error.type` to the caller (an HTTP server records `500`).
+#[cfg_attr(
+    not(feature = "http-server"),
+    allow(dead_code, reason = "used by the HTTP server integration")
+)]
+pub(crate) fn record_current_panic_event(span: &SpanRef<'_>) {
+    if !span.is_recording() {
+        return;
+    }
+    let record = current_panic();
+    record_exception_event(span, PANIC_TYPE, record.message, record.stacktrace);
+}
+
+/// What the hook remembered of the panic unwinding this thread.
+fn current_panic() -> PanicRecord {
+    LAST_PANIC
         .try_with(|slot| slot.try_borrow().ok().and_then(|slot| slot.clone()))
         .ok()
         .flatten()
@@ -161,8 +192,7 @@ pub(crate) fn record_current_panic(span: &SpanRef<'_>) {
         .unwrap_or_else(|| PanicRecord {
             message: "panic (message not captured)".to_owned(),
             stacktrace: String::new(),
-        });
-    record_exception(span, PANIC_TYPE, record.message, record.stacktrace);
+        })
 }
 
 /// The returned value under autoref specialisation; see the `Via*Error` traits.

@@ -28,6 +28,7 @@ mod data_capture;
 mod file;
 mod file_values;
 mod hypertrace;
+pub(crate) mod installed_capture;
 mod key_values;
 mod limits;
 mod log_level;

@@ -315,6 +315,7 @@ impl Config {
         }
         let built = build::Pipeline::build(&self.settings, &self.custom_exporters);
         installed::set_presampled_provider(built.provider.clone(), self.settings.sampler.clone());
+        crate::config::installed_capture::set(self.settings.data_capture);
         // A configuration that names no propagator (a config file without `propagator`)
         // means none, not the default; warnings about unknown names name the variable.
         let names = match self.settings.propagators.as_slice() {

@@ -6,8 +6,24 @@
 //!
 //! The parent is extracted from the request headers with the global propagator; the span is
 //! current while the inner service runs, so `#[traced]` functions called by handlers are its
-//! children; it ends when the response is ready (or with a `cancelled` event when the
-//! response future is dropped first). The status is Error on 5xx responses only.
+//! children. As the conventions ask, a server span covers the whole response: it ends when
+//! the response body is over (its last frame read by the server, or the body dropped), so a
+//! streamed response is timed to its end; a service error ends it at once, and a response
+//! future dropped first ends it with a `cancelled` event. The status is Error on 5xx
+//! responses only. A handler that panics gets an `exception` event, status Error and
+//! `http.response.status_code` `500`, and the panic goes on unchanged.
+//!
+//! `url.query` has the values of signature parameters (`sig`, `Signature`,
+//! `X-Goog-Signature`, `AWSAccessKeyId`) replaced by `REDACTED`; `url.scheme` follows a
+//! proxy's `X-Forwarded-Proto` or `Forwarded: proto=` (see
+//! [`TraceLayer::trust_forwarded_proto`]). Request and response bodies can be recorded
+//! (`http.request.body`, `http.response.body`; off by default, bounded, never holding the
+//! body back): see [`TraceLayer::capture_request_body`].
+//!
+//! [`TraceLayer::from_env`] reads the `OTEL_*` variables of the Python instrumentations
+//! (excluded URLs, captured headers and their sanitising, `OTEL_SEMCONV_STABILITY_OPT_IN`)
+//! and, at request time, the Hypertrace data capture (`HT_DATA_CAPTURE_*`) that
+//! `traced::init()` installed; each has a builder method, which wins.
 //!
 //! # Example
 //!
@@ -24,13 +40,24 @@
 //! # }
 //! ```
 
+#[cfg(feature = "http-server")]
+mod body;
+// Shared by the server and the reqwest client; each uses parts the other does not.
+#[allow(dead_code, reason = "parts are used by one side only")]
 mod headers;
+#[cfg(feature = "http-server")]
+mod media_types;
+#[allow(dead_code, reason = "parts are used by one side only")]
 mod patterns;
+#[allow(dead_code, reason = "parts are used by one side only")]
 mod redaction;
+#[allow(dead_code, reason = "parts are used by one side only")]
 mod stability;
 
 #[cfg(feature = "http-server")]
 mod server;
 
+#[cfg(feature = "http-server")]
+pub use body::TracedBody;
 #[cfg(feature = "http-server")]
 pub use server::{ResponseFuture, TraceLayer, TraceService};

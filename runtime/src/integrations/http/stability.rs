@@ -48,10 +48,20 @@ impl HttpNames {
         if self == Self::Stable {
             return;
         }
+        let query = attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "url.query")
+            .map(|kv| kv.value.as_str().into_owned());
         let old: Vec<KeyValue> = attributes
             .iter()
             .filter_map(|kv| {
-                old_name(side, kv.key.as_str()).map(|name| KeyValue::new(name, kv.value.clone()))
+                let name = old_name(side, kv.key.as_str())?;
+                // The old `http.target` is the path and the query.
+                let value = match (&query, kv.key.as_str()) {
+                    (Some(query), "url.path") => format!("{}?{query}", kv.value.as_str()).into(),
+                    _ => kv.value.clone(),
+                };
+                Some(KeyValue::new(name, value))
             })
             .collect();
         attributes.extend(old);
@@ -111,6 +121,12 @@ mod tests {
         assert!(attributes.contains(&KeyValue::new("http.status_code", 200_i64)));
         assert!(attributes.contains(&KeyValue::new("net.peer.port", 8082_i64)));
         assert_eq!(attributes.len(), 7);
+        let mut target = vec![
+            KeyValue::new("url.path", "/a"),
+            KeyValue::new("url.query", "q=1"),
+        ];
+        HttpNames::Duplicate.add_old_names(Side::Server, &mut target);
+        assert!(target.contains(&KeyValue::new("http.target", "/a?q=1")));
         let mut stable = vec![KeyValue::new("http.request.method", "GET")];
         HttpNames::Stable.add_old_names(Side::Server, &mut stable);
         assert_eq!(stable.len(), 1);

@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use super::super::redaction;
+use super::scheme;
 use http::{Method, Request, Version};
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
@@ -11,8 +13,9 @@ use opentelemetry_semantic_conventions::attribute::{
     URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
 
-/// The span name and the attributes known when the request arrives.
-pub(crate) fn request<B>(req: &Request<B>) -> (String, Vec<KeyValue>) {
+/// The span name and the attributes known when the request arrives; `forwarded`: whether
+/// the scheme may come from the proxy headers (see [`scheme`]).
+pub(crate) fn request<B>(req: &Request<B>, forwarded: bool) -> (String, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(12);
     let method = known_method(req.method());
     match method {
@@ -28,11 +31,12 @@ pub(crate) fn request<B>(req: &Request<B>) -> (String, Vec<KeyValue>) {
     let uri = req.uri();
     attributes.push(KeyValue::new(URL_PATH, uri.path().to_owned()));
     if let Some(query) = uri.query() {
-        attributes.push(KeyValue::new(URL_QUERY, query.to_owned()));
+        let query = redaction::query(query).into_owned();
+        attributes.push(KeyValue::new(URL_QUERY, query));
     }
     attributes.push(KeyValue::new(
         URL_SCHEME,
-        uri.scheme_str().unwrap_or("http").to_owned(),
+        scheme::scheme(uri, req.headers(), forwarded),
     ));
     let route = route(req);
     if let Some(route) = &route {
@@ -83,6 +87,12 @@ pub(crate) fn response_status(status: http::StatusCode, attributes: &mut Vec<Key
         attributes.push(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
     }
     error
+}
+
+/// The attributes of a handler that panicked: a `500` (what the client gets from a server
+/// that turns panics into responses; a connection closed without one otherwise).
+pub(crate) fn panicked(attributes: &mut Vec<KeyValue>) {
+    response_status(http::StatusCode::INTERNAL_SERVER_ERROR, attributes);
 }
 
 /// The `error.type` of a service error.
@@ -179,7 +189,7 @@ mod tests {
             *req.method_mut() = method;
             req
         });
-        let (name, attributes) = request(&req.unwrap_or_default());
+        let (name, attributes) = request(&req.unwrap_or_default(), true);
         assert_eq!(name, "HTTP");
         assert!(attributes.contains(&KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER")));
         assert!(attributes.contains(&KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, "PURGE")));

@@ -1,24 +1,15 @@
-//! The tower [`Layer`], its [`Service`] and the response future that ends the span.
+//! [`TraceLayer`]: the tower layer and its builder methods, each the code form of an
+//! environment variable or of a data-capture setting.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
-use http::{Request, Response};
-use opentelemetry::propagation::Extractor;
-use opentelemetry::trace::{SpanBuilder, SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{Context, KeyValue, global};
-use pin_project_lite::pin_project;
 use tower_layer::Layer;
-use tower_service::Service;
 
+use super::super::media_types::MediaTypes;
 use super::super::patterns;
-use super::attributes;
+use super::super::stability::HttpNames;
 use super::options::Options;
-use crate::installed;
-use crate::outcome::CANCELLED_EVENT;
+use super::service::TraceService;
 use crate::span::SpanHandle;
 
 /// A tower layer tracing an HTTP server: one `SERVER` span per request, named
@@ -41,7 +32,9 @@ pub struct TraceLayer {
 }
 
 impl TraceLayer {
-    /// A layer with no excluded URLs, no captured headers and no hooks.
+    /// A layer with no excluded URLs, no captured headers or bodies, no hooks, the stable
+    /// attribute names only, and the scheme from proxy headers; it ignores the environment
+    /// and the installed data capture.
     ///
     /// # Example
     ///
@@ -57,7 +50,17 @@ impl TraceLayer {
     /// `OTEL_PYTHON_EXCLUDED_URLS`), `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST`,
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE` and
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS`, each a comma list of
-    /// regular expressions (see the builder method of each).
+    /// regular expressions, and `OTEL_SEMCONV_STABILITY_OPT_IN` (`http/dup`: see
+    /// [`old_attribute_names`](Self::old_attribute_names)).
+    ///
+    /// It also follows, at request time (so it may be built before `traced::init()`), the
+    /// data capture that `init()` installed from `HT_DATA_CAPTURE_*` or `HT_CONFIG_FILE`:
+    /// request and response bodies (`HT_DATA_CAPTURE_HTTP_BODY_{REQUEST,RESPONSE}`, cut to
+    /// `HT_DATA_CAPTURE_BODY_MAX_SIZE_BYTES`) and every header, sanitised
+    /// (`HT_DATA_CAPTURE_HTTP_HEADERS_{REQUEST,RESPONSE}`). Without Hypertrace
+    /// configuration nothing of this is captured. A builder method called on the layer wins
+    /// over what it replaces (`capture_request_body(false)` turns the Hypertrace capture of
+    /// request bodies off).
     ///
     /// # Example
     ///
@@ -152,7 +155,7 @@ impl TraceLayer {
         I: IntoIterator<Item = P>,
         P: AsRef<str>,
     {
-        self.options().headers.add_sanitize(names);
+        self.options().add_sanitize(names);
         self
     }
 
@@ -195,240 +198,130 @@ impl TraceLayer {
         self.options().response_hook = Some(Arc::new(hook));
         self
     }
+
+    /// Also records the attributes under their names from before the stable HTTP
+    /// conventions (`http.method`, `http.status_code`, `http.target`, `net.host.name`, ...),
+    /// for dashboards that still query them: what `OTEL_SEMCONV_STABILITY_OPT_IN=http/dup`
+    /// does for [`from_env`](Self::from_env). `false` records the stable names only.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let layer = traced::http::TraceLayer::new().old_attribute_names(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn old_attribute_names(mut self, also_old: bool) -> Self {
+        self.options().names = if also_old {
+            HttpNames::Duplicate
+        } else {
+            HttpNames::Stable
+        };
+        self
+    }
+
+    /// Whether `url.scheme` may come from a proxy's `X-Forwarded-Proto` (first value) or
+    /// `Forwarded: proto=` header, when the request URI does not say `https` (the default:
+    /// `true`). Only `http` and `https` are accepted. A client reaching the server directly
+    /// can send these headers and so mislabel its own request's scheme; set `false` when that
+    /// matters more than seeing `https` behind a TLS-terminating proxy.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let layer = traced::http::TraceLayer::new().trust_forwarded_proto(false);
+    /// # let _ = layer;
+    /// ```
+    pub fn trust_forwarded_proto(mut self, trust: bool) -> Self {
+        self.options().forwarded_proto = trust;
+        self
+    }
+
+    /// Records request bodies of the [allowed content types](Self::body_content_types) as
+    /// the string attribute `http.request.body`, cut to
+    /// [`body_max_size_bytes`](Self::body_max_size_bytes) on a character boundary. Off by
+    /// default (bodies can carry personal data); with [`from_env`](Self::from_env) and no
+    /// call to this method, `HT_DATA_CAPTURE_HTTP_BODY_REQUEST` (through `traced::init()`)
+    /// decides. The handler gets the body unchanged and as it streams in; the attribute is
+    /// set when the handler has read the body to its end (or dropped it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let layer = traced::http::TraceLayer::new().capture_request_body(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn capture_request_body(mut self, capture: bool) -> Self {
+        self.options().capture.request_body = Some(capture);
+        self
+    }
+
+    /// Records response bodies of the [allowed content types](Self::body_content_types) as
+    /// the string attribute `http.response.body`, as
+    /// [`capture_request_body`](Self::capture_request_body) does for requests
+    /// (`HT_DATA_CAPTURE_HTTP_BODY_RESPONSE` through `traced::init()`). The client gets the
+    /// body unchanged, frame by frame; the attribute is set when the body is over.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let layer = traced::http::TraceLayer::new().capture_response_body(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn capture_response_body(mut self, capture: bool) -> Self {
+        self.options().capture.response_body = Some(capture);
+        self
+    }
+
+    /// The most bytes of a body recorded (128 KiB by default, or
+    /// `HT_DATA_CAPTURE_BODY_MAX_SIZE_BYTES` through `traced::init()` for a layer from
+    /// [`from_env`](Self::from_env)); a longer body is recorded up to the last whole
+    /// character that fits. Only this much is ever copied: the rest streams through. `0`
+    /// records nothing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let layer = traced::http::TraceLayer::new()
+    ///     .capture_request_body(true)
+    ///     .body_max_size_bytes(4096);
+    /// # let _ = layer;
+    /// ```
+    pub fn body_max_size_bytes(mut self, max: usize) -> Self {
+        self.options().capture.body_max_size_bytes = Some(max);
+        self
+    }
+
+    /// Replaces the media types whose bodies are captured: `type/subtype`, `type/*`,
+    /// `type/*+suffix` (structured syntax, as `application/*+json`) or `*/*`, compared
+    /// case-insensitively with the `Content-Type` without its parameters (so
+    /// `application/json; charset=utf-8` is `application/json`). A message without a
+    /// `Content-Type` is not captured. The default: `application/json`,
+    /// `application/*+json`, `application/x-www-form-urlencoded`, `application/xml`,
+    /// `application/*+xml`, `application/graphql` and `text/*`; binary and multipart
+    /// bodies are left out.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let layer = traced::http::TraceLayer::new()
+    ///     .capture_request_body(true)
+    ///     .body_content_types(["application/json", "application/vnd.acme.order"]);
+    /// # let _ = layer;
+    /// ```
+    pub fn body_content_types<I, P>(mut self, media_types: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<str>,
+    {
+        self.options().capture.content_types = MediaTypes::new(media_types);
+        self
+    }
 }
 
 impl<S> Layer<S> for TraceLayer {
     type Service = TraceService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TraceService {
-            inner,
-            options: Arc::clone(&self.options),
-        }
-    }
-}
-
-/// The service [`TraceLayer`] wraps around an HTTP service.
-///
-/// # Example
-///
-/// ```
-/// use traced::http::{TraceLayer, TraceService};
-/// use tower_layer::Layer;
-///
-/// let service: TraceService<()> = TraceLayer::new().layer(());
-/// # let _ = service;
-/// ```
-#[derive(Clone, Debug)]
-pub struct TraceService<S> {
-    inner: S,
-    options: Arc<Options>,
-}
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for TraceService<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let (cx, req) = start(&self.options, req);
-        let Some(cx) = cx else {
-            // Not traced: no provider installed, or an excluded URL.
-            return ResponseFuture {
-                inner: self.inner.call(req),
-                state: None,
-            };
-        };
-        let inner = {
-            let _attached = cx.clone().attach();
-            self.inner.call(req)
-        };
-        ResponseFuture {
-            inner,
-            state: Some(State {
-                cx,
-                options: Arc::clone(&self.options),
-            }),
-        }
-    }
-}
-
-/// Starts the span of `req` (unless the request is not traced) and runs the request hook.
-fn start<B>(options: &Options, req: Request<B>) -> (Option<Context>, Request<B>) {
-    if !installed::is_enabled() || options.is_excluded(req.uri().path()) {
-        return (None, req);
-    }
-    let current = Context::current();
-    let local_parent = {
-        let span = current.span();
-        let span_context = span.span_context();
-        span_context.is_valid() && !span_context.is_remote()
-    };
-    let (parent, kind) = if local_parent {
-        (current, SpanKind::Internal)
-    } else {
-        let parent = global::get_text_map_propagator(|propagator| {
-            propagator.extract_with_context(&current, &HeaderExtractor(req.headers()))
-        });
-        (parent, SpanKind::Server)
-    };
-    let (name, mut attributes) = attributes::request(&req);
-    options
-        .headers
-        .request_attributes(req.headers(), &mut attributes);
-    let started = installed::with_tracer(|tracer| {
-        let builder = SpanBuilder::from_name(name)
-            .with_kind(kind)
-            .with_attributes(attributes);
-        tracer.build_with_context(builder, &parent)
-    });
-    let Some(span) = started else {
-        return (None, req);
-    };
-    let cx = parent.with_span(span);
-    let req = match &options.request_hook {
-        Some(hook) if cx.span().is_recording() => {
-            let (parts, body) = req.into_parts();
-            hook(&SpanHandle::from_context(cx.clone()), &parts);
-            Request::from_parts(parts, body)
-        }
-        _ => req,
-    };
-    (Some(cx), req)
-}
-
-/// Reads header values that are valid UTF-8 for the propagator.
-struct HeaderExtractor<'a>(&'a http::HeaderMap);
-
-impl Extractor for HeaderExtractor<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|value| value.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(http::HeaderName::as_str).collect()
-    }
-}
-
-/// The traced part of a [`ResponseFuture`].
-struct State {
-    cx: Context,
-    options: Arc<Options>,
-}
-
-impl State {
-    /// Records the response (or the service error) and ends the span.
-    fn finish<ResBody, E>(
-        self,
-        result: Result<Response<ResBody>, E>,
-    ) -> Result<Response<ResBody>, E> {
-        let span = self.cx.span();
-        if !span.is_recording() {
-            span.end();
-            return result;
-        }
-        let result = match result {
-            Ok(response) => {
-                let mut attributes = Vec::new();
-                let error = attributes::response_status(response.status(), &mut attributes);
-                self.options
-                    .headers
-                    .response_attributes(response.headers(), &mut attributes);
-                span.set_attributes(attributes);
-                if error {
-                    span.set_status(Status::error(""));
-                }
-                match &self.options.response_hook {
-                    Some(hook) => {
-                        let (parts, body) = response.into_parts();
-                        hook(&SpanHandle::from_context(self.cx.clone()), &parts);
-                        Ok(Response::from_parts(parts, body))
-                    }
-                    None => Ok(response),
-                }
-            }
-            Err(error) => {
-                let kv: KeyValue = attributes::service_error::<E>();
-                let description = kv.value.to_string();
-                span.set_attribute(kv);
-                span.set_status(Status::error(description));
-                Err(error)
-            }
-        };
-        span.end();
-        result
-    }
-}
-
-pin_project! {
-    /// The response future of [`TraceService`]: the span is current while the inner future
-    /// is polled, and ends when it completes (or, with a `cancelled` event, when it is
-    /// dropped first).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use std::convert::Infallible;
-    /// use std::future::Ready;
-    /// use traced::http::ResponseFuture;
-    ///
-    /// type Future = ResponseFuture<Ready<Result<http::Response<String>, Infallible>>>;
-    /// ```
-    pub struct ResponseFuture<F> {
-        #[pin]
-        inner: F,
-        state: Option<State>,
-    }
-
-    impl<F> PinnedDrop for ResponseFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(state) = this.project().state.take() {
-                let span = state.cx.span();
-                if span.is_recording() {
-                    span.add_event(CANCELLED_EVENT, Vec::new());
-                }
-                span.end();
-            }
-        }
-    }
-}
-
-impl<F> fmt::Debug for ResponseFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("traced", &self.state.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<F, ResBody, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = Result<Response<ResBody>, E>;
-
-    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Some(state) = this.state.as_ref() else {
-            return this.inner.poll(task);
-        };
-        let result = {
-            let _attached = state.cx.clone().attach();
-            match this.inner.poll(task) {
-                Poll::Ready(result) => result,
-                Poll::Pending => return Poll::Pending,
-            }
-        };
-        match this.state.take() {
-            Some(state) => Poll::Ready(state.finish(result)),
-            None => Poll::Ready(result),
-        }
+        TraceService::new(inner, Arc::clone(&self.options))
     }
 }
