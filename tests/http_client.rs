@@ -78,11 +78,21 @@ async fn status(Path(code): Path<u16>) -> (StatusCode, [(&'static str, &'static 
     )
 }
 
+/// Calls `/echo` on the same server through a traced client, from inside the handler.
+async fn proxy(Path(port): Path<u16>) -> String {
+    let url = format!("http://127.0.0.1:{port}/echo");
+    match traced_client().get(url).send().await {
+        Ok(response) => response.status().to_string(),
+        Err(error) => error.to_string(),
+    }
+}
+
 /// The traced app, served on an ephemeral port.
 async fn serve() -> SocketAddr {
     let app: Router = Router::new()
         .route("/echo", any(echo))
         .route("/status/{code}", get(status))
+        .route("/proxy/{port}", get(proxy))
         .layer(TraceLayer::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -496,6 +506,68 @@ fn a_request_dropped_in_flight_ends_its_span_as_cancelled() {
     });
 }
 
+#[test]
+fn a_call_from_a_handler_is_a_child_of_the_server_span() {
+    run("tracecontext", async {
+        let addr = serve().await;
+        let url = format!("http://{addr}/proxy/{}", addr.port());
+        let (response, spans) =
+            traced::testing::capture_future(traced_client().get(&url).send()).await;
+        let body = response.expect("response").text().await.expect("body");
+        assert_eq!(body, "200 OK");
+        // client -> server /proxy -> client -> server /echo, one trace.
+        let outer = spans.one("GET /proxy/{port}");
+        let inner_client = spans
+            .children_of(outer)
+            .into_iter()
+            .find(|span| span.span_kind == SpanKind::Client)
+            .expect("the handler's client span");
+        assert_eq!(inner_client.name, "GET");
+        let echo = spans.one("GET /echo");
+        assert_eq!(echo.parent_span_id, inner_client.span_context.span_id());
+        assert!(echo.parent_span_is_remote);
+        let first_client = spans.parent_of(outer).expect("the test's client span");
+        assert_eq!(first_client.span_kind, SpanKind::Client);
+        assert_eq!(spans.all().len(), 4, "{}", spans.tree());
+    });
+}
+
+#[traced]
+async fn inner_step() {}
+
+/// A middleware after the tracing one: it runs inside the client span.
+struct Inner;
+
+#[async_trait::async_trait]
+impl traced::http::reqwest::Middleware for Inner {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: traced::http::reqwest::Next<'_>,
+    ) -> traced::http::reqwest::Result<reqwest::Response> {
+        inner_step().await;
+        next.run(req, extensions).await
+    }
+}
+
+#[test]
+fn the_client_span_is_current_for_the_rest_of_the_chain() {
+    run("tracecontext", async {
+        let addr = serve().await;
+        let client = ClientBuilder::new(reqwest::Client::new())
+            .with(TracingMiddleware::new())
+            .with(Inner)
+            .build();
+        let (response, spans) =
+            traced::testing::capture_future(client.get(format!("http://{addr}/echo")).send()).await;
+        assert!(response.is_ok());
+        let step = spans.one("inner_step");
+        let parent = spans.parent_of(step).expect("a parent");
+        assert_eq!(parent.span_kind, SpanKind::Client);
+    });
+}
+
 /// Runs child test `name` with `vars` set and every other `OTEL_` variable removed; it
 /// asserts for itself, so the parent checks that it passed.
 fn run_child(name: &str, vars: &[(&str, &str)]) {
@@ -588,8 +660,16 @@ fn without_a_provider_requests_pass_through() {
 #[test]
 #[ignore = "run by without_a_provider_requests_pass_through in a child process"]
 fn child_without_a_provider() {
-    // No `traced::testing::install()`: nothing is installed in this process.
+    // No `traced::testing::install()`: nothing is installed for traced. A provider set only
+    // as OpenTelemetry's global one is not used by traced's integrations either (see
+    // `traced::set_tracer_provider`), so it must see no span.
     global::set_text_map_propagator(traced::propagator(&["tracecontext"]));
+    let exporter = traced::testing::InMemoryExporter::default();
+    global::set_tracer_provider(
+        opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_span_processor(exporter.clone())
+            .build(),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -597,7 +677,9 @@ fn child_without_a_provider() {
         .expect("runtime");
     runtime.block_on(async {
         assert!(!traced::is_enabled());
-        let app: Router = Router::new().route("/echo", any(echo));
+        let app: Router = Router::new()
+            .route("/echo", any(echo))
+            .layer(TraceLayer::new());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -622,4 +704,5 @@ fn child_without_a_provider() {
             }
         }
     });
+    assert!(exporter.finished_spans().is_empty());
 }
