@@ -36,6 +36,7 @@
 //! | `http`    | no      | `#[traced(context = headers)]` with an `http::HeaderMap` |
 //! | `http-server` | no  | `traced::http::TraceLayer`: SERVER spans for tower services (hyper, axum) |
 //! | `axum`    | no      | `http-server` plus axum's matched routes and client addresses |
+//! | `reqwest` | no      | `traced::http::reqwest`: CLIENT spans and propagation headers for reqwest (a middleware, or `send_traced`) |
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;

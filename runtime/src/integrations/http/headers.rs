@@ -20,6 +20,7 @@ const ALWAYS_SANITIZED: [&str; 3] = ["authorization", "cookie", "set-cookie"];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_{REQUEST,RESPONSE}`.
+    #[cfg_attr(not(feature = "http-server"), allow(dead_code))] // client-only builds
     Server,
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_{REQUEST,RESPONSE}`.
     Client,

@@ -3,6 +3,9 @@
 //! - Servers: [`TraceLayer`], a tower layer that gives every request a `SERVER` span.
 //!   Feature `http-server` (and `axum` for the route of axum's `MatchedPath` and the client
 //!   of its `ConnectInfo`).
+//! - Clients: [`reqwest`], a reqwest middleware (and a plain-client helper)
+//!   that gives every outgoing request a `CLIENT` span and writes its context into the
+//!   request headers with the global propagator. Feature `reqwest`.
 //!
 //! The parent is extracted from the request headers with the global propagator; the span is
 //! current while the inner service runs, so `#[traced]` functions called by handlers are its
@@ -54,6 +57,8 @@ mod redaction;
 #[allow(dead_code, reason = "parts are used by one side only")]
 mod stability;
 
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 #[cfg(feature = "http-server")]
 mod server;
 

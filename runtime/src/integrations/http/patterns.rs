@@ -14,6 +14,7 @@ pub(crate) fn split(value: &str) -> Vec<String> {
 }
 
 /// `pattern` as a regular expression searched anywhere; literal text when it is not valid.
+#[cfg_attr(not(feature = "http-server"), allow(dead_code))] // excluded URLs are server-only
 pub(crate) fn search(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|_| literal(pattern, false))
 }

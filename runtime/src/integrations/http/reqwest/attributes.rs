@@ -1,0 +1,189 @@
+//! The stable HTTP client semantic conventions: the span name and attributes of an outgoing
+//! request, those of its response, and the `error.type` of a transport error.
+
+use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE,
+    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_FULL,
+};
+use reqwest::{Method, Request, Response, Version};
+
+use super::super::redaction;
+
+/// The span name and the attributes known before the request is sent (all of them are
+/// given to the sampler).
+pub(crate) fn request(req: &Request) -> (&'static str, Vec<KeyValue>) {
+    let mut attributes = Vec::with_capacity(6);
+    let method = known_method(req.method());
+    match method {
+        Some(method) => attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, method)),
+        None => {
+            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
+            attributes.push(KeyValue::new(
+                HTTP_REQUEST_METHOD_ORIGINAL,
+                req.method().as_str().to_owned(),
+            ));
+        }
+    }
+    let url = req.url();
+    attributes.push(KeyValue::new(
+        URL_FULL,
+        redaction::full(url.as_str()).into_owned(),
+    ));
+    if let Some(host) = url.host_str() {
+        // `Url` keeps IPv6 literals in brackets; the conventions record the bare address.
+        let host = host
+            .strip_prefix('[')
+            .and_then(|host| host.strip_suffix(']'))
+            .unwrap_or(host);
+        attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+    }
+    if let Some(port) = url.port_or_known_default() {
+        attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+    }
+    // The conventions: `{method}` for a client, `HTTP` standing for an unknown method.
+    (method.unwrap_or("HTTP"), attributes)
+}
+
+/// The attributes of a response's status line; whether it is an error (4xx or 5xx).
+pub(crate) fn response(res: &Response, attributes: &mut Vec<KeyValue>) -> bool {
+    let status = res.status();
+    attributes.push(KeyValue::new(
+        HTTP_RESPONSE_STATUS_CODE,
+        i64::from(status.as_u16()),
+    ));
+    if let Some(version) = protocol_version(res.version()) {
+        attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
+    }
+    let error = status.is_client_error() || status.is_server_error();
+    if error {
+        attributes.push(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+    }
+    error
+}
+
+/// The low-cardinality `error.type` of a transport error: what failed, not the message.
+pub(crate) fn transport_error_type(error: &reqwest::Error) -> &'static str {
+    // A connect timeout is both a timeout and a connect error; the timeout says more.
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_redirect() {
+        "redirect"
+    } else if error.is_body() {
+        "body"
+    } else if error.is_decode() {
+        "decode"
+    } else if error.is_request() {
+        "request"
+    } else if error.is_builder() {
+        "builder"
+    } else {
+        std::any::type_name::<reqwest::Error>()
+    }
+}
+
+/// The method's name when it is one the conventions know.
+fn known_method(method: &Method) -> Option<&'static str> {
+    Some(match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => return None,
+    })
+}
+
+/// `network.protocol.version` of the protocol the response came over.
+fn protocol_version(version: Version) -> Option<&'static str> {
+    Some(match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::Value;
+
+    use super::*;
+
+    fn request_to(method: &str, url: &str) -> Request {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        Request::new(method, reqwest::Url::parse(url).unwrap())
+    }
+
+    fn value(attributes: &[KeyValue], key: &str) -> Option<Value> {
+        attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    }
+
+    #[test]
+    fn known_method_names_the_span() {
+        let req = request_to("POST", "https://ada:pw@example.com/a?sig=s&x=1");
+        let (name, attributes) = request(&req);
+        assert_eq!(name, "POST");
+        assert_eq!(value(&attributes, HTTP_REQUEST_METHOD), Some("POST".into()));
+        assert_eq!(
+            value(&attributes, URL_FULL),
+            Some("https://REDACTED:REDACTED@example.com/a?sig=REDACTED&x=1".into())
+        );
+        assert_eq!(
+            value(&attributes, SERVER_ADDRESS),
+            Some("example.com".into())
+        );
+        // The scheme's default port, as an integer.
+        assert_eq!(value(&attributes, SERVER_PORT), Some(Value::I64(443)));
+    }
+
+    #[test]
+    fn unknown_method_is_other() {
+        let req = request_to("PURGE", "http://[::1]:8080/");
+        let (name, attributes) = request(&req);
+        assert_eq!(name, "HTTP");
+        assert_eq!(
+            value(&attributes, HTTP_REQUEST_METHOD),
+            Some("_OTHER".into())
+        );
+        assert_eq!(
+            value(&attributes, HTTP_REQUEST_METHOD_ORIGINAL),
+            Some("PURGE".into())
+        );
+        assert_eq!(value(&attributes, SERVER_ADDRESS), Some("::1".into()));
+        assert_eq!(value(&attributes, SERVER_PORT), Some(Value::I64(8080)));
+    }
+
+    #[test]
+    fn status_errors_from_400() {
+        let response = |code: u16| {
+            let res = http::Response::builder().status(code).body(String::new());
+            Response::from(res.unwrap())
+        };
+        for (code, error) in [(200, false), (302, false), (404, true), (503, true)] {
+            let mut attributes = Vec::new();
+            assert_eq!(super::response(&response(code), &mut attributes), error);
+            assert_eq!(
+                value(&attributes, HTTP_RESPONSE_STATUS_CODE),
+                Some(Value::I64(i64::from(code)))
+            );
+            let expected = error.then(|| Value::from(code.to_string()));
+            assert_eq!(value(&attributes, ERROR_TYPE), expected);
+            assert_eq!(
+                value(&attributes, NETWORK_PROTOCOL_VERSION),
+                Some("1.1".into())
+            );
+        }
+    }
+}
