@@ -1,0 +1,82 @@
+//! The real batching pipeline into an exporter that counts and discards, shared by the
+//! benchmarks. [`install_pipeline`] is the one place that decides how `#[traced]` spans reach
+//! it: when the runtime grows its own pipeline API, switch it there and every figure follows.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, Sampler, SdkTracerProvider, ShouldSample, SpanData, SpanExporter,
+};
+
+/// An exporter that counts the spans it is handed and throws them away, so the figures hold
+/// no I/O.
+#[derive(Debug, Clone, Default)]
+pub struct DiscardExporter {
+    exported: Arc<AtomicU64>,
+}
+
+impl SpanExporter for DiscardExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.exported
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        drop(black_box(batch));
+        Ok(())
+    }
+}
+
+/// A provider and the count of spans its exporter was handed.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub provider: SdkTracerProvider,
+    exported: Arc<AtomicU64>,
+}
+
+impl Pipeline {
+    /// Spans handed to the exporter so far.
+    #[allow(dead_code)] // used by the throughput run only
+    pub fn exported(&self) -> u64 {
+        self.exported.load(Ordering::Relaxed)
+    }
+
+    /// Flushes and shuts the provider down; returns the spans exported in all.
+    pub fn shutdown(self) -> u64 {
+        if let Err(err) = self.provider.shutdown() {
+            eprintln!("provider shutdown failed: {err}");
+        }
+        self.exported.load(Ordering::Relaxed)
+    }
+}
+
+/// A provider with `sampler`, a `BatchSpanProcessor` (its queue and batch sizes from the
+/// `OTEL_BSP_*` variables, else the specification's 2048 / 512) and a [`DiscardExporter`].
+/// Not installed anywhere: the raw-SDK and tracing-opentelemetry peers take tracers from it.
+pub fn build_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
+    let exporter = DiscardExporter::default();
+    let exported = Arc::clone(&exporter.exported);
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(BatchSpanProcessor::builder(exporter).build())
+        .with_sampler(sampler)
+        .build();
+    Pipeline { provider, exported }
+}
+
+/// Builds the pipeline and routes `#[traced]` spans to it through the runtime's public API.
+pub fn install_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
+    let pipeline = build_pipeline(sampler);
+    traced::set_tracer_provider(pipeline.provider.clone());
+    pipeline
+}
+
+/// The sampler a default pipeline has: parent-based, always on (every root sampled).
+pub fn sampled() -> Sampler {
+    Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+}
+
+/// A sampler that samples nothing.
+#[allow(dead_code)] // used by the overhead run only
+pub fn unsampled() -> Sampler {
+    Sampler::AlwaysOff
+}

@@ -1,0 +1,130 @@
+//! How fast finished `#[traced]` spans become OTLP request bodies: a batch of 512 real spans
+//! (three argument attributes and the `code.*` attributes `#[traced]` adds) grouped into an
+//! `ExportTraceServiceRequest` and encoded as protobuf, as the `http/protobuf` and `grpc`
+//! exporters do, plus gzip-compressed protobuf and the `http/json` body. See `README.md`.
+//!
+//! The runtime's encoding module is private, so this repeats its steps with the same crates:
+//! opentelemetry-proto's `group_spans_by_resource_and_scope`, prost's `encode_to_vec`,
+//! flate2's gzip at the default level, serde_json. If the runtime gets its own encoder, this
+//! bench must follow it.
+
+use std::hint::black_box;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter};
+use prost::Message as _;
+
+/// The batch size the batch processor exports by default (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+const BATCH: usize = 512;
+
+#[traced::traced]
+#[inline(never)]
+fn work(id: u64, name: &str, flag: bool) -> u64 {
+    black_box(id) ^ black_box(name.len() as u64) ^ u64::from(black_box(flag))
+}
+
+/// Keeps every span it is handed.
+#[derive(Debug, Clone, Default)]
+struct Keep(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Keep {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(batch);
+        Ok(())
+    }
+}
+
+/// [`BATCH`] spans of `work`, as the pipeline hands them to an exporter.
+fn real_spans() -> Vec<SpanData> {
+    let keep = Keep::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(SimpleSpanProcessor::new(keep.clone()))
+        .build();
+    traced::set_tracer_provider(provider.clone());
+    for id in 0..BATCH as u64 {
+        black_box(work(id, "ada", id % 2 == 0));
+    }
+    traced::disable();
+    if let Err(err) = provider.shutdown() {
+        eprintln!("provider shutdown failed: {err}");
+    }
+    std::mem::take(&mut *keep.0.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+fn request(
+    batch: Vec<SpanData>,
+    resource: &ResourceAttributesWithSchema,
+) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(batch, resource),
+    }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    match encoder.write_all(body).and_then(|()| encoder.finish()) {
+        Ok(compressed) => compressed,
+        Err(err) => panic!("gzip into memory failed: {err}"),
+    }
+}
+
+fn encoding(c: &mut Criterion) {
+    let spans = real_spans();
+    assert_eq!(spans.len(), BATCH, "the pipeline lost spans");
+    let resource = ResourceAttributesWithSchema::from(
+        &Resource::builder_empty().with_service_name("bench").build(),
+    );
+    let body = request(spans.clone(), &resource).encode_to_vec();
+    println!(
+        "One batch of {BATCH} spans: {} bytes of protobuf ({} per span), {} gzipped",
+        body.len(),
+        body.len() / BATCH,
+        gzip(&body).len(),
+    );
+
+    let mut group = c.benchmark_group("otlp_encoding");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    // The batch is cloned outside the timing: the exporter owns its batch.
+    group.bench_function("protobuf", |b| {
+        b.iter_batched(
+            || spans.clone(),
+            |batch| request(batch, &resource).encode_to_vec(),
+            BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("protobuf_gzip", |b| {
+        b.iter_batched(
+            || spans.clone(),
+            |batch| gzip(&request(batch, &resource).encode_to_vec()),
+            BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("json", |b| {
+        b.iter_batched(
+            || spans.clone(),
+            |batch| serde_json::to_vec(&request(batch, &resource)).map(|body| body.len()),
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = encoding
+}
+criterion_main!(benches);

@@ -1,0 +1,274 @@
+//! What instrumentation costs per call, `#[traced]` side by side with its peers, in one run:
+//! the same three-argument function plain, with `#[traced]` (no provider, SDK disabled,
+//! unsampled, sampled), with tracing's `#[instrument]` (no subscriber, tracing-opentelemetry
+//! unsampled and sampled), with the raw OpenTelemetry SDK (no provider, unsampled, sampled)
+//! and with fastrace (no reporter, a discarding reporter with and without properties); each
+//! sync and async. See `README.md`.
+//!
+//! The OpenTelemetry global provider, `#[traced]`'s provider, tracing's global subscriber
+//! and fastrace's reporter are process-global and some can be set only once, so the
+//! benchmarks run in phases, in this order: nothing installed; `#[traced]` disabled through
+//! its configuration; `#[traced]` pipelines; raw-SDK providers; tracing's subscriber;
+//! fastrace's reporter. The end prints a Markdown table of the medians and the targets.
+
+#[path = "../common/pipeline.rs"]
+mod pipeline;
+mod report;
+mod subjects;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{Bencher, Criterion};
+use opentelemetry::trace::{Link, SpanKind, TraceId, TracerProvider as _};
+use opentelemetry::{KeyValue, global};
+use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use pipeline::{build_pipeline, install_pipeline, sampled, unsampled};
+use subjects::*;
+
+/// The arguments of every call, through `black_box` so nothing is folded.
+macro_rules! call {
+    ($f:expr $(, $extra:expr)*) => {
+        $f($($extra,)* black_box(42), black_box("ada"), black_box(true))
+    };
+}
+
+/// Polls `future` to completion with a no-op waker: no executor cost in the figures.
+#[inline(always)]
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// fastrace records child spans of a root span set as the thread's local parent (a call
+/// with no local parent records nothing). Each root here holds this many calls, so its own
+/// cost is spread over them, as in a request handler with many instrumented calls.
+const FASTRACE_CALLS_PER_ROOT: u64 = 100;
+
+/// Times `call` inside fastrace root spans of [`FASTRACE_CALLS_PER_ROOT`] calls each.
+fn in_fastrace_roots(b: &mut Bencher, mut call: impl FnMut() -> u64) {
+    b.iter_custom(|iters| {
+        let start = Instant::now();
+        let mut left = iters;
+        while left > 0 {
+            let calls = left.min(FASTRACE_CALLS_PER_ROOT);
+            let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
+            let guard = root.set_local_parent();
+            for _ in 0..calls {
+                black_box(call());
+            }
+            drop(guard);
+            drop(root);
+            left -= calls;
+        }
+        start.elapsed()
+    });
+}
+
+/// Registers the benchmarks and remembers which ran, for the report.
+struct Suite<'a> {
+    criterion: &'a mut Criterion,
+    ran: Vec<&'static str>,
+}
+
+impl Suite<'_> {
+    /// Benchmarks one variant as `sync/<label>` and `async/<label>`.
+    fn bench(
+        &mut self,
+        label: &'static str,
+        mut sync: impl FnMut(&mut Bencher),
+        mut asynchronous: impl FnMut(&mut Bencher),
+    ) {
+        self.criterion
+            .benchmark_group(report::SYNC)
+            .bench_function(label, &mut sync);
+        self.criterion
+            .benchmark_group(report::ASYNC)
+            .bench_function(label, &mut asynchronous);
+        self.ran.push(label);
+    }
+}
+
+/// A sampler that samples like the default one while `on` is set and like `AlwaysOff`
+/// otherwise: tracing's global subscriber can be set only once, so the sampled and unsampled
+/// tracing-opentelemetry phases share one tracer and flip this. Costs one relaxed load.
+#[derive(Debug, Clone)]
+struct Switch {
+    on: Arc<AtomicBool>,
+    sampled: Sampler,
+    unsampled: Sampler,
+}
+
+impl ShouldSample for Switch {
+    fn should_sample(
+        &self,
+        parent: Option<&opentelemetry::Context>,
+        trace_id: TraceId,
+        name: &str,
+        kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let sampler = if self.on.load(Ordering::Relaxed) {
+            &self.sampled
+        } else {
+            &self.unsampled
+        };
+        sampler.should_sample(parent, trace_id, name, kind, attributes, links)
+    }
+}
+
+fn overhead(suite: &mut Suite<'_>) {
+    // Phase 1: nothing installed anywhere.
+    traced::disable();
+    suite.bench(
+        "plain",
+        |b| b.iter(|| call!(plain)),
+        |b| b.iter(|| run(call!(plain_async))),
+    );
+    suite.bench(
+        "traced/no_provider",
+        |b| b.iter(|| call!(with_traced)),
+        |b| b.iter(|| run(call!(with_traced_async))),
+    );
+    // The global tracer with no provider installed: OpenTelemetry's no-op.
+    let noop = global::tracer("bench");
+    suite.bench(
+        "otel_sdk/no_provider",
+        |b| b.iter(|| call!(with_otel_sdk, &noop)),
+        |b| b.iter(|| run(call!(with_otel_sdk_async, &noop))),
+    );
+    suite.bench(
+        "tracing/no_subscriber",
+        |b| b.iter(|| call!(with_tracing)),
+        |b| b.iter(|| run(call!(with_tracing_async))),
+    );
+    suite.bench(
+        "fastrace/no_reporter",
+        |b| in_fastrace_roots(b, || call!(with_fastrace)),
+        |b| in_fastrace_roots(b, || run(call!(with_fastrace_async))),
+    );
+
+    // Phase 2: what a user gets with OTEL_SDK_DISABLED=true (`Config::from_env()` reads it
+    // into the same setting `disabled(true)` sets): nothing installed, the guard inert.
+    let guard = traced::Config::from_env().disabled(true).install();
+    assert!(!traced::is_enabled(), "a disabled SDK installed a provider");
+    suite.bench(
+        "traced/sdk_disabled",
+        |b| b.iter(|| call!(with_traced)),
+        |b| b.iter(|| run(call!(with_traced_async))),
+    );
+    drop(guard);
+
+    // Phase 3: `#[traced]` through the real batching pipeline, sampling nothing, then all.
+    let pipeline = install_pipeline(unsampled());
+    suite.bench(
+        "traced/unsampled",
+        |b| b.iter(|| call!(with_traced)),
+        |b| b.iter(|| run(call!(with_traced_async))),
+    );
+    traced::disable();
+    pipeline.shutdown();
+
+    let pipeline = install_pipeline(sampled());
+    suite.bench(
+        "traced/sampled",
+        |b| b.iter(|| call!(with_traced)),
+        |b| b.iter(|| run(call!(with_traced_async))),
+    );
+    traced::disable();
+    pipeline.shutdown();
+
+    // Phase 4: the raw SDK, with the same pipeline, its tracers taken directly.
+    for (label, sampler) in [
+        ("otel_sdk/unsampled", unsampled()),
+        ("otel_sdk/sampled", sampled()),
+    ] {
+        let pipeline = build_pipeline(sampler);
+        let tracer = pipeline.provider.tracer("bench");
+        suite.bench(
+            label,
+            |b| b.iter(|| call!(with_otel_sdk, &tracer)),
+            |b| b.iter(|| run(call!(with_otel_sdk_async, &tracer))),
+        );
+        pipeline.shutdown();
+    }
+
+    // Phase 5: tracing's registry with the tracing-opentelemetry layer, its default
+    // settings, into the same pipeline; set once for the process.
+    let on = Arc::new(AtomicBool::new(false));
+    let pipeline = build_pipeline(Switch {
+        on: Arc::clone(&on),
+        sampled: sampled(),
+        unsampled: unsampled(),
+    });
+    let layer = tracing_opentelemetry::layer().with_tracer(pipeline.provider.tracer("bench"));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    if let Err(err) = tracing::subscriber::set_global_default(subscriber) {
+        eprintln!("cannot set tracing's global subscriber: {err}");
+    }
+    suite.bench(
+        "tracing/otel_unsampled",
+        |b| b.iter(|| call!(with_tracing)),
+        |b| b.iter(|| run(call!(with_tracing_async))),
+    );
+    on.store(true, Ordering::Relaxed);
+    suite.bench(
+        "tracing/otel_sampled",
+        |b| b.iter(|| call!(with_tracing)),
+        |b| b.iter(|| run(call!(with_tracing_async))),
+    );
+    on.store(false, Ordering::Relaxed);
+    pipeline.shutdown();
+
+    // Phase 6: fastrace with a reporter that throws every batch away (set once).
+    fastrace::set_reporter(DiscardReporter, fastrace::collector::Config::default());
+    suite.bench(
+        "fastrace/sampled",
+        |b| in_fastrace_roots(b, || call!(with_fastrace)),
+        |b| in_fastrace_roots(b, || run(call!(with_fastrace_async))),
+    );
+    suite.bench(
+        "fastrace/sampled_bare",
+        |b| in_fastrace_roots(b, || call!(with_fastrace_bare)),
+        |b| in_fastrace_roots(b, || run(call!(with_fastrace_bare_async))),
+    );
+    fastrace::flush();
+}
+
+/// fastrace's side of the discarding exporter.
+struct DiscardReporter;
+
+impl fastrace::collector::Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        drop(black_box(spans));
+    }
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let mut suite = Suite {
+        criterion: &mut criterion,
+        ran: Vec::new(),
+    };
+    overhead(&mut suite);
+    let ran = suite.ran;
+    criterion.final_summary();
+    report::print(&ran, started);
+}

@@ -1,0 +1,182 @@
+//! The side-by-side table printed at the end of a run: criterion's median of every variant
+//! run by this process (read from `<criterion dir>/<group>/<label>/new/estimates.json`), and
+//! each target of the performance issue as a ratio of the same run's medians.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub const SYNC: &str = "sync";
+pub const ASYNC: &str = "async";
+
+/// Where criterion writes its results: the same rules criterion follows, with the bench
+/// executable's own target directory (`<target>/release/deps/<exe>`) standing in for
+/// `cargo metadata`.
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion")
+}
+
+/// The median in ns of `group/label`, if criterion wrote it after `started` (a filtered or
+/// test-mode run leaves older results, or none, behind).
+fn median(dir: &Path, group: &str, label: &str, started: SystemTime) -> Option<f64> {
+    // Criterion's file-name rule for ids: `/` (and a few others) become `_`.
+    let path = dir
+        .join(group)
+        .join(label.replace('/', "_"))
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path)
+        .and_then(|meta| meta.modified())
+        .ok()?;
+    if modified < started {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn cell(value: Option<f64>) -> String {
+    match value {
+        Some(value) if value >= 100.0 => format!("{value:.0}"),
+        Some(value) => format!("{value:.2}"),
+        None => "–".to_owned(),
+    }
+}
+
+/// Looks a variant's median up by its label.
+type Medians<'a> = &'a dyn Fn(&str) -> Option<f64>;
+
+/// One target of the issue: a value computed from the medians, and its limit.
+struct Target {
+    name: &'static str,
+    value: fn(Medians<'_>) -> Option<f64>,
+    limit: f64,
+    unit: &'static str,
+}
+
+fn targets() -> [Target; 8] {
+    [
+        Target {
+            name: "`traced/no_provider` − `plain`",
+            value: |m| Some(m("traced/no_provider")? - m("plain")?),
+            limit: 3.0,
+            unit: "ns",
+        },
+        Target {
+            name: "`traced/sdk_disabled` − `plain`",
+            value: |m| Some(m("traced/sdk_disabled")? - m("plain")?),
+            limit: 3.0,
+            unit: "ns",
+        },
+        Target {
+            name: "`traced/unsampled`",
+            value: |m| m("traced/unsampled"),
+            limit: 20.0,
+            unit: "ns",
+        },
+        Target {
+            name: "`traced/sampled`",
+            value: |m| m("traced/sampled"),
+            limit: 150.0,
+            unit: "ns",
+        },
+        Target {
+            name: "`traced/sampled` ÷ `otel_sdk/sampled`",
+            value: |m| Some(m("traced/sampled")? / m("otel_sdk/sampled")?),
+            limit: 0.2,
+            unit: "×",
+        },
+        Target {
+            name: "`traced/sampled` ÷ `fastrace/sampled` (3 properties)",
+            value: |m| Some(m("traced/sampled")? / m("fastrace/sampled")?),
+            limit: 0.6,
+            unit: "×",
+        },
+        Target {
+            name: "`traced/sampled` ÷ `tracing/otel_sampled`",
+            value: |m| Some(m("traced/sampled")? / m("tracing/otel_sampled")?),
+            limit: 1.0,
+            unit: "×",
+        },
+        Target {
+            name: "`traced/sampled` ÷ `fastrace/sampled_bare` (no properties)",
+            value: |m| Some(m("traced/sampled")? / m("fastrace/sampled_bare")?),
+            limit: 1.0,
+            unit: "×",
+        },
+    ]
+}
+
+/// Prints the medians of the variants in `ran`, and the targets.
+pub fn print(ran: &[&str], started: SystemTime) {
+    let dir = criterion_dir();
+    let mut medians: HashMap<(&str, &str), f64> = HashMap::new();
+    for &label in ran {
+        for group in [SYNC, ASYNC] {
+            if let Some(value) = median(&dir, group, label, started) {
+                medians.insert((group, label), value);
+            }
+        }
+    }
+    if medians.is_empty() {
+        println!(
+            "\nNo criterion estimates from this run under {} (test or list mode?): no table.",
+            dir.display()
+        );
+        return;
+    }
+
+    let medians = &medians;
+    let get = |group: &'static str| move |label: &str| medians.get(&(group, label)).copied();
+    let (sync, asynchronous) = (get(SYNC), get(ASYNC));
+
+    println!(
+        "\nMedians of this run, ns/call (criterion, {}):\n",
+        dir.display()
+    );
+    println!("| variant | sync | async | sync − plain | async − plain |");
+    println!("|---|---:|---:|---:|---:|");
+    for &label in ran {
+        let over = |m: Medians<'_>| Some(m(label)? - m("plain")?);
+        println!(
+            "| `{label}` | {} | {} | {} | {} |",
+            cell(sync(label)),
+            cell(asynchronous(label)),
+            cell(over(&sync)),
+            cell(over(&asynchronous)),
+        );
+    }
+
+    println!("\nTargets (met: the value is at most the limit; `÷`: ratio of medians):\n");
+    println!("| target | limit | sync | met | async | met |");
+    println!("|---|---:|---:|:-:|---:|:-:|");
+    for target in targets() {
+        let verdict = |value: Option<f64>| match value {
+            Some(value) if value <= target.limit => "yes",
+            Some(_) => "**no**",
+            None => "–",
+        };
+        let (s, a) = ((target.value)(&sync), (target.value)(&asynchronous));
+        println!(
+            "| {} | {} {} | {} | {} | {} | {} |",
+            target.name,
+            target.limit,
+            target.unit,
+            cell(s),
+            verdict(s),
+            cell(a),
+            verdict(a),
+        );
+    }
+}

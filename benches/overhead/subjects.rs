@@ -1,0 +1,126 @@
+//! The functions under measurement: one body (three arguments XORed through `black_box`),
+//! sync and async, without instrumentation and instrumented by `#[traced]` and each peer.
+//! Every one is `#[inline(never)]`, so each variant pays for one real call and differs from
+//! `plain` only by what its instrumentation adds. Each instrumented variant records the three
+//! arguments (`id: u64`, `name: &str`, `flag: bool`) on its span.
+
+use std::hint::black_box;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer};
+
+/// The body every variant shares.
+#[inline(always)]
+fn body(id: u64, name: &str, flag: bool) -> u64 {
+    black_box(id) ^ black_box(name.len() as u64) ^ u64::from(black_box(flag))
+}
+
+#[inline(never)]
+pub fn plain(id: u64, name: &str, flag: bool) -> u64 {
+    body(id, name, flag)
+}
+
+#[inline(never)]
+pub async fn plain_async(id: u64, name: &str, flag: bool) -> u64 {
+    std::future::ready(()).await;
+    body(id, name, flag)
+}
+
+#[traced::traced]
+#[inline(never)]
+pub fn with_traced(id: u64, name: &str, flag: bool) -> u64 {
+    body(id, name, flag)
+}
+
+#[traced::traced]
+#[inline(never)]
+pub async fn with_traced_async(id: u64, name: &str, flag: bool) -> u64 {
+    std::future::ready(()).await;
+    body(id, name, flag)
+}
+
+/// `#[instrument]` records the three arguments as typed fields (`u64`, `&str` and `bool` are
+/// `tracing::Value`s), at its default INFO level.
+#[tracing::instrument]
+#[inline(never)]
+pub fn with_tracing(id: u64, name: &str, flag: bool) -> u64 {
+    body(id, name, flag)
+}
+
+#[tracing::instrument]
+#[inline(never)]
+pub async fn with_tracing_async(id: u64, name: &str, flag: bool) -> u64 {
+    std::future::ready(()).await;
+    body(id, name, flag)
+}
+
+/// The raw OpenTelemetry API as its documentation shows it: `in_span`, the attributes set on
+/// the active span (the string copied, as a `KeyValue` needs an owned or static value).
+#[inline(never)]
+pub fn with_otel_sdk<T>(tracer: &T, id: u64, name: &str, flag: bool) -> u64
+where
+    T: Tracer,
+    T::Span: Send + Sync + 'static,
+{
+    tracer.in_span("with_otel_sdk", |cx| {
+        let span = cx.span();
+        span.set_attribute(KeyValue::new("id", id as i64));
+        span.set_attribute(KeyValue::new("name", name.to_owned()));
+        span.set_attribute(KeyValue::new("flag", flag));
+        body(id, name, flag)
+    })
+}
+
+/// The async form: the span started with its attributes, its context carried by the future
+/// (`FutureExt::with_context` attaches it on every poll); it ends when the future completes
+/// and drops the context.
+#[inline(never)]
+pub async fn with_otel_sdk_async<T>(tracer: &T, id: u64, name: &str, flag: bool) -> u64
+where
+    T: Tracer,
+    T::Span: Send + Sync + 'static,
+{
+    let span = tracer
+        .span_builder("with_otel_sdk_async")
+        .with_attributes([
+            KeyValue::new("id", id as i64),
+            KeyValue::new("name", name.to_owned()),
+            KeyValue::new("flag", flag),
+        ])
+        .start(tracer);
+    let cx = opentelemetry::Context::current_with_span(span);
+    async move {
+        std::future::ready(()).await;
+        body(id, name, flag)
+    }
+    .with_context(cx)
+    .await
+}
+
+/// fastrace's properties are strings: each argument is formatted.
+#[fastrace::trace(properties = { "id": "{id}", "name": "{name}", "flag": "{flag}" })]
+#[inline(never)]
+pub fn with_fastrace(id: u64, name: &str, flag: bool) -> u64 {
+    body(id, name, flag)
+}
+
+#[fastrace::trace(properties = { "id": "{id}", "name": "{name}", "flag": "{flag}" })]
+#[inline(never)]
+pub async fn with_fastrace_async(id: u64, name: &str, flag: bool) -> u64 {
+    std::future::ready(()).await;
+    body(id, name, flag)
+}
+
+/// fastrace without properties: the span alone, the figure fastrace usually quotes.
+#[fastrace::trace]
+#[inline(never)]
+pub fn with_fastrace_bare(id: u64, name: &str, flag: bool) -> u64 {
+    body(id, name, flag)
+}
+
+#[fastrace::trace]
+#[inline(never)]
+pub async fn with_fastrace_bare_async(id: u64, name: &str, flag: bool) -> u64 {
+    std::future::ready(()).await;
+    body(id, name, flag)
+}

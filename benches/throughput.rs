@@ -1,0 +1,196 @@
+//! How many `#[traced]` spans per second the real pipeline carries: producer threads call an
+//! instrumented three-argument function as fast as they can (or at a fixed rate), every span
+//! sampled, through the batch processor into an exporter that counts and discards. Prints
+//! spans/s offered and exported, and how many the pipeline dropped. See `README.md`.
+//!
+//! Runs: 1 and 2 producers unpaced, then 2 producers paced to `BENCH_THROUGHPUT_RATE` spans/s
+//! in all (default 1 000 000). Each lasts `BENCH_THROUGHPUT_SECS` seconds (default 2).
+//! `BENCH_THROUGHPUT_COLLECTOR_DOWN=<secs>` adds a run through `traced::Config`'s OTLP
+//! exporter aimed at a closed port, paced the same, printing the process RSS every 5 s.
+
+#[path = "common/pipeline.rs"]
+mod pipeline;
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use traced::{ExporterKind, OtlpSettings};
+
+#[traced::traced]
+#[inline(never)]
+fn work(id: u64, name: &str, flag: bool) -> u64 {
+    black_box(id) ^ black_box(name.len() as u64) ^ u64::from(black_box(flag))
+}
+
+/// Calls between two looks at the clock (and the stop flag).
+const CHUNK: u64 = 100;
+
+fn env_number(name: &str, default: f64) -> f64 {
+    match std::env::var(name) {
+        Ok(value) => value.trim().parse().unwrap_or_else(|_| {
+            eprintln!("{name}={value:?} is not a number; using {default}");
+            default
+        }),
+        Err(_) => default,
+    }
+}
+
+/// Calls `work` until `stop`, at most `rate` calls/s (`None`: as fast as it can), adding
+/// the calls made to `progress` as it goes; returns the number of calls.
+fn produce(stop: &AtomicBool, progress: &AtomicU64, rate: Option<f64>) -> u64 {
+    let start = Instant::now();
+    let mut calls = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        for i in 0..CHUNK {
+            black_box(work(
+                black_box(calls + i),
+                black_box("ada"),
+                black_box(true),
+            ));
+        }
+        calls += CHUNK;
+        progress.fetch_add(CHUNK, Ordering::Relaxed);
+        if let Some(rate) = rate {
+            // Ahead of schedule: wait until the schedule catches up with the calls made.
+            let due = Duration::from_secs_f64(calls as f64 / rate);
+            let elapsed = start.elapsed();
+            if due > elapsed {
+                std::thread::sleep(due - elapsed);
+            }
+        }
+    }
+    calls
+}
+
+/// Runs `producers` threads for `duration`; returns the calls made in all.
+fn run_producers(producers: usize, duration: Duration, rate: Option<f64>) -> u64 {
+    let stop = AtomicBool::new(false);
+    let progress = AtomicU64::new(0);
+    let rate = rate.map(|rate| rate / producers as f64);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..producers)
+            .map(|_| scope.spawn(|| produce(&stop, &progress, rate)))
+            .collect();
+        std::thread::sleep(duration);
+        stop.store(true, Ordering::Relaxed);
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or(0))
+            .sum()
+    })
+}
+
+/// The resident set size of this process in MiB (Linux), if readable.
+fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn per_second(count: u64, duration: Duration) -> String {
+    format!("{:.3} M/s", count as f64 / duration.as_secs_f64() / 1e6)
+}
+
+/// One run through the discarding pipeline, printed as a table row.
+fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
+    let pipeline = pipeline::install_pipeline(pipeline::sampled());
+    let offered = run_producers(producers, duration, rate);
+    let exported_in_window = pipeline.exported();
+    traced::disable();
+    // Shutting down flushes what is still queued; what never reaches the exporter then is
+    // what the full queue dropped.
+    let exported = pipeline.shutdown();
+    let dropped = offered.saturating_sub(exported);
+    println!(
+        "| {label} | {producers} | {} | {} | {dropped} | {:.1} % | {} |",
+        per_second(offered, duration),
+        per_second(exported_in_window, duration),
+        100.0 * dropped as f64 / offered.max(1) as f64,
+        rss_mib().map_or("–".to_owned(), |rss| format!("{rss:.1} MiB")),
+    );
+}
+
+/// Spans through the real OTLP exporter to a port nobody listens on, paced at `rate`:
+/// prints the RSS every 5 s (it must stay flat: the queue is bounded) and the dropped count.
+fn collector_down(duration: Duration, rate: f64) {
+    let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(address) => address.port(),
+        Err(err) => {
+            eprintln!("cannot find a free port: {err}");
+            return;
+        }
+    };
+    let otel = traced::Config::defaults()
+        .with_exporters([ExporterKind::Otlp])
+        .with_otlp(OtlpSettings {
+            endpoint: format!("http://127.0.0.1:{port}/v1/traces"),
+            ..OtlpSettings::default()
+        })
+        .install();
+    println!("\nCollector down (OTLP to 127.0.0.1:{port}, nobody listening), {rate:.0} spans/s:");
+    println!("\n| after | RSS | offered so far |");
+    println!("|---:|---:|---:|");
+    let stop = AtomicBool::new(false);
+    let progress = AtomicU64::new(0);
+    let offered = std::thread::scope(|scope| {
+        let producer = scope.spawn(|| produce(&stop, &progress, Some(rate)));
+        let start = Instant::now();
+        while start.elapsed() < duration {
+            std::thread::sleep(Duration::from_secs(5).min(duration));
+            println!(
+                "| {:.0} s | {} | {:.1} M |",
+                start.elapsed().as_secs_f64(),
+                rss_mib().map_or("–".to_owned(), |rss| format!("{rss:.1} MiB")),
+                progress.load(Ordering::Relaxed) as f64 / 1e6,
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        producer.join().unwrap_or(0)
+    });
+    println!(
+        "\noffered {offered}, dropped so far (the guard's count) {}",
+        otel.dropped_spans()
+    );
+    // Shutting down would retry the unreachable collector until the export timeout.
+    traced::disable();
+    std::mem::forget(otel);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then only check
+    // that the pipeline runs, briefly.
+    let benching = std::env::args().any(|arg| arg == "--bench");
+    let secs = if benching {
+        env_number("BENCH_THROUGHPUT_SECS", 2.0)
+    } else {
+        0.05
+    };
+    let duration = Duration::from_secs_f64(secs);
+    let rate = env_number("BENCH_THROUGHPUT_RATE", 1_000_000.0);
+
+    println!(
+        "Throughput of #[traced] spans (3 attributes, all sampled) through the batch processor \
+         into a discarding exporter, {secs} s per run, OTEL_BSP_MAX_QUEUE_SIZE={}:\n",
+        std::env::var("OTEL_BSP_MAX_QUEUE_SIZE").unwrap_or_else(|_| "2048 (default)".into()),
+    );
+    println!("| run | producers | offered | exported | dropped | dropped % | RSS after |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    through_pipeline("unpaced", 1, duration, None);
+    through_pipeline("unpaced", 2, duration, None);
+    through_pipeline(
+        &format!("paced {:.2} M/s", rate / 1e6),
+        2,
+        duration,
+        Some(rate),
+    );
+
+    if let Ok(value) = std::env::var("BENCH_THROUGHPUT_COLLECTOR_DOWN") {
+        match value.trim().parse::<f64>() {
+            Ok(secs) if benching => collector_down(Duration::from_secs_f64(secs), rate),
+            Ok(_) => {}
+            Err(_) => eprintln!("BENCH_THROUGHPUT_COLLECTOR_DOWN={value:?} is not a number"),
+        }
+    }
+}
