@@ -1,6 +1,7 @@
-//! The real batching pipeline into an exporter that counts and discards, shared by the
-//! benchmarks. [`install_pipeline`] is the one place that decides how `#[traced]` spans reach
-//! it: when the runtime grows its own pipeline API, switch it there and every figure follows.
+//! The real batching pipelines into an exporter that counts and discards, shared by the
+//! benchmarks: `traced`'s own (what `traced::init()` builds: its batch processor, the
+//! sampling handoff, finishing on the export thread) for `#[traced]`, and the SDK's
+//! `BatchSpanProcessor` for the peers that take a tracer from an SDK provider.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ impl SpanExporter for DiscardExporter {
 #[derive(Debug)]
 pub struct Pipeline {
     pub provider: SdkTracerProvider,
+    /// The guard of `traced`'s pipeline, which shuts it down.
+    guard: Option<traced::OtelGuard>,
     exported: Arc<AtomicU64>,
 }
 
@@ -43,8 +46,12 @@ impl Pipeline {
 
     /// Flushes and shuts the provider down; returns the spans exported in all.
     pub fn shutdown(self) -> u64 {
-        if let Err(err) = self.provider.shutdown() {
-            eprintln!("provider shutdown failed: {err}");
+        let result = match self.guard {
+            Some(guard) => guard.shutdown().map_err(|err| err.to_string()),
+            None => self.provider.shutdown().map_err(|err| err.to_string()),
+        };
+        if let Err(err) = result {
+            eprintln!("pipeline shutdown failed: {err}");
         }
         self.exported.load(Ordering::Relaxed)
     }
@@ -53,6 +60,7 @@ impl Pipeline {
 /// A provider with `sampler`, a `BatchSpanProcessor` (its queue and batch sizes from the
 /// `OTEL_BSP_*` variables, else the specification's 2048 / 512) and a [`DiscardExporter`].
 /// Not installed anywhere: the raw-SDK and tracing-opentelemetry peers take tracers from it.
+#[allow(dead_code)] // used by the overhead run only
 pub fn build_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
     let exporter = DiscardExporter::default();
     let exported = Arc::clone(&exporter.exported);
@@ -60,14 +68,32 @@ pub fn build_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
         .with_span_processor(BatchSpanProcessor::builder(exporter).build())
         .with_sampler(sampler)
         .build();
-    Pipeline { provider, exported }
+    Pipeline {
+        provider,
+        guard: None,
+        exported,
+    }
 }
 
-/// Builds the pipeline and routes `#[traced]` spans to it through the runtime's public API.
+/// Installs `traced`'s pipeline as `traced::init()` builds it (batch sizes from `OTEL_BSP_*`),
+/// with `sampler` and a [`DiscardExporter`] as its only exporter.
 pub fn install_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
-    let pipeline = build_pipeline(sampler);
-    traced::set_tracer_provider(pipeline.provider.clone());
-    pipeline
+    let exporter = DiscardExporter::default();
+    let exported = Arc::clone(&exporter.exported);
+    let guard = traced::Config::from_env()
+        .with_exporters([])
+        .with_sampler(sampler)
+        .with_span_exporter(exporter)
+        .install();
+    let provider = guard
+        .provider()
+        .cloned()
+        .expect("the pipeline is enabled (OTEL_SDK_DISABLED is not set for benchmarks)");
+    Pipeline {
+        provider,
+        guard: Some(guard),
+        exported,
+    }
 }
 
 /// The sampler a default pipeline has: parent-based, always on (every root sampled).

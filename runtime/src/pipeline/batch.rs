@@ -7,8 +7,8 @@
 //! falls behind from about 1 M spans/s, dropping silently. Here a producer takes an
 //! uncontended lock, pushes, and wakes the export thread only when a full batch is waiting;
 //! the export thread swaps the buffer for an empty one in one step. Spans are counted when
-//! the queue drops them, and the attribute value length limit is applied on the export
-//! thread, off the application's path.
+//! the queue drops them, and finished (duplicate keys, the value length limit) on the
+//! export thread, off the application's path.
 
 use std::future::Future;
 use std::mem;
@@ -24,7 +24,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
-use super::truncate;
+use super::finish;
 use crate::config::BatchSettings;
 use crate::diagnostics::warn_once;
 
@@ -237,10 +237,8 @@ fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
 
 /// Exports `spans` in batches of at most the configured size.
 fn export<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>, mut spans: Vec<SpanData>) {
-    if let Some(limit) = shared.value_length_limit {
-        for span in &mut spans {
-            truncate::truncate_span(span, limit);
-        }
+    for span in &mut spans {
+        finish::finish_span(span, shared.value_length_limit);
     }
     let exporter = lock_exporter(exporter);
     while !spans.is_empty() {

@@ -12,8 +12,8 @@ use opentelemetry_sdk::trace::{
 use super::batch::BatchProcessor;
 use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
+use super::finish::Finishing;
 use super::guard::DroppedReport;
-use super::truncate::Truncating;
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
 use crate::sampling::handoff::{HandedIds, Presampled};
@@ -149,7 +149,7 @@ impl Assembly<'_> {
                 self.dropped.add(batch.dropped_counter());
                 builder.with_span_processor(batch)
             }
-            None => builder.with_span_processor(Truncating::new(
+            None => builder.with_span_processor(Finishing::new(
                 Box::new(SimpleSpanProcessor::new(exporter)),
                 limit,
             )),

@@ -5,10 +5,10 @@ mod batch;
 mod build;
 mod console;
 mod console_tree;
+mod finish;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
-mod truncate;
 
 pub use console::ConsoleExporter;
 pub use console_tree::ConsoleTreeExporter;

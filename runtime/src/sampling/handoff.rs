@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn nothing_is_left_behind() {
-        let _ = build_decided(TraceId::from(1_u128), sample(), || ());
+        build_decided(TraceId::from(1_u128), sample(), || ());
         assert!(HANDED.with(Cell::take).is_none());
     }
 }

@@ -23,6 +23,7 @@ pub(crate) enum Side {
     #[cfg_attr(not(feature = "http-server"), allow(dead_code))] // client-only builds
     Server,
     /// `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_{REQUEST,RESPONSE}`.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))] // server-only builds
     Client,
 }
 

@@ -45,16 +45,12 @@
 
 #[cfg(feature = "http-server")]
 mod body;
-// Shared by the server and the reqwest client; each uses parts the other does not.
-#[allow(dead_code, reason = "parts are used by one side only")]
+// Shared by the server and the reqwest client.
 mod headers;
 #[cfg(feature = "http-server")]
 mod media_types;
-#[allow(dead_code, reason = "parts are used by one side only")]
 mod patterns;
-#[allow(dead_code, reason = "parts are used by one side only")]
 mod redaction;
-#[allow(dead_code, reason = "parts are used by one side only")]
 mod stability;
 
 #[cfg(feature = "reqwest")]

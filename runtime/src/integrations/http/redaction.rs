@@ -32,6 +32,7 @@ pub(crate) fn query(query: &str) -> Cow<'_, str> {
 
 /// An absolute URL as `url.full`: user name and password replaced by [`REDACTED`] and the
 /// query redacted as by [`query`]; borrowed when there is nothing to redact.
+#[cfg_attr(not(feature = "reqwest"), allow(dead_code))] // server-only builds
 pub(crate) fn full(url: &str) -> Cow<'_, str> {
     let Some(scheme_end) = url.find("://").map(|index| index + 3) else {
         return Cow::Borrowed(url);
@@ -81,6 +82,7 @@ pub(crate) fn full(url: &str) -> Cow<'_, str> {
 }
 
 /// The path, query (without `?`) and fragment (without `#`) of what follows the authority.
+#[cfg_attr(not(feature = "reqwest"), allow(dead_code))] // server-only builds
 fn split_reference(reference: &str) -> (&str, Option<&str>, Option<&str>) {
     let (before_fragment, fragment) = match reference.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),

@@ -31,6 +31,7 @@ impl HttpNames {
     }
 
     /// The process's choice, read from the environment once.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))] // the server reads it by lookup
     pub(crate) fn from_env() -> Self {
         static NAMES: OnceLock<HttpNames> = OnceLock::new();
         *NAMES.get_or_init(|| {
