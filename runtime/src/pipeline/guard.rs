@@ -140,7 +140,8 @@ impl OtelGuard {
         if dropped > 0 {
             warn(|| {
                 format!(
-                    "{dropped} spans were dropped: the collector was unreachable or refused them"
+                    "{dropped} spans were dropped: the export queue was full \
+                     (OTEL_BSP_MAX_QUEUE_SIZE), or the collector was unreachable or refused them"
                 )
             });
         }
