@@ -131,7 +131,8 @@ pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Runs `f` with the installed tracer, if any.
+/// Runs `f` with the installed tracer, if any (for the integrations' own spans).
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
 pub(crate) fn with_tracer<R>(f: impl FnOnce(&BoxedTracer) -> R) -> Option<R> {
     with_installed(|installed| f(&installed.tracer))
 }

@@ -85,7 +85,7 @@ fn record_exception_event(
 ///     0: reading /etc/app.toml
 ///     1: permission denied
 /// ```
-fn source_chain<E: Error + ?Sized>(error: &E) -> String {
+pub(crate) fn source_chain<E: Error + ?Sized>(error: &E) -> String {
     let mut text = truncated_display(error);
     let mut cause = error.source();
     if cause.is_some() {

@@ -55,11 +55,11 @@ pub trait ViaHeaderMapRef {
 }
 
 #[cfg(feature = "http")]
-mod headers {
+pub(crate) mod headers {
     use super::*;
 
     /// Reads header values that are valid UTF-8; others are ignored, like any malformed header.
-    struct HeaderExtractor<'a>(&'a http::HeaderMap);
+    pub(crate) struct HeaderExtractor<'a>(pub(crate) &'a http::HeaderMap);
 
     impl Extractor for HeaderExtractor<'_> {
         fn get(&self, key: &str) -> Option<&str> {

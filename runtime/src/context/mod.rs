@@ -7,6 +7,8 @@ mod parent;
 mod spawn;
 pub mod thread;
 
+#[cfg(feature = "http-server")]
+pub(crate) use carrier::headers::HeaderExtractor;
 pub use carrier::{Carrier, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef};
 pub use instrumented::Instrumented;
 pub use parent::{

@@ -49,6 +49,7 @@ mod body;
 mod headers;
 #[cfg(feature = "http-server")]
 mod media_types;
+mod methods;
 mod patterns;
 mod redaction;
 mod stability;

@@ -6,8 +6,9 @@ use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE,
     NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_FULL,
 };
-use reqwest::{Method, Request, Response, Version};
+use reqwest::{Request, Response};
 
+use super::super::methods::{known_method, protocol_version};
 use super::super::redaction;
 
 /// The span name and the attributes known before the request is sent (all of them are
@@ -84,34 +85,6 @@ pub(crate) fn transport_error_type(error: &reqwest::Error) -> &'static str {
     }
 }
 
-/// The method's name when it is one the conventions know.
-fn known_method(method: &Method) -> Option<&'static str> {
-    Some(match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::CONNECT => "CONNECT",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::PATCH => "PATCH",
-        _ => return None,
-    })
-}
-
-/// `network.protocol.version` of the protocol the response came over.
-fn protocol_version(version: Version) -> Option<&'static str> {
-    Some(match version {
-        Version::HTTP_09 => "0.9",
-        Version::HTTP_10 => "1.0",
-        Version::HTTP_11 => "1.1",
-        Version::HTTP_2 => "2",
-        Version::HTTP_3 => "3",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use opentelemetry::Value;
@@ -119,7 +92,7 @@ mod tests {
     use super::*;
 
     fn request_to(method: &str, url: &str) -> Request {
-        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         Request::new(method, reqwest::Url::parse(url).unwrap())
     }
 

@@ -2,7 +2,6 @@
 //! and `send_traced` both go through [`ClientSpan`].
 
 use std::error::Error;
-use std::fmt::Write as _;
 
 use opentelemetry::propagation::Injector;
 use opentelemetry::trace::{SpanBuilder, SpanKind, SpanRef, Status, TraceContextExt, Tracer};
@@ -17,7 +16,7 @@ use super::super::headers::Side;
 use super::attributes;
 use super::options::Options;
 use crate::installed;
-use crate::outcome::{CANCELLED_EVENT, EXCEPTION_EVENT};
+use crate::outcome::{CANCELLED_EVENT, EXCEPTION_EVENT, source_chain};
 use crate::span::SpanHandle;
 use crate::value::truncated_display;
 
@@ -209,22 +208,6 @@ fn record_exception(
     span.set_status(Status::error(message));
 }
 
-/// The error and its causes, one a line (the layout `#[traced]` uses for errors).
-fn source_chain(error: &(dyn Error + 'static)) -> String {
-    let mut text = truncated_display(error);
-    let mut cause = error.source();
-    if cause.is_some() {
-        text.push_str("\n\nCaused by:");
-    }
-    let mut depth = 0;
-    while let Some(source) = cause {
-        let _ = write!(text, "\n    {depth}: {}", truncated_display(source));
-        depth += 1;
-        cause = source.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,15 +224,5 @@ mod tests {
         assert_eq!(headers.len(), 2);
         assert_eq!(headers["traceparent"], "fresh");
         assert_eq!(headers["x-user"], "kept");
-    }
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn causes_are_listed() {
-        let error = Outer(std::io::Error::other("inner"));
-        assert_eq!(source_chain(&error), "outer\n\nCaused by:\n    0: inner");
     }
 }

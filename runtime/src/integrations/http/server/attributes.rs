@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
+use super::super::methods::{known_method, protocol_version};
 use super::super::redaction;
 use super::scheme;
-use http::{Method, Request, Version};
+use http::Request;
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
     CLIENT_ADDRESS, CLIENT_PORT, ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
@@ -100,34 +101,6 @@ pub(crate) fn service_error<E>() -> KeyValue {
     KeyValue::new(ERROR_TYPE, std::any::type_name::<E>())
 }
 
-/// The method's name when it is one the conventions know.
-fn known_method(method: &Method) -> Option<&'static str> {
-    Some(match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::CONNECT => "CONNECT",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::PATCH => "PATCH",
-        _ => return None,
-    })
-}
-
-/// `network.protocol.version`.
-fn protocol_version(version: Version) -> Option<&'static str> {
-    Some(match version {
-        Version::HTTP_09 => "0.9",
-        Version::HTTP_10 => "1.0",
-        Version::HTTP_11 => "1.1",
-        Version::HTTP_2 => "2",
-        Version::HTTP_3 => "3",
-        _ => return None,
-    })
-}
-
 /// The route template: axum's `MatchedPath` (feature `axum`).
 fn route<B>(req: &Request<B>) -> Option<String> {
     #[cfg(feature = "axum")]
@@ -183,7 +156,7 @@ mod tests {
 
     #[test]
     fn other_method() {
-        let method = Method::from_bytes(b"PURGE").ok();
+        let method = http::Method::from_bytes(b"PURGE").ok();
         let req = method.map(|method| {
             let mut req = Request::new(());
             *req.method_mut() = method;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use http::{Request, Response};
-use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, global};
 use tower_service::Service;
@@ -16,6 +15,7 @@ use super::attributes;
 use super::capture::{HTTP_REQUEST_BODY, Plan};
 use super::future::{ResponseFuture, State};
 use super::options::Options;
+use crate::context::HeaderExtractor;
 use crate::installed;
 use crate::span::SpanHandle;
 
@@ -134,17 +134,4 @@ fn prepare<B>(
         None => TracedBody::plain(body),
     };
     Request::from_parts(parts, body)
-}
-
-/// Reads header values that are valid UTF-8 for the propagator.
-struct HeaderExtractor<'a>(&'a http::HeaderMap);
-
-impl Extractor for HeaderExtractor<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|value| value.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(http::HeaderName::as_str).collect()
-    }
 }
