@@ -3,6 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
+/// The pipeline is process-wide: the tests here install it one at a time.
+static PIPELINE: Mutex<()> = Mutex::new(());
+
 use opentelemetry::trace::{TraceContextExt, Tracer};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -30,6 +33,9 @@ fn checkout(items: u32, customer: &str, express: bool) -> u32 {
 
 #[test]
 fn traced_and_native_spans_share_the_batch_pipeline() {
+    let _installing = PIPELINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let kept = Keep::default();
     let otel = traced::Config::defaults()
         .with_service_name("pipeline-test")
@@ -66,4 +72,50 @@ fn traced_and_native_spans_share_the_batch_pipeline() {
         Some("pipeline::checkout".into())
     );
     assert!(parent.start_time <= child.start_time && child.end_time <= parent.end_time);
+}
+
+#[traced::traced]
+fn root_call(index: u32) -> u32 {
+    index
+}
+
+#[test]
+fn a_ratio_sampler_decides_on_the_trace_id_the_span_is_exported_with() {
+    use opentelemetry::trace::{SpanKind, TraceId};
+    use opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample};
+
+    let _installing = PIPELINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let kept = Keep::default();
+    let ratio = Sampler::TraceIdRatioBased(0.5);
+    let otel = traced::Config::defaults()
+        .with_exporters([])
+        .with_sampler(ratio.clone())
+        .with_span_exporter(kept.clone())
+        .install();
+    for index in 0..400 {
+        root_call(index);
+    }
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    // About half, each a root whose own trace id the ratio sampler accepts: the decision
+    // made before the span was built is the one its exported trace id gives.
+    assert!(
+        (100..300).contains(&spans.len()),
+        "{} of 400 sampled",
+        spans.len()
+    );
+    let decide = |trace_id: TraceId| {
+        ratio
+            .should_sample(None, trace_id, "root_call", &SpanKind::Internal, &[], &[])
+            .decision
+    };
+    for span in spans.iter() {
+        assert_eq!(
+            decide(span.span_context.trace_id()),
+            SamplingDecision::RecordAndSample
+        );
+    }
 }

@@ -52,3 +52,30 @@ fn unsampled_spans_evaluate_nothing_and_export_nothing() {
     assert!(FORMATTED.load(Ordering::SeqCst) > 0);
     assert_eq!(FIELD_EVALUATED.load(Ordering::SeqCst), 1);
 }
+
+#[traced]
+fn unsampled_step() -> (
+    traced::opentelemetry::trace::SpanContext,
+    traced::opentelemetry::trace::SpanContext,
+) {
+    use traced::opentelemetry::trace::{TraceContextExt as _, Tracer as _};
+    let own = traced::current_span().span_context();
+    let native = traced::opentelemetry::global::tracer("native")
+        .in_span("native child", |cx| cx.span().span_context().clone());
+    (own, native)
+}
+
+#[test]
+fn an_unsampled_span_is_a_new_span_of_the_same_trace_and_its_children_follow_it() {
+    let ((parent, (own, native)), spans) =
+        capture_unsampled(|| (traced::current_span().span_context(), unsampled_step()));
+    assert!(spans.is_empty(), "{}", spans.tree());
+    // The span exists as a span context: valid, local, not sampled, in the parent's trace,
+    // with an id of its own, so outgoing headers carry the not-sampled decision.
+    assert!(own.is_valid() && !own.is_remote() && !own.is_sampled());
+    assert_eq!(own.trace_id(), parent.trace_id());
+    assert_ne!(own.span_id(), parent.span_id());
+    // An OpenTelemetry-API span started inside inherits the decision.
+    assert!(native.is_valid() && !native.is_sampled());
+    assert_eq!(native.trace_id(), own.trace_id());
+}
