@@ -29,10 +29,16 @@ pub(crate) fn build_decided<S>(
     decision: SamplingResult,
     build: impl FnOnce() -> S,
 ) -> S {
+    /// Clears what was handed over when the build returns or unwinds.
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            let _ = HANDED.try_with(Cell::take);
+        }
+    }
     HANDED.with(|handed| handed.set(Some((trace_id, decision))));
-    let span = build();
-    HANDED.with(Cell::take);
-    span
+    let _clear = Clear;
+    build()
 }
 
 /// The provider's sampler: the decision handed over for this span, or the configured
@@ -158,6 +164,15 @@ mod tests {
 
     fn span_trace_id(span: &impl opentelemetry::trace::Span) -> TraceId {
         span.span_context().trace_id()
+    }
+
+    #[test]
+    fn nothing_is_left_behind_even_by_a_panicking_build() {
+        let unwound = std::panic::catch_unwind(|| {
+            build_decided(TraceId::from(2_u128), sample(), || panic!("in the build"))
+        });
+        assert!(unwound.is_err());
+        assert!(HANDED.with(Cell::take).is_none());
     }
 
     #[test]
