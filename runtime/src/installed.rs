@@ -72,28 +72,27 @@ where
     T: Tracer<Span = S> + Send + Sync + 'static,
     P: TracerProvider<Tracer = T> + Send + Sync + 'static,
 {
-    let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())));
-    global::set_tracer_provider(provider);
-    install(Installed {
-        tracer,
-        presampler: None,
-    });
+    install(provider, None);
 }
 
 /// Installs a provider built with the handoff sampler and id generator
 /// ([`crate::sampling::handoff`]) around `sampler`.
 pub(crate) fn set_presampled_provider(provider: SdkTracerProvider, sampler: Box<dyn ShouldSample>) {
-    let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())));
-    global::set_tracer_provider(provider);
-    install(Installed {
-        tracer,
-        presampler: Some(sampler),
-    });
+    install(provider, Some(sampler));
 }
 
-fn install(installed: Installed) {
+/// Installs `provider` globally and for `#[traced]`, which samples with `presampler` first
+/// when there is one.
+fn install<P, T, S>(provider: P, presampler: Option<Box<dyn ShouldSample>>)
+where
+    S: Span + Send + Sync + 'static,
+    T: Tracer<Span = S> + Send + Sync + 'static,
+    P: TracerProvider<Tracer = T> + Send + Sync + 'static,
+{
+    let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())));
+    global::set_tracer_provider(provider);
     outcome::install_panic_hook();
-    replace(Some(Arc::new(installed)));
+    replace(Some(Arc::new(Installed { tracer, presampler })));
     ENABLED.store(true, Ordering::Release);
 }
 

@@ -211,12 +211,17 @@ fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
                         && !state.shutdown
                 })
                 .unwrap_or_else(PoisonError::into_inner);
-            let fresh = Vec::with_capacity(settings.max_export_batch_size);
-            (
-                mem::replace(&mut state.queue, fresh),
-                state.flush_requested,
-                state.shutdown,
-            )
+            // A wake-up with nothing queued (the schedule delay, an idle flush) allocates
+            // nothing.
+            let spans = if state.queue.is_empty() {
+                Vec::new()
+            } else {
+                mem::replace(
+                    &mut state.queue,
+                    Vec::with_capacity(settings.max_export_batch_size),
+                )
+            };
+            (spans, state.flush_requested, state.shutdown)
         };
         export(shared, exporter, spans);
         let mut state = shared.lock();

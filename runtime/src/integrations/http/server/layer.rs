@@ -90,13 +90,13 @@ impl TraceLayer {
     /// let layer = traced::http::TraceLayer::new().excluded_urls(["^/health$", "/metrics"]);
     /// # let _ = layer;
     /// ```
-    pub fn excluded_urls<I, P>(mut self, patterns: I) -> Self
+    pub fn excluded_urls<I, P>(mut self, urls: I) -> Self
     where
         I: IntoIterator<Item = P>,
         P: AsRef<str>,
     {
-        let patterns = patterns.into_iter().map(|p| patterns::search(p.as_ref()));
-        self.options().excluded.extend(patterns);
+        let excluded = urls.into_iter().map(|url| patterns::search(url.as_ref()));
+        self.options().excluded.extend(excluded);
         self
     }
 
