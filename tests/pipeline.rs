@@ -119,3 +119,74 @@ fn a_ratio_sampler_decides_on_the_trace_id_the_span_is_exported_with() {
         );
     }
 }
+
+/// Drops the spans named `skipped_step`, and samples the others as the default sampler does.
+#[derive(Clone, Debug)]
+struct SkipByName;
+
+impl opentelemetry_sdk::trace::ShouldSample for SkipByName {
+    fn should_sample(
+        &self,
+        parent: Option<&opentelemetry::Context>,
+        trace_id: opentelemetry::trace::TraceId,
+        name: &str,
+        kind: &opentelemetry::trace::SpanKind,
+        attributes: &[opentelemetry::KeyValue],
+        links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult};
+        if name == "skipped_step" {
+            return SamplingResult {
+                decision: SamplingDecision::Drop,
+                attributes: Vec::new(),
+                trace_state: Default::default(),
+            };
+        }
+        Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+            .should_sample(parent, trace_id, name, kind, attributes, links)
+    }
+}
+
+type SpanContexts = (
+    opentelemetry::trace::SpanContext,
+    opentelemetry::trace::SpanContext,
+);
+
+#[traced::traced]
+fn sampled_step() -> (opentelemetry::trace::SpanContext, SpanContexts) {
+    (traced::current_span().span_context(), skipped_step())
+}
+
+#[traced::traced]
+fn skipped_step() -> SpanContexts {
+    let native = opentelemetry::global::tracer("native-library")
+        .in_span("native child", |cx| cx.span().span_context().clone());
+    (traced::current_span().span_context(), native)
+}
+
+#[test]
+fn a_span_dropped_under_a_sampled_parent_has_an_unsampled_context_its_children_follow() {
+    let _installing = PIPELINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let kept = Keep::default();
+    let otel = traced::Config::defaults()
+        .with_exporters([])
+        .with_sampler(SkipByName)
+        .with_span_exporter(kept.clone())
+        .install();
+    let (parent, (skipped, native)) = sampled_step();
+    otel.shutdown().unwrap();
+
+    // The parent is sampled, so the dropped span cannot lean on its context: it gets a span
+    // context of its own, in the same trace, not sampled, which its children inherit.
+    assert!(parent.is_sampled());
+    assert!(skipped.is_valid() && !skipped.is_sampled() && !skipped.is_remote());
+    assert_eq!(skipped.trace_id(), parent.trace_id());
+    assert_ne!(skipped.span_id(), parent.span_id());
+    assert!(native.is_valid() && !native.is_sampled());
+    assert_eq!(native.trace_id(), parent.trace_id());
+    let spans = kept.0.lock().unwrap();
+    let names: Vec<_> = spans.iter().map(|span| span.name.as_ref()).collect();
+    assert_eq!(names, ["sampled_step"]);
+}

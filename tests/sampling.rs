@@ -66,16 +66,73 @@ fn unsampled_step() -> (
 }
 
 #[test]
-fn an_unsampled_span_is_a_new_span_of_the_same_trace_and_its_children_follow_it() {
+fn under_an_unsampled_parent_a_span_adds_nothing_and_its_children_follow_the_parent() {
     let ((parent, (own, native)), spans) =
         capture_unsampled(|| (traced::current_span().span_context(), unsampled_step()));
     assert!(spans.is_empty(), "{}", spans.tree());
-    // The span exists as a span context: valid, local, not sampled, in the parent's trace,
-    // with an id of its own, so outgoing headers carry the not-sampled decision.
-    assert!(own.is_valid() && !own.is_remote() && !own.is_sampled());
-    assert_eq!(own.trace_id(), parent.trace_id());
-    assert_ne!(own.span_id(), parent.span_id());
+    // The parent's context already carries the trace and the not-sampled decision, so the
+    // call adds no span context: outgoing headers carry the parent's, with the decision.
+    assert!(parent.is_valid() && !parent.is_sampled());
+    assert_eq!(own, parent);
     // An OpenTelemetry-API span started inside inherits the decision.
     assert!(native.is_valid() && !native.is_sampled());
-    assert_eq!(native.trace_id(), own.trace_id());
+    assert_eq!(native.trace_id(), parent.trace_id());
+}
+
+/// Returns a future that reports the span context current while it runs.
+#[traced]
+fn deferred_step() -> impl std::future::Future<Output = traced::opentelemetry::trace::SpanContext> {
+    async { traced::current_span().span_context() }
+}
+
+/// Pending once, then ready: a point where a future is suspended and later resumed.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|_| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+#[traced]
+async fn async_step() -> traced::opentelemetry::trace::SpanContext {
+    yield_once().await;
+    traced::current_span().span_context()
+}
+
+#[test]
+fn an_unsampled_future_keeps_its_parent_context_wherever_it_is_polled() {
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
+
+    let ((parent, deferred, mut started), spans) = capture_unsampled(|| {
+        let mut started = Box::pin(async_step());
+        // Started (first poll) under the unsampled parent, as an awaiting caller would.
+        let poll = started
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        assert!(poll.is_pending());
+        (
+            traced::current_span().span_context(),
+            deferred_step(),
+            started,
+        )
+    });
+    assert!(spans.is_empty(), "{}", spans.tree());
+    assert!(parent.is_valid() && !parent.is_sampled());
+    // Polled later with no context current: each still runs under the unsampled parent, so
+    // what it starts inside follows the parent's decision instead of starting a new trace.
+    assert!(!traced::current_span().span_context().is_valid());
+    assert_eq!(futures::executor::block_on(deferred), parent);
+    let mut task = Context::from_waker(Waker::noop());
+    let resumed = loop {
+        if let Poll::Ready(context) = started.as_mut().poll(&mut task) {
+            break context;
+        }
+    };
+    assert_eq!(resumed, parent);
 }

@@ -2,6 +2,9 @@
 //! the same three-argument function plain, with `#[traced]` (no provider, SDK disabled,
 //! unsampled, sampled), with tracing's `#[instrument]` (no subscriber, tracing-opentelemetry
 //! unsampled and sampled), with the raw OpenTelemetry SDK (no provider, unsampled, sampled)
+//! — "unsampled" twice: a root the sampler drops, and a child of a request whose
+//! `traceparent` said "not sampled" (`unsampled_child`), the common case when a service
+//! samples a fraction of its traces —
 //! and with fastrace (no reporter, a discarding reporter with and without properties); each
 //! sync and async. See `README.md`.
 //!
@@ -25,7 +28,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Bencher, Criterion};
-use opentelemetry::trace::{Link, SpanKind, TraceId, TracerProvider as _};
+use opentelemetry::trace::{
+    Link, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    TracerProvider as _,
+};
 use opentelemetry::{KeyValue, global};
 use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -75,6 +81,36 @@ fn in_fastrace_roots(b: &mut Bencher, mut call: impl FnMut() -> u64) {
         }
         start.elapsed()
     });
+}
+
+/// The context of a request that arrived with a `traceparent` saying "not sampled": what
+/// most instrumented calls run under when a service samples a fraction of its traces.
+fn unsampled_request() -> opentelemetry::Context {
+    let parent = SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+        SpanId::from(0x00f0_67aa_0ba9_02b7),
+        TraceFlags::NOT_SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    opentelemetry::Context::new().with_remote_span_context(parent)
+}
+
+/// Runs `measure` with [`unsampled_request`] as the current context: calls inside are its
+/// children, which a parent-based sampler drops.
+fn in_unsampled_trace(measure: impl FnOnce()) {
+    let _request = unsampled_request().attach();
+    measure();
+}
+
+/// Runs `measure` inside an entered tracing span whose OpenTelemetry parent is
+/// [`unsampled_request`], as tracing-opentelemetry's propagation sets it up.
+fn in_unsampled_tracing_span(measure: impl FnOnce()) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let request = tracing::info_span!("request");
+    let _ = request.set_parent(unsampled_request());
+    let _entered = request.enter();
+    measure();
 }
 
 /// Registers the benchmarks and remembers which ran, for the report.
@@ -184,6 +220,11 @@ fn overhead(suite: &mut Suite<'_>) {
 
     let pipeline = install_pipeline(sampled());
     suite.bench(
+        "traced/unsampled_child",
+        |b| in_unsampled_trace(|| b.iter(|| call!(with_traced))),
+        |b| in_unsampled_trace(|| b.iter(|| run(call!(with_traced_async)))),
+    );
+    suite.bench(
         "traced/sampled",
         |b| b.iter(|| call!(with_traced)),
         |b| b.iter(|| run(call!(with_traced_async))),
@@ -205,6 +246,14 @@ fn overhead(suite: &mut Suite<'_>) {
         );
         pipeline.shutdown();
     }
+    let pipeline = build_pipeline(sampled());
+    let tracer = pipeline.provider.tracer("bench");
+    suite.bench(
+        "otel_sdk/unsampled_child",
+        |b| in_unsampled_trace(|| b.iter(|| call!(with_otel_sdk, &tracer))),
+        |b| in_unsampled_trace(|| b.iter(|| run(call!(with_otel_sdk_async, &tracer)))),
+    );
+    pipeline.shutdown();
 
     // Phase 5: tracing's registry with the tracing-opentelemetry layer, its default
     // settings, into the same pipeline; set once for the process.
@@ -225,6 +274,11 @@ fn overhead(suite: &mut Suite<'_>) {
         |b| b.iter(|| run(call!(with_tracing_async))),
     );
     on.store(true, Ordering::Relaxed);
+    suite.bench(
+        "tracing/otel_unsampled_child",
+        |b| in_unsampled_tracing_span(|| b.iter(|| call!(with_tracing))),
+        |b| in_unsampled_tracing_span(|| b.iter(|| run(call!(with_tracing_async)))),
+    );
     suite.bench(
         "tracing/otel_sampled",
         |b| b.iter(|| call!(with_tracing)),

@@ -65,7 +65,7 @@ struct Target {
     unit: &'static str,
 }
 
-fn targets() -> [Target; 8] {
+fn targets() -> [Target; 9] {
     [
         Target {
             name: "`traced/no_provider` − `plain`",
@@ -80,8 +80,14 @@ fn targets() -> [Target; 8] {
             unit: "ns",
         },
         Target {
-            name: "`traced/unsampled`",
+            name: "`traced/unsampled` (a root the sampler drops)",
             value: |m| m("traced/unsampled"),
+            limit: 20.0,
+            unit: "ns",
+        },
+        Target {
+            name: "`traced/unsampled_child` (under a not-sampled parent)",
+            value: |m| m("traced/unsampled_child"),
             limit: 20.0,
             unit: "ns",
         },

@@ -93,8 +93,10 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The `static` call site and the span start, shared by every shape.
-    fn start(&self, locals: &Locals) -> TokenStream {
+    /// The `static` call site and the span start, shared by every shape. `carried`: the span
+    /// travels in a future (an `async fn`, a returned future), which may be polled under
+    /// another context than the one it started in.
+    fn start(&self, locals: &Locals, carried: bool) -> TokenStream {
         let krate = &self.krate;
         let fn_ident = &self.function.sig.ident;
         let kind = self.kind_variant();
@@ -121,6 +123,9 @@ impl<'a> Expansion<'a> {
             }
         };
         let start = match (self.parent(), self.links()) {
+            (None, None) if carried => {
+                quote!(#krate::__private::ActiveSpan::start_carried(&__TRACED_SITE, #record))
+            }
             (None, None) => {
                 quote!(#krate::__private::ActiveSpan::start(&__TRACED_SITE, #record))
             }
@@ -249,7 +254,7 @@ impl<'a> Expansion<'a> {
 
     fn sync_body(&self, block: &Block) -> TokenStream {
         let locals = Locals::new();
-        let start = self.start(&locals);
+        let start = self.start(&locals, false);
         let Locals {
             span,
             entered,
@@ -288,7 +293,7 @@ impl<'a> Expansion<'a> {
 
     fn async_fn_body(&self, block: &Block) -> TokenStream {
         let locals = Locals::new();
-        let start = self.start(&locals);
+        let start = self.start(&locals, true);
         let output_ty = match &self.function.sig.output {
             ReturnType::Default => Some(quote!(())),
             ReturnType::Type(_, ty) => nameable(ty).then(|| ty.to_token_stream()),
@@ -305,7 +310,7 @@ impl<'a> Expansion<'a> {
 
     fn future_returning_body(&self, returned: ReturnedFuture<'_>) -> TokenStream {
         let locals = Locals::new();
-        let start = self.start(&locals);
+        let start = self.start(&locals, true);
         let output_ty = returned.output.map(ToTokens::to_token_stream);
         let on_output = self.on_output(&locals, output_ty.as_ref());
         let span = &locals.span;

@@ -137,18 +137,37 @@ pub(crate) fn with_tracer<R>(f: impl FnOnce(&BoxedTracer) -> R) -> Option<R> {
 }
 
 /// Runs `f` with what is installed, if anything: this thread's copy when it is current.
+#[inline(always)]
 pub(crate) fn with_installed<R>(f: impl FnOnce(&Installed) -> R) -> Option<R> {
-    let generation = GENERATION.load(Ordering::Acquire);
+    // `f` stays in this (inlined) frame and is reached through a pointer: moving a closure
+    // that captures a span's arguments into `visit_installed` cost a store-forwarding stall.
     let mut f = Some(f);
-    let mut run = |installed: Option<&Installed>| installed.zip(f.take()).map(|(i, f)| f(i));
-    // A shared borrow, so a span started while `f` runs (by an instrumented processor or
-    // sampler) still reads the cache; `f` runs inside it, so no reference count is touched.
-    let cached = CACHED.try_with(|cached| match cached.try_borrow() {
-        Ok(cached) if cached.0 == generation => Some(run(cached.1.as_deref())),
-        _ => None,
+    let mut output = None;
+    visit_installed(&mut |installed| {
+        if let Some(f) = f.take() {
+            output = Some(f(installed));
+        }
     });
-    if let Ok(Some(result)) = cached {
-        return result;
+    output
+}
+
+/// Calls `visit` with what is installed, unless nothing is.
+fn visit_installed(visit: &mut dyn FnMut(&Installed)) {
+    let generation = GENERATION.load(Ordering::Acquire);
+    // A shared borrow, so a span started while `visit` runs (by an instrumented processor or
+    // sampler) still reads the cache; `visit` runs inside it, so no reference count is
+    // touched.
+    let cached = CACHED.try_with(|cached| match cached.try_borrow() {
+        Ok(cached) if cached.0 == generation => {
+            if let Some(installed) = cached.1.as_deref() {
+                visit(installed);
+            }
+            true
+        }
+        _ => false,
+    });
+    if cached == Ok(true) {
+        return;
     }
     // Stale, or this thread's storage is being torn down: read the shared slot.
     let current = CURRENT
@@ -160,5 +179,7 @@ pub(crate) fn with_installed<R>(f: impl FnOnce(&Installed) -> R) -> Option<R> {
             *cached = (generation, current.clone());
         }
     });
-    run(current.as_deref())
+    if let Some(installed) = current.as_deref() {
+        visit(installed);
+    }
 }

@@ -10,6 +10,8 @@ use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 mod start;
 
+use start::{Inherit, Start};
+
 use crate::callsite::CallSite;
 use crate::value::AttributeValue;
 use crate::{installed, outcome};
@@ -220,6 +222,18 @@ pub struct ActiveSpan {
     started: ManuallyDrop<Option<Box<Started>>>,
 }
 
+/// Where a span starts from, which decides what an unsampled one may skip (see
+/// [`Inherit`]).
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+    /// A synchronous call, under the current context.
+    Call,
+    /// A future, under the current context at its first poll (or its creation).
+    Future,
+    /// An explicit parent, which need not be the current context.
+    ExplicitParent,
+}
+
 /// A started span; dropping it ends the span.
 #[derive(Debug)]
 struct Started {
@@ -242,7 +256,8 @@ impl ActiveSpan {
         started: ManuallyDrop::new(None),
     };
 
-    /// Starts the span of `site`, recording arguments with `record` only if it is sampled.
+    /// Starts the span of a synchronous call to `site`, recording arguments with `record`
+    /// only if it is sampled.
     ///
     /// Without a provider this is one relaxed load and a branch; the rest is out of line, so
     /// the instrumented function's own code stays small.
@@ -251,20 +266,35 @@ impl ActiveSpan {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
-        Self::start_recorded(site, record)
+        Self::start_recorded(site, Origin::Call, &mut Some(record))
     }
 
+    /// Like [`Self::start`], for the span of a future (an `async fn`, a function returning a
+    /// future), which may be polled under another context than the one it started in.
+    #[inline(always)]
+    pub fn start_carried(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
+        if !installed::is_enabled() {
+            return Self::DISABLED;
+        }
+        Self::start_recorded(site, Origin::Future, &mut Some(record))
+    }
+
+    /// `record` comes by reference: moving the caller's freshly written closure here would
+    /// cost a store-forwarding stall on every call, sampled or not.
     #[cold]
     #[inline(never)]
-    fn start_recorded(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
-        let mut record = Some(record);
+    fn start_recorded(
+        site: &'static CallSite,
+        origin: Origin,
+        record: &mut Option<impl FnOnce(&mut Recorder)>,
+    ) -> Self {
         let mut record_once = |recorder: &mut Recorder| {
             if let Some(record) = record.take() {
                 record(recorder);
             }
         };
         Context::map_current(|parent| {
-            Self::start_enabled(site, parent, Vec::new(), &mut record_once)
+            Self::start_enabled(site, parent, origin, None, &mut record_once)
         })
     }
 
@@ -297,28 +327,53 @@ impl ActiveSpan {
                 record(recorder);
             }
         };
-        Self::start_enabled(site, &parent(), links(), &mut record_once)
+        Self::start_enabled(
+            site,
+            &parent(),
+            Origin::ExplicitParent,
+            Some(&mut links()),
+            &mut record_once,
+        )
     }
 
     /// Starts the span; `record` runs only if it is recording. Not generic, so each
-    /// instrumented function adds no copy of it.
+    /// instrumented function adds no copy of it. `links` by reference (`None`: no links), for
+    /// the same reason as `record` in [`Self::start_recorded`].
     #[inline(never)]
     fn start_enabled(
         site: &'static CallSite,
         parent: &Context,
-        links: Vec<Link>,
+        origin: Origin,
+        links: Option<&mut Vec<Link>>,
         record: &mut dyn FnMut(&mut Recorder),
     ) -> Self {
-        let started = installed::with_installed(|installed| match &installed.presampler {
-            Some(sampler) => {
-                start::presampled(site, parent, links, record, &installed.tracer, &**sampler)
-            }
+        let inherit = match origin {
+            Origin::Call | Origin::Future => Inherit::Allowed,
+            Origin::ExplicitParent => Inherit::Never,
+        };
+        let start = installed::with_installed(|installed| match &installed.presampler {
+            Some(sampler) => start::presampled(
+                site,
+                parent,
+                inherit,
+                links,
+                record,
+                &installed.tracer,
+                &**sampler,
+            ),
             None => start::built(site, parent, links, record, &installed.tracer),
         });
+        let started = match start {
+            Some(Start::Own(started)) => Some(started),
+            // A future polled elsewhere brings its parent's context along.
+            Some(Start::Inherited) if matches!(origin, Origin::Future) => Some(Box::new(Started {
+                cx: parent.clone(),
+                recording: false,
+            })),
+            Some(Start::Inherited) | None => None,
+        };
         Self {
-            started: ManuallyDrop::new(
-                started.map(|(cx, recording)| Box::new(Started { cx, recording })),
-            ),
+            started: ManuallyDrop::new(started),
         }
     }
 

@@ -1,9 +1,12 @@
 //! Starting a `#[traced]` span on the installed tracer.
 //!
-//! With the pipeline of [`crate::Config::install`] the span is sampled first: an unsampled
-//! span is only a span context in the OpenTelemetry context (no SDK span, no arguments
-//! evaluated, one allocation), and a sampled one is built by the SDK with all its
-//! attributes in one vector, the decision handed over ([`crate::sampling::handoff`]). With a
+//! With the pipeline of [`crate::Config::install`] the span is sampled first. An unsampled
+//! span under an unsampled parent that records nothing adds nothing at all: the parent's
+//! context already carries the trace and the decision its children follow (no allocation, no
+//! context switch, no arguments evaluated). Any other unsampled span is only a span context
+//! in the OpenTelemetry context (no SDK span, one allocation). A sampled one is built by the
+//! SDK with all its attributes in one vector, the decision handed over
+//! ([`crate::sampling::handoff`]). With a
 //! provider installed by hand, the SDK samples and builds, and the arguments are recorded
 //! afterwards when the span records.
 
@@ -14,25 +17,51 @@ use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanBuilder, SpanContext, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
 
-use super::Recorder;
+use super::{Recorder, Started};
 use crate::callsite::CallSite;
 use crate::sampling::{handoff, ids};
 
 /// Room for the `code.*` attributes and a few arguments without growing.
 const ATTRIBUTES_CAPACITY: usize = 8;
 
-/// The context carrying the new span, and whether it records.
-pub(super) type Started = (Context, bool);
+/// What starting a span gave: one word and a tag, returned in registers (a whole context,
+/// moved through the installed-tracer closures, cost store-forwarding stalls).
+pub(super) enum Start {
+    /// A context carrying the new span, and whether the span records.
+    Own(Box<Started>),
+    /// Nothing of its own: the span is unsampled, and so is its parent, the current context,
+    /// which already carries what its children need (see [`Inherit`]).
+    Inherited,
+}
+
+impl Start {
+    fn own(cx: Context, recording: bool) -> Self {
+        Self::Own(Box::new(Started { cx, recording }))
+    }
+}
+
+/// What may be done about a span that samples out under a current parent that sampled out
+/// too (and does not record), with the same trace state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Inherit {
+    /// Give it a context of its own all the same: its parent is not the current context.
+    Never,
+    /// Skip it: children started during the call see the parent, which carries the same
+    /// trace and decision. Outgoing headers then name the parent as theirs, which is never
+    /// exported either way.
+    Allowed,
+}
 
 /// Samples with `sampler`, then builds a recording span only when it says so.
 pub(super) fn presampled(
     site: &'static CallSite,
     parent: &Context,
-    links: Vec<Link>,
+    inherit: Inherit,
+    links: Option<&mut Vec<Link>>,
     record: &mut dyn FnMut(&mut Recorder),
     tracer: &BoxedTracer,
     sampler: &dyn ShouldSample,
-) -> Started {
+) -> Start {
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
     // As the SDK does: a valid parent gives the trace, otherwise a new one starts.
@@ -48,9 +77,17 @@ pub(super) fn presampled(
         site.name(),
         site.kind(),
         code,
-        &links,
+        links.as_deref().map_or(&[], Vec::as_slice),
     );
     if decision.decision == SamplingDecision::Drop {
+        if inherit == Inherit::Allowed
+            && parent_context.is_valid()
+            && !parent_context.is_sampled()
+            && !parent_span.is_recording()
+            && decision.trace_state == *parent_context.trace_state()
+        {
+            return Start::Inherited;
+        }
         let span_context = SpanContext::new(
             trace_id,
             ids::new_span_id(),
@@ -61,7 +98,7 @@ pub(super) fn presampled(
         // A context holding just the span context (the OpenTelemetry API's non-recording
         // span, despite the method's name: the context stays local): children see an
         // unsampled parent in this trace, as with an SDK span, without building one.
-        return (parent.with_remote_span_context(span_context), false);
+        return Start::own(parent.with_remote_span_context(span_context), false);
     }
     let mut recorder = Recorder {
         attributes: Vec::with_capacity(ATTRIBUTES_CAPACITY),
@@ -73,28 +110,28 @@ pub(super) fn presampled(
     let mut builder = SpanBuilder::from_name(name)
         .with_kind(site.kind().clone())
         .with_attributes(recorder.attributes);
-    if !links.is_empty() {
-        builder = builder.with_links(links);
+    if let Some(links) = links.filter(|links| !links.is_empty()) {
+        builder = builder.with_links(std::mem::take(links));
     }
     let span = handoff::build_decided(trace_id, decision, || {
         tracer.build_with_context(builder, parent)
     });
     let cx = parent.with_span(span);
     let recording = cx.span().is_recording();
-    (cx, recording)
+    Start::own(cx, recording)
 }
 
 /// Lets the SDK sample and build the span, then records the arguments if it records.
 pub(super) fn built(
     site: &'static CallSite,
     parent: &Context,
-    links: Vec<Link>,
+    links: Option<&mut Vec<Link>>,
     record: &mut dyn FnMut(&mut Recorder),
     tracer: &BoxedTracer,
-) -> Started {
+) -> Start {
     let mut builder = site.span_builder();
-    if !links.is_empty() {
-        builder = builder.with_links(links);
+    if let Some(links) = links.filter(|links| !links.is_empty()) {
+        builder = builder.with_links(std::mem::take(links));
     }
     let cx = parent.with_span(tracer.build_with_context(builder, parent));
     let span = cx.span();
@@ -107,5 +144,5 @@ pub(super) fn built(
         }
         span.set_attributes(recorder.attributes);
     }
-    (cx, recording)
+    Start::own(cx, recording)
 }
