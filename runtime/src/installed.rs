@@ -15,8 +15,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 use opentelemetry::InstrumentationScope;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::{Span, Tracer, TracerProvider};
-use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
+use crate::config::SamplerSetting;
 use crate::outcome;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -35,7 +36,7 @@ pub(crate) struct Installed {
     pub(crate) tracer: BoxedTracer,
     /// The provider's sampler, when the provider hands decisions over (see
     /// [`crate::sampling::handoff`]): `#[traced]` then samples before building a span.
-    pub(crate) presampler: Option<Box<dyn ShouldSample>>,
+    pub(crate) presampler: Option<SamplerSetting>,
 }
 
 /// The instrumentation scope of every `#[traced]` span.
@@ -77,13 +78,13 @@ where
 
 /// Installs a provider built with the handoff sampler and id generator
 /// ([`crate::sampling::handoff`]) around `sampler`.
-pub(crate) fn set_presampled_provider(provider: SdkTracerProvider, sampler: Box<dyn ShouldSample>) {
+pub(crate) fn set_presampled_provider(provider: SdkTracerProvider, sampler: SamplerSetting) {
     install(provider, Some(sampler));
 }
 
 /// Installs `provider` globally and for `#[traced]`, which samples with `presampler` first
 /// when there is one.
-fn install<P, T, S>(provider: P, presampler: Option<Box<dyn ShouldSample>>)
+fn install<P, T, S>(provider: P, presampler: Option<SamplerSetting>)
 where
     S: Span + Send + Sync + 'static,
     T: Tracer<Span = S> + Send + Sync + 'static,

@@ -30,10 +30,9 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    Sampler, SdkTracerProvider, ShouldSample, SpanData, SpanExporter, SpanProcessor,
-};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 
+use crate::config::SamplerSetting;
 use crate::installed;
 use crate::sampling::handoff::{HandedIds, Presampled};
 
@@ -127,10 +126,9 @@ pub fn install() -> &'static InMemoryExporter {
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::default();
         // The sampler and ids of `traced::init()`'s pipeline, so tests run the same path.
-        let sampler: Box<dyn ShouldSample> =
-            Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+        let sampler = SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
         let provider = SdkTracerProvider::builder()
-            .with_sampler(Presampled::new(sampler.clone()))
+            .with_sampler(Presampled::new(sampler.sampler.clone()))
             .with_id_generator(HandedIds)
             .with_span_processor(exporter.clone())
             .build();

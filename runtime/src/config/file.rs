@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use opentelemetry::{Array, KeyValue, StringValue, Value as AttributeValue};
-use opentelemetry_sdk::trace::{ParentBasedSampler, Sampler, ShouldSample};
+use opentelemetry_sdk::trace::{ParentBasedSampler, Sampler};
 use serde_json::Value;
 
 use super::batch::{
@@ -31,7 +31,7 @@ use super::otlp_env::{
     parse_protocol,
 };
 use super::resource::{merge_attributes, parse_resource_attributes, with_service_name};
-use super::sampler::default_sampler;
+use super::sampler::{SamplerSetting, default_sampler};
 use super::settings::{ProcessorSettings, Settings, propagator_names};
 use super::source::{Describe, Reader, split_list};
 
@@ -355,10 +355,10 @@ enum SamplerDefault {
 }
 
 impl SamplerDefault {
-    fn sampler(self) -> Box<dyn ShouldSample> {
+    fn sampler(self) -> SamplerSetting {
         match self {
-            Self::AlwaysOn => Box::new(Sampler::AlwaysOn),
-            Self::AlwaysOff => Box::new(Sampler::AlwaysOff),
+            Self::AlwaysOn => SamplerSetting::sdk(Sampler::AlwaysOn),
+            Self::AlwaysOff => SamplerSetting::sdk(Sampler::AlwaysOff),
             Self::ParentBasedAlwaysOn => default_sampler(),
         }
     }
@@ -377,7 +377,7 @@ fn sampler(
     value: &Value,
     at_path: &str,
     default: SamplerDefault,
-) -> Box<dyn ShouldSample> {
+) -> SamplerSetting {
     let single = value
         .as_object()
         .filter(|map| map.len() == 1)
@@ -396,13 +396,13 @@ fn sampler(
     let config = Some(config);
     let nested = |key: &str| format!("{at_path}.{name}.{key}");
     match name.as_str() {
-        "always_on" => Box::new(Sampler::AlwaysOn),
-        "always_off" => Box::new(Sampler::AlwaysOff),
+        "always_on" => SamplerSetting::sdk(Sampler::AlwaysOn),
+        "always_off" => SamplerSetting::sdk(Sampler::AlwaysOff),
         "trace_id_ratio_based" => {
             let ratio = file
                 .ratio(at(config, "ratio"), &nested("ratio"), "1.0")
                 .unwrap_or(1.0);
-            Box::new(Sampler::TraceIdRatioBased(ratio))
+            SamplerSetting::sdk(Sampler::TraceIdRatioBased(ratio))
         }
         "parent_based" => {
             let branch =
@@ -410,7 +410,7 @@ fn sampler(
                     config, key,
                 ) {
                     None | Some(Value::Null) => None,
-                    Some(value) => Some(sampler(file, value, &nested(key), default)),
+                    Some(value) => Some(sampler(file, value, &nested(key), default).sampler),
                 };
             let root = branch(file, "root", SamplerDefault::AlwaysOn)
                 .unwrap_or_else(|| Box::new(Sampler::AlwaysOn));
@@ -425,7 +425,7 @@ fn sampler(
                 && local_sampled.is_none()
                 && local_not_sampled.is_none()
             {
-                return Box::new(Sampler::ParentBased(root));
+                return SamplerSetting::sdk(Sampler::ParentBased(root));
             }
             let mut parent_based = ParentBasedSampler::new(root);
             if let Some(sampler) = remote_sampled {
@@ -440,7 +440,7 @@ fn sampler(
             if let Some(sampler) = local_not_sampled {
                 parent_based = parent_based.with_local_parent_not_sampled(sampler);
             }
-            Box::new(parent_based)
+            SamplerSetting::any(parent_based)
         }
         other => {
             file.warn(

@@ -47,4 +47,5 @@ pub(crate) use batch::BatchSettings;
 pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};
+pub(crate) use sampler::SamplerSetting;
 pub(crate) use settings::{ProcessorSettings, Settings};

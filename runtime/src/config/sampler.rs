@@ -1,5 +1,7 @@
 //! `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
 
+use std::any::Any;
+
 use opentelemetry_sdk::trace::{Sampler, ShouldSample};
 
 use super::source::{Describe, Reader};
@@ -19,9 +21,42 @@ pub(crate) const OTEL_TRACES_SAMPLER_ARG_DEFAULT: f64 = 1.0;
 /// The samplers the specification names that this build does not have.
 const UNSUPPORTED: [&str; 3] = ["jaeger_remote", "parentbased_jaeger_remote", "xray"];
 
+/// The pipeline's sampler, and what `#[traced]` may know of it without asking it.
+#[derive(Clone, Debug)]
+pub(crate) struct SamplerSetting {
+    /// The sampler, ready for `SdkTracerProvider::builder().with_sampler(..)`. A boxed
+    /// `ShouldSample` rather than a `Sampler`, because the file's `parent_based` sampler
+    /// with non-default branches is an SDK `ParentBasedSampler`.
+    pub(crate) sampler: Box<dyn ShouldSample>,
+    /// It is the SDK's `Sampler::ParentBased`, which drops every span whose parent is not
+    /// sampled (keeping the parent's trace state), whatever its root sampler.
+    pub(crate) follows_parent: bool,
+}
+
+impl SamplerSetting {
+    /// One of the SDK's samplers.
+    pub(crate) fn sdk(sampler: Sampler) -> Self {
+        Self {
+            follows_parent: matches!(sampler, Sampler::ParentBased(_)),
+            sampler: Box::new(sampler),
+        }
+    }
+
+    /// Any sampler: recognised when it is one of the SDK's.
+    pub(crate) fn any(sampler: impl ShouldSample + 'static) -> Self {
+        match (&sampler as &dyn Any).downcast_ref::<Sampler>() {
+            Some(sdk) => Self::sdk(sdk.clone()),
+            None => Self {
+                sampler: Box::new(sampler),
+                follows_parent: false,
+            },
+        }
+    }
+}
+
 /// The default sampler: parent-based, sampling every root.
-pub(crate) fn default_sampler() -> Box<dyn ShouldSample> {
-    Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+pub(crate) fn default_sampler() -> SamplerSetting {
+    SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
 }
 
 /// A ratio in `[0, 1]`.
@@ -34,7 +69,7 @@ pub(crate) fn parse_ratio(value: &str) -> Option<f64> {
 
 /// Reads both variables into a sampler. `OTEL_TRACES_SAMPLER_ARG` is only read for the
 /// ratio samplers (the specification says to ignore it otherwise).
-pub(crate) fn sampler_from_env(reader: &mut Reader<'_>) -> Box<dyn ShouldSample> {
+pub(crate) fn sampler_from_env(reader: &mut Reader<'_>) -> SamplerSetting {
     let Some(value) = reader.get(OTEL_TRACES_SAMPLER) else {
         return default_sampler();
     };
@@ -48,12 +83,14 @@ pub(crate) fn sampler_from_env(reader: &mut Reader<'_>) -> Box<dyn ShouldSample>
         )
     };
     match name.as_str() {
-        "always_on" => Box::new(Sampler::AlwaysOn),
-        "always_off" => Box::new(Sampler::AlwaysOff),
-        "traceidratio" => Box::new(Sampler::TraceIdRatioBased(ratio(reader))),
+        "always_on" => SamplerSetting::sdk(Sampler::AlwaysOn),
+        "always_off" => SamplerSetting::sdk(Sampler::AlwaysOff),
+        "traceidratio" => SamplerSetting::sdk(Sampler::TraceIdRatioBased(ratio(reader))),
         "parentbased_always_on" => default_sampler(),
-        "parentbased_always_off" => Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
-        "parentbased_traceidratio" => Box::new(Sampler::ParentBased(Box::new(
+        "parentbased_always_off" => {
+            SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+        }
+        "parentbased_traceidratio" => SamplerSetting::sdk(Sampler::ParentBased(Box::new(
             Sampler::TraceIdRatioBased(ratio(reader)),
         ))),
         unsupported if UNSUPPORTED.contains(&unsupported) => {
@@ -92,7 +129,39 @@ mod tests {
         };
         let mut reader = Reader::new(&lookup);
         let sampler = sampler_from_env(&mut reader);
-        (format!("{sampler:?}"), reader.into_warnings().len())
+        (
+            format!("{:?}", sampler.sampler),
+            reader.into_warnings().len(),
+        )
+    }
+
+    fn follows_parent(value: &str) -> bool {
+        let lookup = |name: &str| (name == OTEL_TRACES_SAMPLER).then(|| value.to_owned());
+        sampler_from_env(&mut Reader::new(&lookup)).follows_parent
+    }
+
+    #[test]
+    fn only_the_sdk_parent_based_samplers_are_known_to_follow_the_parent() {
+        for name in [
+            "parentbased_always_on",
+            "parentbased_always_off",
+            "parentbased_traceidratio",
+        ] {
+            assert!(follows_parent(name), "{name}");
+        }
+        for name in ["always_on", "always_off", "traceidratio"] {
+            assert!(!follows_parent(name), "{name}");
+        }
+        assert!(default_sampler().follows_parent);
+        // Given as a value: recognised when it is the SDK's enum, never otherwise (a sampler
+        // of the application's own may decide anything under any parent).
+        assert!(
+            SamplerSetting::any(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))).follows_parent
+        );
+        assert!(!SamplerSetting::any(Sampler::AlwaysOn).follows_parent);
+        let custom = opentelemetry_sdk::trace::ParentBasedSampler::new(Sampler::AlwaysOn)
+            .with_remote_parent_not_sampled(Sampler::AlwaysOn);
+        assert!(!SamplerSetting::any(custom).follows_parent);
     }
 
     #[test]

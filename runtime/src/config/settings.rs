@@ -5,7 +5,6 @@ use super::console::{ConsoleFormat, console_format_from_env};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
-use opentelemetry_sdk::trace::ShouldSample;
 
 use crate::diagnostics::{self, LogLevel, warn_once};
 
@@ -22,7 +21,7 @@ use super::resource::{
     OTEL_SERVICE_NAME, merge_attributes, resource_attributes_from_env, service_name_in,
     with_service_name,
 };
-use super::sampler::sampler_from_env;
+use super::sampler::{SamplerSetting, sampler_from_env};
 use super::source::{Reader, Warning, split_list};
 
 /// `OTEL_SDK_DISABLED`: `true` turns tracing off (case-insensitive; anything but `true` or
@@ -76,10 +75,8 @@ pub(crate) struct Settings {
     pub(crate) batch: BatchSettings,
     /// The propagator names, lower-cased, in order, once each (not validated here).
     pub(crate) propagators: Vec<String>,
-    /// The sampler, ready for `SdkTracerProvider::builder().with_sampler(..)`. A boxed
-    /// `ShouldSample` rather than a `Sampler`, because the file's `parent_based` sampler
-    /// with non-default branches is an SDK `ParentBasedSampler`.
-    pub(crate) sampler: Box<dyn ShouldSample>,
+    /// The sampler.
+    pub(crate) sampler: SamplerSetting,
     /// Span, event, link and attribute limits.
     pub(crate) limits: Limits,
     /// The library's own diagnostics level.

@@ -33,7 +33,7 @@ fn clean(vars: &[(&str, &str)]) -> Settings {
 }
 
 fn sampler(settings: &Settings) -> String {
-    format!("{:?}", settings.sampler)
+    format!("{:?}", settings.sampler.sampler)
 }
 
 /// A file under the temporary directory, removed when dropped.

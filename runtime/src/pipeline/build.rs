@@ -31,7 +31,7 @@ impl Pipeline {
         // `#[traced]` samples before building; the provider takes its decisions over.
         let builder = SdkTracerProvider::builder()
             .with_resource(settings.sdk_resource())
-            .with_sampler(Presampled::new(settings.sampler.clone()))
+            .with_sampler(Presampled::new(settings.sampler.sampler.clone()))
             .with_id_generator(HandedIds)
             .with_span_limits(settings.limits.span);
         let mut assembly = Assembly {

@@ -21,7 +21,9 @@ use opentelemetry_sdk::trace::{ShouldSample, SpanExporter, SpanLimits};
 
 use build::CustomExporter;
 
-use crate::config::{ConsoleFormat, ExporterKind, OtlpSettings, ProcessorSettings, Settings};
+use crate::config::{
+    ConsoleFormat, ExporterKind, OtlpSettings, ProcessorSettings, SamplerSetting, Settings,
+};
 use crate::{installed, propagation};
 
 /// Builds the pipeline from the `OTEL_*` environment (or `OTEL_CONFIG_FILE`, or the
@@ -220,7 +222,7 @@ impl Config {
     /// # let _ = config;
     /// ```
     pub fn with_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
-        self.settings.sampler = Box::new(sampler);
+        self.settings.sampler = SamplerSetting::any(sampler);
         self
     }
 

@@ -359,7 +359,7 @@ impl ActiveSpan {
                 links,
                 record,
                 &installed.tracer,
-                &**sampler,
+                sampler,
             ),
             None => start::built(site, parent, links, record, &installed.tracer),
         });

@@ -15,10 +15,11 @@ use std::borrow::Cow;
 use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanBuilder, SpanContext, TraceContextExt, TraceFlags, Tracer};
-use opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::{Recorder, Started};
 use crate::callsite::CallSite;
+use crate::config::SamplerSetting;
 use crate::sampling::{handoff, ids};
 
 /// Room for the `code.*` attributes and a few arguments without growing.
@@ -60,10 +61,19 @@ pub(super) fn presampled(
     links: Option<&mut Vec<Link>>,
     record: &mut dyn FnMut(&mut Recorder),
     tracer: &BoxedTracer,
-    sampler: &dyn ShouldSample,
+    sampler: &SamplerSetting,
 ) -> Start {
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
+    let inheritable = inherit == Inherit::Allowed
+        && parent_context.is_valid()
+        && !parent_context.is_sampled()
+        && !parent_span.is_recording();
+    // The SDK's parent-based sampler would drop it and keep the parent's trace state: no
+    // need to ask.
+    if inheritable && sampler.follows_parent {
+        return Start::Inherited;
+    }
     // As the SDK does: a valid parent gives the trace, otherwise a new one starts.
     let trace_id = if parent_context.is_valid() {
         parent_context.trace_id()
@@ -71,7 +81,7 @@ pub(super) fn presampled(
         ids::new_trace_id()
     };
     let code = site.code_attributes();
-    let decision = sampler.should_sample(
+    let decision = sampler.sampler.should_sample(
         Some(parent),
         trace_id,
         site.name(),
@@ -80,12 +90,7 @@ pub(super) fn presampled(
         links.as_deref().map_or(&[], Vec::as_slice),
     );
     if decision.decision == SamplingDecision::Drop {
-        if inherit == Inherit::Allowed
-            && parent_context.is_valid()
-            && !parent_context.is_sampled()
-            && !parent_span.is_recording()
-            && decision.trace_state == *parent_context.trace_state()
-        {
+        if inheritable && decision.trace_state == *parent_context.trace_state() {
             return Start::Inherited;
         }
         let span_context = SpanContext::new(
