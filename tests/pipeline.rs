@@ -1,7 +1,7 @@
 //! The installed pipeline end to end, with an exporter of the test's own: `#[traced]` spans
 //! and OpenTelemetry-API spans go through the same batch processor, as one tree.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The pipeline is process-wide: the tests here install it one at a time.
 static PIPELINE: Mutex<()> = Mutex::new(());
@@ -21,6 +21,21 @@ impl SpanExporter for Keep {
     }
 }
 
+/// Installs the pipeline, `configure`d, exporting only into a [`Keep`]; the other tests wait
+/// until the returned lock guard drops.
+fn install(
+    configure: impl FnOnce(traced::Config) -> traced::Config,
+) -> (MutexGuard<'static, ()>, traced::OtelGuard, Keep) {
+    let installing = PIPELINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let kept = Keep::default();
+    let otel = configure(traced::Config::defaults().with_exporters([]))
+        .with_span_exporter(kept.clone())
+        .install();
+    (installing, otel, kept)
+}
+
 #[traced::traced]
 fn checkout(items: u32, customer: &str, express: bool) -> u32 {
     let tracer = opentelemetry::global::tracer("native-library");
@@ -33,15 +48,7 @@ fn checkout(items: u32, customer: &str, express: bool) -> u32 {
 
 #[test]
 fn traced_and_native_spans_share_the_batch_pipeline() {
-    let _installing = PIPELINE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let kept = Keep::default();
-    let otel = traced::Config::defaults()
-        .with_service_name("pipeline-test")
-        .with_exporters([])
-        .with_span_exporter(kept.clone())
-        .install();
+    let (_installing, otel, kept) = install(|config| config.with_service_name("pipeline-test"));
     assert_eq!(checkout(3, "ada", true), 10);
     otel.shutdown().unwrap();
 
@@ -84,16 +91,8 @@ fn a_ratio_sampler_decides_on_the_trace_id_the_span_is_exported_with() {
     use opentelemetry::trace::{SpanKind, TraceId};
     use opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample};
 
-    let _installing = PIPELINE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let kept = Keep::default();
     let ratio = Sampler::TraceIdRatioBased(0.5);
-    let otel = traced::Config::defaults()
-        .with_exporters([])
-        .with_sampler(ratio.clone())
-        .with_span_exporter(kept.clone())
-        .install();
+    let (_installing, otel, kept) = install(|config| config.with_sampler(ratio.clone()));
     for index in 0..400 {
         root_call(index);
     }
@@ -166,15 +165,7 @@ fn skipped_step() -> SpanContexts {
 
 #[test]
 fn a_span_dropped_under_a_sampled_parent_has_an_unsampled_context_its_children_follow() {
-    let _installing = PIPELINE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let kept = Keep::default();
-    let otel = traced::Config::defaults()
-        .with_exporters([])
-        .with_sampler(SkipByName)
-        .with_span_exporter(kept.clone())
-        .install();
+    let (_installing, otel, kept) = install(|config| config.with_sampler(SkipByName));
     let (parent, (skipped, native)) = sampled_step();
     otel.shutdown().unwrap();
 

@@ -2,12 +2,12 @@
 //!
 //! With the pipeline of [`crate::Config::install`] the span is sampled first. An unsampled
 //! span under an unsampled parent that records nothing adds nothing at all: the parent's
-//! context already carries the trace and the decision its children follow (no allocation, no
-//! context switch, no arguments evaluated). Any other unsampled span is only a span context
-//! in the OpenTelemetry context (no SDK span, one allocation). A sampled one is built by the
-//! SDK with all its attributes in one vector, the decision handed over
-//! ([`crate::sampling::handoff`]). With a
-//! provider installed by hand, the SDK samples and builds, and the arguments are recorded
+//! context already carries the trace and the decision its children follow (no allocation,
+//! no context attached, no arguments evaluated, and with the SDK's parent-based sampler no
+//! sampler call). Any other unsampled span is only a span context in the OpenTelemetry
+//! context (no SDK span, one allocation). A sampled one is built by the SDK with all its
+//! attributes in one vector, the decision handed over ([`crate::sampling::handoff`]). With
+//! a provider installed by hand, the SDK samples and builds, and the arguments are recorded
 //! afterwards when the span records.
 
 use std::borrow::Cow;
