@@ -10,7 +10,7 @@ use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 mod start;
 
-use start::{Inherit, Start};
+use start::Start;
 
 use crate::callsite::CallSite;
 use crate::value::AttributeValue;
@@ -223,7 +223,7 @@ pub struct ActiveSpan {
 }
 
 /// Where a span starts from, which decides what an unsampled one may skip (see
-/// [`Inherit`]).
+/// [`Start::Inherited`]).
 #[derive(Clone, Copy, Debug)]
 enum Origin {
     /// A synchronous call, under the current context.
@@ -347,15 +347,11 @@ impl ActiveSpan {
         links: Option<&mut Vec<Link>>,
         record: &mut dyn FnMut(&mut Recorder),
     ) -> Self {
-        let inherit = match origin {
-            Origin::Call | Origin::Future => Inherit::Allowed,
-            Origin::ExplicitParent => Inherit::Never,
-        };
         let start = installed::with_installed(|installed| match &installed.presampler {
             Some(sampler) => start::presampled(
                 site,
                 parent,
-                inherit,
+                origin,
                 links,
                 record,
                 &installed.tracer,

@@ -17,7 +17,7 @@ use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanBuilder, SpanContext, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry_sdk::trace::SamplingDecision;
 
-use super::{Recorder, Started};
+use super::{Origin, Recorder, Started};
 use crate::callsite::CallSite;
 use crate::config::SamplerSetting;
 use crate::sampling::{handoff, ids};
@@ -30,8 +30,10 @@ const ATTRIBUTES_CAPACITY: usize = 8;
 pub(super) enum Start {
     /// A context carrying the new span, and whether the span records.
     Own(Box<Started>),
-    /// Nothing of its own: the span is unsampled, and so is its parent, the current context,
-    /// which already carries what its children need (see [`Inherit`]).
+    /// Nothing of its own: the span samples out under a current parent that sampled out too
+    /// (and does not record), with the same trace state. Children started during the call
+    /// see the parent, which carries the same trace and decision; outgoing headers name the
+    /// parent as theirs, which is never exported either way.
     Inherited,
 }
 
@@ -41,23 +43,11 @@ impl Start {
     }
 }
 
-/// What may be done about a span that samples out under a current parent that sampled out
-/// too (and does not record), with the same trace state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Inherit {
-    /// Give it a context of its own all the same: its parent is not the current context.
-    Never,
-    /// Skip it: children started during the call see the parent, which carries the same
-    /// trace and decision. Outgoing headers then name the parent as theirs, which is never
-    /// exported either way.
-    Allowed,
-}
-
 /// Samples with `sampler`, then builds a recording span only when it says so.
 pub(super) fn presampled(
     site: &'static CallSite,
     parent: &Context,
-    inherit: Inherit,
+    origin: Origin,
     links: Option<&mut Vec<Link>>,
     record: &mut dyn FnMut(&mut Recorder),
     tracer: &BoxedTracer,
@@ -65,7 +55,8 @@ pub(super) fn presampled(
 ) -> Start {
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
-    let inheritable = inherit == Inherit::Allowed
+    // An explicit parent need not be the current context: the span needs its own then.
+    let inheritable = !matches!(origin, Origin::ExplicitParent)
         && parent_context.is_valid()
         && !parent_context.is_sampled()
         && !parent_span.is_recording();
