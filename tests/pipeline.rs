@@ -181,3 +181,133 @@ fn a_span_dropped_under_a_sampled_parent_has_an_unsampled_context_its_children_f
     let names: Vec<_> = spans.iter().map(|span| span.name.as_ref()).collect();
     assert_eq!(names, ["sampled_step"]);
 }
+
+#[traced::traced(links = sources)]
+fn limited(first: u32, second: u32, third: u32, sources: &[opentelemetry::trace::SpanContext]) {
+    let span = traced::current_span();
+    span.set_attribute("late", first + second + third);
+    for index in 0..5 {
+        span.add_event(
+            format!("event {index}"),
+            [
+                opentelemetry::KeyValue::new("i", index),
+                opentelemetry::KeyValue::new("j", index),
+            ],
+        );
+    }
+}
+
+#[test]
+fn span_limits_cut_traced_spans_and_count_what_they_cut() {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId};
+    use opentelemetry_sdk::trace::SpanLimits;
+
+    let limits = SpanLimits {
+        max_attributes_per_span: 5,
+        max_events_per_span: 2,
+        max_attributes_per_event: 1,
+        max_links_per_span: 1,
+        ..SpanLimits::default()
+    };
+    let (_installing, otel, kept) = install(|config| config.with_span_limits(limits));
+    let source = |id: u64| {
+        SpanContext::new(
+            TraceId::from(u128::from(id)),
+            SpanId::from(id),
+            TraceFlags::SAMPLED,
+            true,
+            Default::default(),
+        )
+    };
+    limited(1, 2, 3, &[source(1), source(2), source(3)]);
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    let span = spans.iter().find(|span| span.name == "limited").unwrap();
+    // Three `code.*` attributes, four arguments and one set by hand: five kept.
+    assert_eq!(span.attributes.len(), 5);
+    assert_eq!(span.dropped_attributes_count, 3);
+    assert_eq!(span.events.len(), 2);
+    assert_eq!(span.events.dropped_count, 3);
+    assert_eq!(span.events[0].attributes.len(), 1);
+    assert_eq!(span.events[0].dropped_attributes_count, 1);
+    assert_eq!(span.links.len(), 1);
+    assert_eq!(span.links.dropped_count, 2);
+}
+
+/// Records `recorded_only` without sampling it; samples every other span, adding an
+/// attribute of its own.
+#[derive(Clone, Debug)]
+struct Tagging;
+
+impl opentelemetry_sdk::trace::ShouldSample for Tagging {
+    fn should_sample(
+        &self,
+        _parent: Option<&opentelemetry::Context>,
+        _trace_id: opentelemetry::trace::TraceId,
+        name: &str,
+        _kind: &opentelemetry::trace::SpanKind,
+        _attributes: &[opentelemetry::KeyValue],
+        _links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
+        let (decision, attributes) = if name == "recorded_only" {
+            (SamplingDecision::RecordOnly, Vec::new())
+        } else {
+            let tag = opentelemetry::KeyValue::new("sampler.tag", "kept");
+            (SamplingDecision::RecordAndSample, vec![tag])
+        };
+        SamplingResult {
+            decision,
+            attributes,
+            trace_state: Default::default(),
+        }
+    }
+}
+
+#[traced::traced]
+fn tagged() -> (bool, opentelemetry::trace::SpanContext) {
+    recorded_only()
+}
+
+#[traced::traced]
+fn recorded_only() -> (bool, opentelemetry::trace::SpanContext) {
+    let span = traced::current_span();
+    (span.is_recording(), span.span_context())
+}
+
+#[test]
+fn the_samplers_attributes_are_kept_and_a_recorded_only_span_is_not_exported() {
+    let (_installing, otel, kept) = install(|config| config.with_sampler(Tagging));
+    let (recording, recorded_only) = tagged();
+    otel.shutdown().unwrap();
+
+    assert!(recording, "a RecordOnly span records");
+    assert!(recorded_only.is_valid() && !recorded_only.is_sampled());
+    let spans = kept.0.lock().unwrap();
+    let names: Vec<_> = spans.iter().map(|span| span.name.as_ref()).collect();
+    assert_eq!(names, ["tagged"]);
+    let tag = spans[0]
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "sampler.tag");
+    assert_eq!(tag.map(|kv| kv.value.as_str()), Some("kept".into()));
+}
+
+#[test]
+fn nothing_is_recorded_where_telemetry_is_suppressed() {
+    let (_installing, otel, kept) = install(|config| config);
+    let (recording, span_context) = {
+        let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+        recorded_only()
+    };
+    assert!(!recording);
+    assert!(!span_context.is_valid());
+    recorded_only();
+    otel.shutdown().unwrap();
+    assert_eq!(
+        kept.0.lock().unwrap().len(),
+        1,
+        "only the unsuppressed call"
+    );
+}

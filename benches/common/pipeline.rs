@@ -1,6 +1,6 @@
 //! The real batching pipelines into an exporter that counts and discards, shared by the
-//! benchmarks: `traced`'s own (what `traced::init()` builds: its batch processor, the
-//! sampling handoff, finishing on the export thread) for `#[traced]`, and the SDK's
+//! benchmarks: `traced`'s own (what `traced::init()` builds: its batch processor, its own
+//! spans, converted and finished on the export thread) for `#[traced]`, and the SDK's
 //! `BatchSpanProcessor` for the peers that take a tracer from an SDK provider.
 
 use std::hint::black_box;

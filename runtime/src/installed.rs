@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use opentelemetry::InstrumentationScope;
 use opentelemetry::global::{self, BoxedTracer};
@@ -19,6 +19,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::config::SamplerSetting;
 use crate::outcome;
+use crate::pipeline::sink::SpanSink;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Bumped by every install and [`disable`], after [`CURRENT`] changed.
@@ -34,17 +35,28 @@ thread_local! {
 pub(crate) struct Installed {
     /// The tracer of the installed provider.
     pub(crate) tracer: BoxedTracer,
-    /// The provider's sampler, when the provider hands decisions over (see
-    /// [`crate::sampling::handoff`]): `#[traced]` then samples before building a span.
-    pub(crate) presampler: Option<SamplerSetting>,
+    /// Set when the provider is `traced`'s own pipeline: `#[traced]` then samples before
+    /// anything is built and builds its sampled spans itself.
+    pub(crate) own: Option<OwnSpans>,
+}
+
+/// How `#[traced]` makes its spans for `traced`'s own pipeline.
+pub(crate) struct OwnSpans {
+    /// The provider's sampler.
+    pub(crate) sampler: SamplerSetting,
+    /// The provider's processors, which the spans end in.
+    pub(crate) sink: SpanSink,
 }
 
 /// The instrumentation scope of every `#[traced]` span.
-pub(crate) fn scope() -> InstrumentationScope {
-    InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .with_schema_url(opentelemetry_semantic_conventions::SCHEMA_URL)
-        .build()
+pub(crate) fn scope() -> &'static InstrumentationScope {
+    static SCOPE: LazyLock<InstrumentationScope> = LazyLock::new(|| {
+        InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .with_schema_url(opentelemetry_semantic_conventions::SCHEMA_URL)
+            .build()
+    });
+    &SCOPE
 }
 
 /// Installs `provider` as the OpenTelemetry global tracer provider and routes `#[traced]`
@@ -76,24 +88,28 @@ where
     install(provider, None);
 }
 
-/// Installs a provider built with the handoff sampler and id generator
-/// ([`crate::sampling::handoff`]) around `sampler`.
-pub(crate) fn set_presampled_provider(provider: SdkTracerProvider, sampler: SamplerSetting) {
-    install(provider, Some(sampler));
+/// Installs a provider of `traced`'s own pipeline: its sampler is `sampler` and its
+/// processors are shared with `sink`.
+pub(crate) fn set_pipeline_provider(
+    provider: SdkTracerProvider,
+    sampler: SamplerSetting,
+    sink: SpanSink,
+) {
+    install(provider, Some(OwnSpans { sampler, sink }));
 }
 
-/// Installs `provider` globally and for `#[traced]`, which samples with `presampler` first
-/// when there is one.
-fn install<P, T, S>(provider: P, presampler: Option<SamplerSetting>)
+/// Installs `provider` globally and for `#[traced]`, which makes its own spans when `own`
+/// says how.
+fn install<P, T, S>(provider: P, own: Option<OwnSpans>)
 where
     S: Span + Send + Sync + 'static,
     T: Tracer<Span = S> + Send + Sync + 'static,
     P: TracerProvider<Tracer = T> + Send + Sync + 'static,
 {
-    let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())));
+    let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope().clone())));
     global::set_tracer_provider(provider);
     outcome::install_panic_hook();
-    replace(Some(Arc::new(Installed { tracer, presampler })));
+    replace(Some(Arc::new(Installed { tracer, own })));
     ENABLED.store(true, Ordering::Release);
 }
 

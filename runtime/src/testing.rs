@@ -29,12 +29,15 @@ use opentelemetry::trace::{
     FutureExt as _, SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{Context, Value};
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, SpanData, SpanExporter, SpanLimits, SpanProcessor,
+};
 
 use crate::config::SamplerSetting;
 use crate::installed;
-use crate::sampling::handoff::{HandedIds, Presampled};
+use crate::pipeline::sink::{EndedSpanProcessor, SinkBuilder};
 
 /// Keeps finished spans in memory: use it as a span processor (synchronous, no executor
 /// involved, so spans may end anywhere, even inside another executor's `block_on`) or as an
@@ -111,6 +114,8 @@ impl SpanProcessor for InMemoryExporter {
     }
 }
 
+impl EndedSpanProcessor for InMemoryExporter {}
+
 /// Installs (once per process) a provider exporting synchronously into memory, and returns
 /// its exporter. Every `capture` uses it.
 ///
@@ -125,14 +130,17 @@ pub fn install() -> &'static InMemoryExporter {
     static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::default();
-        // The sampler and ids of `traced::init()`'s pipeline, so tests run the same path.
+        // Built as `traced::init()` builds its pipeline, so tests run the same path.
         let sampler = SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+        let resource = Resource::builder_empty().build();
+        let mut sink = SinkBuilder::new(resource.clone());
         let provider = SdkTracerProvider::builder()
-            .with_sampler(Presampled::new(sampler.sampler.clone()))
-            .with_id_generator(HandedIds)
-            .with_span_processor(exporter.clone())
+            .with_resource(resource)
+            .with_sampler(sampler.sampler.clone())
+            .with_span_processor(sink.share(exporter.clone()))
             .build();
-        installed::set_presampled_provider(provider, sampler);
+        let sink = sink.build(SpanLimits::default());
+        installed::set_pipeline_provider(provider, sampler, sink);
         exporter
     })
 }

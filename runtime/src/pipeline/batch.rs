@@ -8,7 +8,8 @@
 //! uncontended lock, pushes, and wakes the export thread only when a full batch is waiting;
 //! the export thread swaps the buffer for an empty one in one step. Spans are counted when
 //! the queue drops them, and finished (duplicate keys, the value length limit) on the
-//! export thread, off the application's path.
+//! export thread, off the application's path. `#[traced]` spans are queued as they ended
+//! and become [`SpanData`] on the export thread too, so what it frees it allocated itself.
 
 use std::future::Future;
 use std::mem;
@@ -25,8 +26,10 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
 use super::finish;
+use super::sink::EndedSpanProcessor;
 use crate::config::BatchSettings;
 use crate::diagnostics::warn_once;
+use crate::span::lean::SpanRecord;
 
 /// A batch span processor on its own export thread.
 #[derive(Debug)]
@@ -52,13 +55,35 @@ struct Shared {
 
 #[derive(Debug, Default)]
 struct State {
-    queue: Vec<SpanData>,
+    queue: Vec<Queued>,
     /// Flush requests made, and the latest one the export thread has completed.
     flush_requested: u64,
     flush_done: u64,
     shutdown: bool,
     /// The export thread has exported everything and stopped.
     stopped: bool,
+}
+
+/// A span waiting for export, in the order spans ended.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "boxing the record would have the export thread free what the application's allocated"
+)]
+enum Queued {
+    /// A `#[traced]` span, as it ended: made [`SpanData`] on the export thread.
+    Traced(SpanRecord),
+    /// A span of the OpenTelemetry API, built by the SDK.
+    Sdk(SpanData),
+}
+
+impl Queued {
+    fn into_span_data(self) -> SpanData {
+        match self {
+            Self::Traced(record) => record.into_span_data(),
+            Self::Sdk(data) => data,
+        }
+    }
 }
 
 impl<E: SpanExporter + 'static> BatchProcessor<E> {
@@ -110,27 +135,31 @@ impl Shared {
         // is a single assignment or push), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Queues `span`, or drops and counts it when the queue is full or the processor
+    /// stopping; wakes the export thread when a batch is ready.
+    fn enqueue(&self, span: Queued) {
+        let mut state = self.lock();
+        if state.shutdown || state.stopped || state.queue.len() >= self.settings.max_queue_size {
+            drop(state);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return; // `span` is freed here, outside the lock.
+        }
+        state.queue.push(span);
+        let batch_ready = state.queue.len() == self.settings.max_export_batch_size;
+        drop(state);
+        if batch_ready {
+            self.work.notify_one();
+        }
+    }
 }
 
 impl<E: SpanExporter + 'static> SpanProcessor for BatchProcessor<E> {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if !span.span_context.is_sampled() {
-            return;
-        }
-        let shared = &*self.shared;
-        let mut state = shared.lock();
-        if state.shutdown || state.stopped || state.queue.len() >= shared.settings.max_queue_size {
-            drop(state);
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
-            return; // `span` is freed here, outside the lock.
-        }
-        state.queue.push(span);
-        let batch_ready = state.queue.len() == shared.settings.max_export_batch_size;
-        drop(state);
-        if batch_ready {
-            shared.work.notify_one();
+        if span.span_context.is_sampled() {
+            self.shared.enqueue(Queued::Sdk(span));
         }
     }
 
@@ -182,6 +211,15 @@ impl<E: SpanExporter + 'static> SpanProcessor for BatchProcessor<E> {
     }
 }
 
+impl<E: SpanExporter + 'static> EndedSpanProcessor for BatchProcessor<E> {
+    fn on_end_record(&self, span: Box<SpanRecord>) {
+        if span.is_sampled() {
+            // Copied into the queue: the box is freed on this thread, which allocated it.
+            self.shared.enqueue(Queued::Traced(*span));
+        }
+    }
+}
+
 /// The exporter, even if an export panicked while holding it.
 fn lock_exporter<E>(exporter: &Mutex<E>) -> MutexGuard<'_, E> {
     exporter.lock().unwrap_or_else(PoisonError::into_inner)
@@ -200,8 +238,10 @@ fn export_timeout(settings: &BatchSettings) -> Duration {
 /// the whole queue and exports it.
 fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
     let settings = &shared.settings;
+    // Swapped with the shared queue: the two take turns, so taking spans allocates nothing.
+    let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     loop {
-        let (spans, flush, shutdown) = {
+        let (flush, shutdown) = {
             let state = shared.lock();
             let (mut state, _) = shared
                 .work
@@ -211,18 +251,11 @@ fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
                         && !state.shutdown
                 })
                 .unwrap_or_else(PoisonError::into_inner);
-            // A wake-up with nothing queued (the schedule delay, an idle flush) allocates
-            // nothing.
-            let spans = if state.queue.is_empty() {
-                Vec::new()
-            } else {
-                mem::replace(
-                    &mut state.queue,
-                    Vec::with_capacity(settings.max_export_batch_size),
-                )
-            };
-            (spans, state.flush_requested, state.shutdown)
+            mem::swap(&mut state.queue, &mut taken);
+            (state.flush_requested, state.shutdown)
         };
+        // Converted here, out of the lock; an empty queue allocates nothing.
+        let spans: Vec<SpanData> = taken.drain(..).map(Queued::into_span_data).collect();
         export(shared, exporter, spans);
         let mut state = shared.lock();
         state.flush_done = flush;

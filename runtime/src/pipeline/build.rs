@@ -14,13 +14,15 @@ use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
 use super::finish::Finishing;
 use super::guard::DroppedReport;
+use super::sink::{SinkBuilder, SpanSink};
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
-use crate::sampling::handoff::{HandedIds, Presampled};
 
-/// A built provider and the drop counters of its exporters.
+/// A built provider, the sink `#[traced]` spans end in, and the drop counters of its
+/// exporters.
 pub(crate) struct Pipeline {
     pub(crate) provider: SdkTracerProvider,
+    pub(crate) sink: SpanSink,
     pub(crate) dropped: DroppedReport,
 }
 
@@ -28,15 +30,15 @@ impl Pipeline {
     /// Builds the provider. An exporter that cannot be built (a bad TLS file, say) is warned
     /// about and left out; the application runs on without it.
     pub(crate) fn build(settings: &Settings, custom: &[CustomExporter]) -> Self {
-        // `#[traced]` samples before building; the provider takes its decisions over.
+        let resource = settings.sdk_resource();
         let builder = SdkTracerProvider::builder()
-            .with_resource(settings.sdk_resource())
-            .with_sampler(Presampled::new(settings.sampler.sampler.clone()))
-            .with_id_generator(HandedIds)
+            .with_resource(resource.clone())
+            .with_sampler(settings.sampler.sampler.clone())
             .with_span_limits(settings.limits.span);
         let mut assembly = Assembly {
             settings,
             builder,
+            sink: SinkBuilder::new(resource),
             dropped: DroppedReport::default(),
         };
         for processor in &settings.processors {
@@ -47,6 +49,7 @@ impl Pipeline {
         }
         Self {
             provider: assembly.builder.build(),
+            sink: assembly.sink.build(settings.limits.span),
             dropped: assembly.dropped,
         }
     }
@@ -83,10 +86,11 @@ impl fmt::Debug for CustomExporter {
     }
 }
 
-/// The provider being built and the drop counters of its processors.
+/// The provider being built, the sink sharing its processors, and their drop counters.
 struct Assembly<'a> {
     settings: &'a Settings,
     builder: TracerProviderBuilder,
+    sink: SinkBuilder,
     dropped: DroppedReport,
 }
 
@@ -142,17 +146,17 @@ impl Assembly<'_> {
     /// length limit.
     fn add(&mut self, exporter: impl SpanExporter + 'static, batch: Option<BatchSettings>) {
         let limit = self.settings.limits.attribute_value_length;
-        let builder = mem::take(&mut self.builder);
-        self.builder = match batch {
+        let processor = match batch {
             Some(batch) => {
                 let batch = BatchProcessor::new(exporter, batch, limit);
                 self.dropped.add(batch.dropped_counter());
-                builder.with_span_processor(batch)
+                self.sink.share(batch)
             }
-            None => builder.with_span_processor(Finishing::new(
+            None => self.sink.share(Finishing::new(
                 Box::new(SimpleSpanProcessor::new(exporter)),
                 limit,
             )),
         };
+        self.builder = mem::take(&mut self.builder).with_span_processor(processor);
     }
 }

@@ -17,6 +17,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
+use super::sink::EndedSpanProcessor;
+
 /// A processor that finishes spans ([`finish_span`]), then hands them on: for the simple
 /// processor (the batch processor finishes them on its own thread).
 #[derive(Debug)]
@@ -53,6 +55,8 @@ impl SpanProcessor for Finishing {
         self.inner.set_resource(resource);
     }
 }
+
+impl EndedSpanProcessor for Finishing {}
 
 /// Removes `span`'s duplicate attribute keys, and cuts the string values of its attributes,
 /// events and links to `limit` characters.

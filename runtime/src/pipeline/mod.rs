@@ -9,6 +9,7 @@ mod finish;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
+pub(crate) mod sink;
 
 pub use console::ConsoleExporter;
 pub use console_tree::ConsoleTreeExporter;
@@ -316,7 +317,11 @@ impl Config {
             return OtelGuard::disabled();
         }
         let built = build::Pipeline::build(&self.settings, &self.custom_exporters);
-        installed::set_presampled_provider(built.provider.clone(), self.settings.sampler.clone());
+        installed::set_pipeline_provider(
+            built.provider.clone(),
+            self.settings.sampler.clone(),
+            built.sink,
+        );
         crate::config::installed_capture::set(self.settings.data_capture);
         // A configuration that names no propagator (a config file without `propagator`)
         // means none, not the default; warnings about unknown names name the variable.

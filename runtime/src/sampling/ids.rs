@@ -1,6 +1,5 @@
 //! Random trace and span ids: a per-thread generator, so making an id takes no lock and
-//! touches no shared cache line (the SDK's default draws from `rand`'s thread RNG, which
-//! costs about the same but cannot be told which trace id to use; see [`super::handoff`]).
+//! touches no shared cache line.
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;

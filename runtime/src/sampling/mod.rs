@@ -1,4 +1,4 @@
-//! Sampling `#[traced]` spans before anything is built for them, and the ids they get.
+//! The ids `#[traced]` spans get: sampling happens before anything is built for them
+//! ([`crate::span`]), so the ids are drawn here rather than by the SDK.
 
-pub(crate) mod handoff;
 pub(crate) mod ids;

@@ -8,6 +8,7 @@ use std::mem::ManuallyDrop;
 use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
+pub(crate) mod lean;
 mod start;
 
 use start::Start;
@@ -187,7 +188,7 @@ impl SpanHandle {
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct Recorder {
-    attributes: Vec<KeyValue>,
+    attributes: lean::Attributes,
     name: Option<String>,
 }
 
@@ -347,16 +348,8 @@ impl ActiveSpan {
         links: Option<&mut Vec<Link>>,
         record: &mut dyn FnMut(&mut Recorder),
     ) -> Self {
-        let start = installed::with_installed(|installed| match &installed.presampler {
-            Some(sampler) => start::presampled(
-                site,
-                parent,
-                origin,
-                links,
-                record,
-                &installed.tracer,
-                sampler,
-            ),
+        let start = installed::with_installed(|installed| match &installed.own {
+            Some(own) => start::own(site, parent, origin, links, record, own),
             None => start::built(site, parent, links, record, &installed.tracer),
         });
         let started = match start {

@@ -1,29 +1,27 @@
 //! Starting a `#[traced]` span on the installed tracer.
 //!
-//! With the pipeline of [`crate::Config::install`] the span is sampled first. An unsampled
-//! span under an unsampled parent that records nothing adds nothing at all: the parent's
-//! context already carries the trace and the decision its children follow (no allocation,
-//! no context attached, no arguments evaluated, and with the SDK's parent-based sampler no
-//! sampler call). Any other unsampled span is only a span context in the OpenTelemetry
-//! context (no SDK span, one allocation). A sampled one is built by the SDK with all its
-//! attributes in one vector, the decision handed over ([`crate::sampling::handoff`]). With
-//! a provider installed by hand, the SDK samples and builds, and the arguments are recorded
-//! afterwards when the span records.
+//! With `traced`'s own pipeline ([`crate::Config::install`]) the span is sampled first. An
+//! unsampled span under an unsampled parent that records nothing adds nothing at all: the
+//! parent's context already carries the trace and the decision its children follow (no
+//! allocation, no context attached, no arguments evaluated, and with the SDK's parent-based
+//! sampler no sampler call). Any other unsampled span is only a span context in the
+//! OpenTelemetry context (no span, one allocation). A sampled one is a [`LeanSpan`] with all
+//! its attributes in one vector, ended into the pipeline's processors. With a provider
+//! installed by hand, the SDK samples and builds, and the arguments are recorded afterwards
+//! when the span records.
 
 use std::borrow::Cow;
 
 use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
-use opentelemetry::trace::{Link, SpanBuilder, SpanContext, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry_sdk::trace::SamplingDecision;
 
+use super::lean::{LeanSpan, SpanStart};
 use super::{Origin, Recorder, Started};
 use crate::callsite::CallSite;
-use crate::config::SamplerSetting;
-use crate::sampling::{handoff, ids};
-
-/// Room for the `code.*` attributes and a few arguments without growing.
-const ATTRIBUTES_CAPACITY: usize = 8;
+use crate::installed::OwnSpans;
+use crate::sampling::ids;
 
 /// What starting a span gave: one word and a tag, returned in registers (a whole context,
 /// moved through the installed-tracer closures, cost store-forwarding stalls).
@@ -43,16 +41,20 @@ impl Start {
     }
 }
 
-/// Samples with `sampler`, then builds a recording span only when it says so.
-pub(super) fn presampled(
+/// Samples with the pipeline's sampler, then builds a recording span only when it says so.
+pub(super) fn own(
     site: &'static CallSite,
     parent: &Context,
     origin: Origin,
     links: Option<&mut Vec<Link>>,
-    record: &mut dyn FnMut(&mut Recorder),
-    tracer: &BoxedTracer,
-    sampler: &SamplerSetting,
+    record_arguments: &mut dyn FnMut(&mut Recorder),
+    own: &OwnSpans,
 ) -> Start {
+    // The pipeline's own work (an exporter's requests) records nothing; its context stays.
+    if parent.is_telemetry_suppressed() {
+        return Start::Inherited;
+    }
+    let sampler = &own.sampler;
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
     // An explicit parent need not be the current context: the span needs its own then.
@@ -96,25 +98,28 @@ pub(super) fn presampled(
         // unsampled parent in this trace, as with an SDK span, without building one.
         return Start::own(parent.with_remote_span_context(span_context), false);
     }
-    let mut recorder = Recorder {
-        attributes: Vec::with_capacity(ATTRIBUTES_CAPACITY),
-        name: None,
-    };
-    recorder.attributes.extend_from_slice(code);
-    record(&mut recorder);
-    let name = recorder.name.map_or(Cow::Borrowed(site.name()), Cow::Owned);
-    let mut builder = SpanBuilder::from_name(name)
-        .with_kind(site.kind().clone())
-        .with_attributes(recorder.attributes);
-    if let Some(links) = links.filter(|links| !links.is_empty()) {
-        builder = builder.with_links(std::mem::take(links));
-    }
-    let span = handoff::build_decided(trace_id, decision, || {
-        tracer.build_with_context(builder, parent)
+    let mut recorder = Recorder::default();
+    recorder.attributes.extend(code.iter().cloned());
+    record_arguments(&mut recorder);
+    recorder.attributes.extend(decision.attributes);
+    let sampled = decision.decision == SamplingDecision::RecordAndSample;
+    let span_context = SpanContext::new(
+        trace_id,
+        ids::new_span_id(),
+        parent_context.trace_flags().with_sampled(sampled),
+        false,
+        decision.trace_state,
+    );
+    let span = LeanSpan::start(SpanStart {
+        span_context,
+        parent: parent_context,
+        kind: site.kind().clone(),
+        name: recorder.name.map_or(Cow::Borrowed(site.name()), Cow::Owned),
+        attributes: recorder.attributes,
+        links: links.map(std::mem::take).unwrap_or_default(),
+        limits: own.sink.limits,
     });
-    let cx = parent.with_span(span);
-    let recording = cx.span().is_recording();
-    Start::own(cx, recording)
+    Start::own(parent.with_span(span), true)
 }
 
 /// Lets the SDK sample and build the span, then records the arguments if it records.

@@ -1,0 +1,258 @@
+//! The span `#[traced]` builds for a sampled call with `traced`'s own pipeline: an
+//! OpenTelemetry [`Span`] implemented here rather than by the SDK tracer.
+//!
+//! The SDK tracer would sample a second time, draw its own ids, clone itself (a shared
+//! reference count every span touches) and copy its scope into every span; this span holds
+//! only what is exported, keeps the provider's span limits, and ends straight into the
+//! processors of the installed pipeline ([`crate::pipeline::sink`]), the same ones the SDK's
+//! spans end in. The OpenTelemetry API sees it like any span: in the context, as the parent
+//! of the spans it starts, with attributes, events, links and status.
+//!
+//! Its attributes are kept inline in its [`SpanRecord`], and it becomes [`SpanData`] only
+//! where a processor needs it: the batch processor queues the record itself and converts it
+//! on its export thread. The application's thread then allocates no vector the export
+//! thread frees, which matters: with glibc's allocator, memory allocated on one thread and
+//! freed on another makes both fight over the first thread's arena lock (a quarter of a
+//! sampled call's time went to that futex before). Recycling the records through the
+//! export thread instead was tried and is slower: a record coming back from the other core
+//! is cold in this core's cache.
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Event, Link, Span, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
+use smallvec::SmallVec;
+
+use crate::installed;
+
+/// How many attributes a span keeps without allocating: the three `code.*` ones and five
+/// arguments or attributes set by hand.
+const INLINE_ATTRIBUTES: usize = 8;
+
+/// A span's attributes, inline up to [`INLINE_ATTRIBUTES`].
+pub(crate) type Attributes = SmallVec<[KeyValue; INLINE_ATTRIBUTES]>;
+
+/// Everything a span records, until a processor makes it [`SpanData`].
+#[derive(Clone, Debug)]
+pub(crate) struct SpanRecord {
+    span_context: SpanContext,
+    parent_span_id: SpanId,
+    parent_span_is_remote: bool,
+    kind: SpanKind,
+    name: Cow<'static, str>,
+    start_time: SystemTime,
+    end_time: SystemTime,
+    attributes: Attributes,
+    dropped_attributes_count: u32,
+    events: SpanEvents,
+    links: SpanLinks,
+    status: Status,
+}
+
+impl SpanRecord {
+    /// Whether the span is sampled (exported), not only recorded.
+    pub(crate) fn is_sampled(&self) -> bool {
+        self.span_context.is_sampled()
+    }
+
+    /// The span as exporters take it.
+    pub(crate) fn into_span_data(self) -> SpanData {
+        SpanData {
+            span_context: self.span_context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            span_kind: self.kind,
+            name: self.name,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            attributes: self.attributes.into_vec(),
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: self.events,
+            links: self.links,
+            status: self.status,
+            instrumentation_scope: installed::scope().clone(),
+        }
+    }
+}
+
+/// How a span starts: everything known before it starts.
+pub(crate) struct SpanStart<'a> {
+    pub(crate) span_context: SpanContext,
+    pub(crate) parent: &'a SpanContext,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) attributes: Attributes,
+    pub(crate) links: Vec<Link>,
+    pub(crate) limits: SpanLimits,
+}
+
+/// A recording span of `traced`'s pipeline; ending it (or dropping it unended) hands it to
+/// the installed pipeline's processors.
+#[derive(Debug)]
+pub(crate) struct LeanSpan {
+    /// Also in the record; kept here for after the span ended.
+    span_context: SpanContext,
+    /// Boxed, so that handing the ended span on moves a pointer. `None` once ended.
+    record: Option<Box<SpanRecord>>,
+    limits: SpanLimits,
+}
+
+impl LeanSpan {
+    /// Starts the span now, keeping what `limits` allow of its attributes and links.
+    pub(crate) fn start(start: SpanStart<'_>) -> Self {
+        let SpanStart {
+            span_context,
+            parent,
+            kind,
+            name,
+            mut attributes,
+            links,
+            limits,
+        } = start;
+        let limit = limits.max_attributes_per_span as usize;
+        let dropped_attributes_count = count(attributes.len().saturating_sub(limit));
+        attributes.truncate(limit);
+        let start_time = opentelemetry::time::now();
+        let record = Box::new(SpanRecord {
+            span_context: span_context.clone(),
+            parent_span_id: parent.span_id(),
+            parent_span_is_remote: parent.is_valid() && parent.is_remote(),
+            kind,
+            name,
+            start_time,
+            end_time: start_time,
+            attributes,
+            dropped_attributes_count,
+            events: SpanEvents::default(),
+            links: limited_links(links, &limits),
+            status: Status::Unset,
+        });
+        Self {
+            span_context,
+            record: Some(record),
+            limits,
+        }
+    }
+}
+
+/// Cuts `items` to `limit`, returning how many were cut.
+fn truncate<T>(items: &mut Vec<T>, limit: u32) -> u32 {
+    let limit = limit as usize;
+    let dropped = items.len().saturating_sub(limit);
+    items.truncate(limit);
+    count(dropped)
+}
+
+fn count(dropped: usize) -> u32 {
+    u32::try_from(dropped).unwrap_or(u32::MAX)
+}
+
+fn limited_links(mut links: Vec<Link>, limits: &SpanLimits) -> SpanLinks {
+    let mut kept = SpanLinks::default();
+    kept.dropped_count = truncate(&mut links, limits.max_links_per_span);
+    for link in &mut links {
+        link.dropped_attributes_count +=
+            truncate(&mut link.attributes, limits.max_attributes_per_link);
+    }
+    kept.links = links;
+    kept
+}
+
+impl Span for LeanSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        mut attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        let Some(record) = &mut self.record else {
+            return;
+        };
+        if record.events.events.len() < self.limits.max_events_per_span as usize {
+            let dropped = truncate(&mut attributes, self.limits.max_attributes_per_event);
+            let event = Event::new(name, timestamp, attributes, dropped);
+            record.events.events.push(event);
+        } else {
+            record.events.dropped_count += 1;
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.span_context
+    }
+
+    fn is_recording(&self) -> bool {
+        self.record.is_some()
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        let Some(record) = &mut self.record else {
+            return;
+        };
+        if record.attributes.len() < self.limits.max_attributes_per_span as usize {
+            record.attributes.push(attribute);
+        } else {
+            record.dropped_attributes_count += 1;
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        // Ok > Error > Unset: a status is only ever raised.
+        if let Some(record) = &mut self.record {
+            if status > record.status {
+                record.status = status;
+            }
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = &mut self.record {
+            record.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
+        let Some(record) = &mut self.record else {
+            return;
+        };
+        if record.links.links.len() < self.limits.max_links_per_span as usize {
+            let dropped = truncate(&mut attributes, self.limits.max_attributes_per_link);
+            record
+                .links
+                .links
+                .push(Link::new(span_context, attributes, dropped));
+        } else {
+            record.links.dropped_count += 1;
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        let Some(mut record) = self.record.take() else {
+            return;
+        };
+        record.end_time = timestamp;
+        // The pipeline installed when the span ends takes it; with none (after shutdown)
+        // the span is dropped, as the SDK drops spans ending after its provider shut down.
+        installed::with_installed(move |installed| {
+            if let Some(own) = &installed.own {
+                own.sink.end(record);
+            }
+        });
+    }
+}
+
+impl Drop for LeanSpan {
+    fn drop(&mut self) {
+        // A span dropped with its last context ends then, as the SDK's do.
+        if self.record.is_some() {
+            self.end();
+        }
+    }
+}
