@@ -132,7 +132,7 @@ pub fn install() -> &'static InMemoryExporter {
         let exporter = InMemoryExporter::default();
         // Built as `traced::init()` builds its pipeline, so tests run the same path.
         let sampler = SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
-        let resource = Resource::builder_empty().build();
+        let resource = Resource::builder().build();
         let mut sink = SinkBuilder::new(resource.clone());
         let provider = SdkTracerProvider::builder()
             .with_resource(resource)

@@ -5,8 +5,8 @@
 //! parent's context already carries the trace and the decision its children follow (no
 //! allocation, no context attached, no arguments evaluated, and with the SDK's parent-based
 //! sampler no sampler call). Any other unsampled span is only a span context in the
-//! OpenTelemetry context (no span, one allocation). A sampled one is a [`LeanSpan`] with all
-//! its attributes in one vector, ended into the pipeline's processors. With a provider
+//! OpenTelemetry context (no span, one allocation). A sampled one is a [`LeanSpan`], its
+//! attributes inline in its record, ended into the pipeline's processors. With a provider
 //! installed by hand, the SDK samples and builds, and the arguments are recorded afterwards
 //! when the span records.
 
@@ -31,7 +31,8 @@ pub(super) enum Start {
     /// Nothing of its own: the span samples out under a current parent that sampled out too
     /// (and does not record), with the same trace state. Children started during the call
     /// see the parent, which carries the same trace and decision; outgoing headers name the
-    /// parent as theirs, which is never exported either way.
+    /// parent as theirs, which is never exported either way. Also where telemetry is
+    /// suppressed (the pipeline's own work): the call stays in the suppressed context.
     Inherited,
 }
 
