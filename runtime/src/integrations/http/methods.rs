@@ -2,6 +2,10 @@
 //! shared by the server layer and the client middleware.
 
 use http::{Method, Version};
+use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute::{
+    HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
+};
 
 /// The method's name when it is one the conventions know (`_OTHER` is recorded otherwise).
 pub(crate) fn known_method(method: &Method) -> Option<&'static str> {
@@ -17,6 +21,24 @@ pub(crate) fn known_method(method: &Method) -> Option<&'static str> {
         Method::PATCH => "PATCH",
         _ => return None,
     })
+}
+
+/// Records `http.request.method`: the method's name, or `_OTHER` with the method itself as
+/// `http.request.method_original`. Returns the name when the conventions know it.
+pub(crate) fn record_method(
+    method: &Method,
+    attributes: &mut Vec<KeyValue>,
+) -> Option<&'static str> {
+    let known = known_method(method);
+    match known {
+        Some(name) => attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, name)),
+        None => {
+            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
+            let original = method.as_str().to_owned();
+            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, original));
+        }
+    }
+    known
 }
 
 /// `network.protocol.version` of an HTTP version.

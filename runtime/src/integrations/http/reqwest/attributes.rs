@@ -3,29 +3,19 @@
 
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE,
-    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_FULL,
+    ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
+    URL_FULL,
 };
 use reqwest::{Request, Response};
 
-use super::super::methods::{known_method, protocol_version};
+use super::super::methods::{protocol_version, record_method};
 use super::super::redaction;
 
 /// The span name and the attributes known before the request is sent (all of them are
 /// given to the sampler).
 pub(crate) fn request(req: &Request) -> (&'static str, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(6);
-    let method = known_method(req.method());
-    match method {
-        Some(method) => attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, method)),
-        None => {
-            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
-            attributes.push(KeyValue::new(
-                HTTP_REQUEST_METHOD_ORIGINAL,
-                req.method().as_str().to_owned(),
-            ));
-        }
-    }
+    let method = record_method(req.method(), &mut attributes);
     let url = req.url();
     attributes.push(KeyValue::new(
         URL_FULL,
@@ -88,6 +78,9 @@ pub(crate) fn transport_error_type(error: &reqwest::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use opentelemetry::Value;
+    use opentelemetry_semantic_conventions::attribute::{
+        HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
+    };
 
     use super::*;
 

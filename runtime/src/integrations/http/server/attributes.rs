@@ -3,32 +3,22 @@
 
 use std::net::SocketAddr;
 
-use super::super::methods::{known_method, protocol_version};
+use super::super::methods::{protocol_version, record_method};
 use super::super::redaction;
 use super::scheme;
 use http::Request;
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
-    CLIENT_ADDRESS, CLIENT_PORT, ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
-    HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
-    URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
+    CLIENT_ADDRESS, CLIENT_PORT, ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE,
+    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME,
+    USER_AGENT_ORIGINAL,
 };
 
 /// The span name and the attributes known when the request arrives; `forwarded`: whether
 /// the scheme may come from the proxy headers (see [`scheme`]).
 pub(crate) fn request<B>(req: &Request<B>, forwarded: bool) -> (String, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(12);
-    let method = known_method(req.method());
-    match method {
-        Some(method) => attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, method)),
-        None => {
-            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
-            attributes.push(KeyValue::new(
-                HTTP_REQUEST_METHOD_ORIGINAL,
-                req.method().as_str().to_owned(),
-            ));
-        }
-    }
+    let method = record_method(req.method(), &mut attributes);
     let uri = req.uri();
     attributes.push(KeyValue::new(URL_PATH, uri.path().to_owned()));
     if let Some(query) = uri.query() {
@@ -143,6 +133,10 @@ fn split_host(host: &str) -> Option<(&str, Option<u16>)> {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry_semantic_conventions::attribute::{
+        HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
+    };
+
     use super::*;
 
     #[test]
