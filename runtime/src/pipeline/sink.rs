@@ -35,14 +35,11 @@ pub(crate) struct SpanSink {
 impl SpanSink {
     /// Hands an ended span to every processor, as the SDK does with its own spans.
     pub(crate) fn end(&self, span: Box<SpanRecord>) {
-        match self.processors.as_slice() {
-            [] => {}
-            [processor] => processor.on_end_record(span),
-            processors => {
-                for processor in processors {
-                    processor.on_end_record(span.clone());
-                }
+        if let Some((last, others)) = self.processors.split_last() {
+            for processor in others {
+                processor.on_end_record(span.clone());
             }
+            last.on_end_record(span);
         }
     }
 }
