@@ -83,7 +83,6 @@ mod installed;
 mod outcome;
 mod pipeline;
 mod propagation;
-mod sampling;
 mod span;
 mod value;
 

@@ -8,6 +8,7 @@ use std::mem::ManuallyDrop;
 use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
+mod ids;
 pub(crate) mod lean;
 mod start;
 

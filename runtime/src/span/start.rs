@@ -17,11 +17,11 @@ use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry_sdk::trace::SamplingDecision;
 
+use super::ids;
 use super::lean::{LeanSpan, SpanStart};
 use super::{Origin, Recorder, Started};
 use crate::callsite::CallSite;
 use crate::installed::OwnSpans;
-use crate::sampling::ids;
 
 /// What starting a span gave: one word and a tag, returned in registers (a whole context,
 /// moved through the installed-tracer closures, cost store-forwarding stalls).

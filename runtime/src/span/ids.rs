@@ -1,5 +1,6 @@
-//! Random trace and span ids: a per-thread generator, so making an id takes no lock and
-//! touches no shared cache line.
+//! Random trace and span ids for `#[traced]` spans (sampled before anything is built, so the
+//! ids are drawn here rather than by the SDK): a per-thread generator, so making an id takes
+//! no lock and touches no shared cache line.
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
