@@ -115,6 +115,47 @@ fn every_string_type_is_a_string() {
     }
 }
 
+/// `Display`s its text `.1` times, one piece at a time.
+struct Repeated(&'static str, usize);
+impl fmt::Display for Repeated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (0..self.1).try_for_each(|_| f.write_str(self.0))
+    }
+}
+
+#[traced]
+fn texts(a: &str, b: &str, c: String, d: &str, e: Money, f: Repeated) {}
+
+#[test]
+fn text_of_any_length_and_script_is_recorded_whole() {
+    // Short text travels inside the span's record, longer text in a `String`: around the
+    // boundary (22 bytes), empty, multi-byte characters across it, `Display` output short and long.
+    let exactly_inline = "x".repeat(22);
+    let one_more = "y".repeat(23);
+    let multi_byte = "ünïcødé ☕ straddles the limit";
+    let ((), spans) = capture(|| {
+        texts(
+            "",
+            &exactly_inline,
+            one_more.clone(),
+            multi_byte,
+            Money(u64::MAX),
+            Repeated("ab", 20),
+        )
+    });
+    let span = spans.one("texts");
+    for (key, value) in [
+        ("a", ""),
+        ("b", exactly_inline.as_str()),
+        ("c", one_more.as_str()),
+        ("d", multi_byte),
+        ("e", "$18446744073709551615"),
+        ("f", "ab".repeat(20).as_str()),
+    ] {
+        assert_eq!(attribute(span, key), Some(&string(value)), "{key}");
+    }
+}
+
 #[test]
 fn options_record_their_value_or_nothing() {
     let ((), spans) = capture(|| optional(Some(3), None));

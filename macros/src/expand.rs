@@ -189,7 +189,7 @@ impl<'a> Expansion<'a> {
         })
     }
 
-    /// `recorder.record("arg", value)` for each recorded parameter and field, and the
+    /// `Wrap(&value).__traced_record("arg", recorder)` for each recorded parameter and field, and the
     /// formatted name of a template. Runs only for a recording span.
     fn argument_records(&self, recorder: &Ident) -> TokenStream {
         let krate = &self.krate;
@@ -206,14 +206,14 @@ impl<'a> Expansion<'a> {
         let param_records = params.iter().map(|ident| {
             let key = crate::naming::unraw(&ident.to_string());
             quote! {
-                #recorder.record(#key, (&&&&#krate::__private::Wrap(&#ident)).__traced_value());
+                (&&&&#krate::__private::Wrap(&#ident)).__traced_record(#key, #recorder);
             }
         });
         let field_records = self.args.fields.iter().map(|field| {
             let key = &field.key;
             let value = &field.value;
             quote_spanned! {field.key_span=>
-                #recorder.record(#key, (&&&&#krate::__private::Wrap(&(#value))).__traced_value());
+                (&&&&#krate::__private::Wrap(&(#value))).__traced_record(#key, #recorder);
             }
         });
         let rename = match &self.name {

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use opentelemetry::{Array, StringValue, Value};
 
+use crate::span::Recorder;
+
 /// How many bytes of a `Debug` rendering are kept before it is cut (on a character
 /// boundary) and marked with `…`. Derived `Debug` output of large structures is otherwise
 /// unbounded, and a span attribute is no place for a megabyte of text.
@@ -44,6 +46,14 @@ pub(crate) const DEBUG_VALUE_MAX_BYTES: usize = 1024;
 pub trait AttributeValue {
     /// The attribute value, or `None` when nothing should be recorded.
     fn to_attribute_value(&self) -> Option<Value>;
+
+    /// Records the value as `key` on the span `#[traced]` is starting. Text types override
+    /// it to copy short text into the span's record instead of allocating a `String`.
+    #[doc(hidden)]
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record(key, self.to_attribute_value());
+    }
 }
 
 macro_rules! lossless_integers {
@@ -93,11 +103,21 @@ impl AttributeValue for char {
     fn to_attribute_value(&self) -> Option<Value> {
         Some(Value::String(self.to_string().into()))
     }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record_text(key, self.encode_utf8(&mut [0; 4]));
+    }
 }
 
 impl AttributeValue for str {
     fn to_attribute_value(&self) -> Option<Value> {
         Some(Value::String(self.to_owned().into()))
+    }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record_text(key, self);
     }
 }
 
@@ -105,11 +125,21 @@ impl AttributeValue for String {
     fn to_attribute_value(&self) -> Option<Value> {
         self.as_str().to_attribute_value()
     }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record_text(key, self);
+    }
 }
 
 impl AttributeValue for Cow<'_, str> {
     fn to_attribute_value(&self) -> Option<Value> {
         self.as_ref().to_attribute_value()
+    }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record_text(key, self);
     }
 }
 
@@ -129,6 +159,13 @@ impl<T: AttributeValue> AttributeValue for Option<T> {
     fn to_attribute_value(&self) -> Option<Value> {
         self.as_ref().and_then(T::to_attribute_value)
     }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+        if let Some(value) = self {
+            value.__record(key, recorder);
+        }
+    }
 }
 
 macro_rules! forwarding_pointers {
@@ -136,6 +173,11 @@ macro_rules! forwarding_pointers {
         impl<T: AttributeValue + ?Sized> AttributeValue for $pointer {
             fn to_attribute_value(&self) -> Option<Value> {
                 (**self).to_attribute_value()
+            }
+
+            #[inline]
+            fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+                (**self).__record(key, recorder);
             }
         }
     )*};
@@ -306,11 +348,16 @@ pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 #[doc(hidden)]
 pub trait ViaAttributeValue {
     fn __traced_value(&self) -> Option<Value>;
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
 }
 impl<T: AttributeValue + ?Sized> ViaAttributeValue for &&&Wrap<'_, T> {
     #[inline]
     fn __traced_value(&self) -> Option<Value> {
         self.0.to_attribute_value()
+    }
+    #[inline]
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder) {
+        self.0.__record(key, recorder);
     }
 }
 
@@ -318,11 +365,16 @@ impl<T: AttributeValue + ?Sized> ViaAttributeValue for &&&Wrap<'_, T> {
 #[doc(hidden)]
 pub trait ViaDisplay {
     fn __traced_value(&self) -> Option<Value>;
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
 }
 impl<T: Display + ?Sized> ViaDisplay for &&Wrap<'_, T> {
     #[inline]
     fn __traced_value(&self) -> Option<Value> {
         Some(Value::String(truncated_display(self.0).into()))
+    }
+    #[inline]
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record_display(key, self.0);
     }
 }
 
@@ -330,11 +382,16 @@ impl<T: Display + ?Sized> ViaDisplay for &&Wrap<'_, T> {
 #[doc(hidden)]
 pub trait ViaDebug {
     fn __traced_value(&self) -> Option<Value>;
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
 }
 impl<T: Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
     #[inline]
     fn __traced_value(&self) -> Option<Value> {
         Some(Value::String(truncated_debug(self.0).into()))
+    }
+    #[inline]
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder) {
+        recorder.record_debug(key, self.0);
     }
 }
 
@@ -342,12 +399,15 @@ impl<T: Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
 #[doc(hidden)]
 pub trait ViaNothing {
     fn __traced_value(&self) -> Option<Value>;
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
 }
 impl<T: ?Sized> ViaNothing for Wrap<'_, T> {
     #[inline]
     fn __traced_value(&self) -> Option<Value> {
         None
     }
+    #[inline]
+    fn __traced_record(&self, _key: &'static str, _recorder: &mut Recorder) {}
 }
 
 #[cfg(test)]

@@ -8,14 +8,14 @@
 //! spans end in. The OpenTelemetry API sees it like any span: in the context, as the parent
 //! of the spans it starts, with attributes, events, links and status.
 //!
-//! Its attributes are kept inline in its [`SpanRecord`], and it becomes [`SpanData`] only
-//! where a processor needs it: the batch processor queues the record itself and converts it
-//! on its export thread. The application's thread then allocates no vector the export
-//! thread frees, which matters: with glibc's allocator, memory allocated on one thread and
-//! freed on another makes both fight over the first thread's arena lock (a quarter of a
-//! sampled call's time went to that futex before). Recycling the records through the
-//! export thread instead was tried and is slower: a record coming back from the other core
-//! is cold in this core's cache.
+//! Its attributes, short text values included ([`super::recorded`]), are kept inline in its
+//! [`SpanRecord`], and it becomes [`SpanData`] only where a processor needs it: the batch
+//! processor queues the record itself and converts it on its export thread. The
+//! application's thread then allocates no vector the export thread frees, which matters:
+//! with glibc's allocator, memory allocated on one thread and freed on another makes both
+//! fight over the first thread's arena lock (a quarter of a sampled call's time went to that
+//! futex before). Recycling the records through the export thread instead was tried and is
+//! slower: a record coming back from the other core is cold in this core's cache.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -25,14 +25,15 @@ use opentelemetry::trace::{Event, Link, Span, SpanContext, SpanId, SpanKind, Sta
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
+use super::recorded::RecordedAttribute;
 use crate::installed;
 
 /// How many attributes a span keeps without allocating: the three `code.*` ones and five
 /// arguments or attributes set by hand.
 const INLINE_ATTRIBUTES: usize = 8;
 
-/// A span's attributes, inline up to [`INLINE_ATTRIBUTES`].
-pub(crate) type Attributes = SmallVec<[KeyValue; INLINE_ATTRIBUTES]>;
+/// A span's attributes, inline up to [`INLINE_ATTRIBUTES`] (and short text inline in them).
+pub(crate) type Attributes = SmallVec<[RecordedAttribute; INLINE_ATTRIBUTES]>;
 
 /// Everything a span records, until a processor makes it [`SpanData`].
 #[derive(Clone, Debug)]
@@ -67,7 +68,9 @@ impl SpanRecord {
             name: self.name,
             start_time: self.start_time,
             end_time: self.end_time,
-            attributes: self.attributes.into_vec(),
+            attributes: (self.attributes.into_iter())
+                .map(RecordedAttribute::into_key_value)
+                .collect(),
             dropped_attributes_count: self.dropped_attributes_count,
             events: self.events,
             links: self.links,
@@ -194,7 +197,7 @@ impl Span for LeanSpan {
             return;
         };
         if record.attributes.len() < self.limits.max_attributes_per_span as usize {
-            record.attributes.push(attribute);
+            record.attributes.push(attribute.into());
         } else {
             record.dropped_attributes_count += 1;
         }

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::error::Error;
+use std::fmt::{Debug, Display};
 use std::mem::ManuallyDrop;
 
 use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
@@ -10,8 +11,10 @@ use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 mod ids;
 pub(crate) mod lean;
+mod recorded;
 mod start;
 
+use recorded::RecordedAttribute;
 use start::Start;
 
 use crate::callsite::CallSite;
@@ -204,8 +207,30 @@ impl Recorder {
     #[inline]
     pub fn record(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
         if let Some(value) = value {
-            self.attributes.push(KeyValue::new(key, value));
+            let key = Key::from_static_str(key);
+            self.attributes.push(RecordedAttribute::new(key, value));
         }
+    }
+
+    /// Adds `key = text`; short text is copied into the span's record, not allocated.
+    #[inline]
+    pub fn record_text(&mut self, key: &'static str, text: &str) {
+        let key = Key::from_static_str(key);
+        self.attributes.push(RecordedAttribute::text(key, text));
+    }
+
+    /// Adds `key =` the `Display` rendering of `value`, allocated only when long.
+    #[inline]
+    pub fn record_display<T: Display + ?Sized>(&mut self, key: &'static str, value: &T) {
+        let key = Key::from_static_str(key);
+        self.attributes.push(RecordedAttribute::display(key, value));
+    }
+
+    /// Adds `key =` the `Debug` rendering of `value`, allocated only when long.
+    #[inline]
+    pub fn record_debug<T: Debug + ?Sized>(&mut self, key: &'static str, value: &T) {
+        let key = Key::from_static_str(key);
+        self.attributes.push(RecordedAttribute::debug(key, value));
     }
 }
 

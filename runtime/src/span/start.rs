@@ -12,13 +12,14 @@
 
 use std::borrow::Cow;
 
-use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::ids;
 use super::lean::{LeanSpan, SpanStart};
+use super::recorded::RecordedAttribute;
 use super::{Origin, Recorder, Started};
 use crate::callsite::CallSite;
 use crate::installed::OwnSpans;
@@ -100,9 +101,13 @@ pub(super) fn own(
         return Start::own(parent.with_remote_span_context(span_context), false);
     }
     let mut recorder = Recorder::default();
-    recorder.attributes.extend(code.iter().cloned());
+    let recorded = |attribute: &KeyValue| RecordedAttribute::from(attribute.clone());
+    recorder.attributes.extend(code.iter().map(recorded));
     record_arguments(&mut recorder);
-    recorder.attributes.extend(decision.attributes);
+    let attributes = decision.attributes.into_iter();
+    recorder
+        .attributes
+        .extend(attributes.map(RecordedAttribute::from));
     let sampled = decision.decision == SamplingDecision::RecordAndSample;
     let span_context = SpanContext::new(
         trace_id,
@@ -144,7 +149,8 @@ pub(super) fn built(
         if let Some(name) = recorder.name {
             span.update_name(name);
         }
-        span.set_attributes(recorder.attributes);
+        let attributes = recorder.attributes.into_iter();
+        span.set_attributes(attributes.map(RecordedAttribute::into_key_value));
     }
     Start::own(cx, recording)
 }
