@@ -224,8 +224,17 @@ fn span_limits_cut_traced_spans_and_count_what_they_cut() {
 
     let spans = kept.0.lock().unwrap();
     let span = spans.iter().find(|span| span.name == "limited").unwrap();
-    // Three `code.*` attributes, four arguments and one set by hand: five kept.
-    assert_eq!(span.attributes.len(), 5);
+    // Three `code.*` attributes, four arguments and one set by hand: the first five kept.
+    assert_eq!(
+        attribute_keys(span),
+        [
+            "code.function.name",
+            "code.file.path",
+            "code.line.number",
+            "first",
+            "second"
+        ]
+    );
     assert_eq!(span.dropped_attributes_count, 3);
     assert_eq!(span.events.len(), 2);
     assert_eq!(span.events.dropped_count, 3);
@@ -233,6 +242,32 @@ fn span_limits_cut_traced_spans_and_count_what_they_cut() {
     assert_eq!(span.events[0].dropped_attributes_count, 1);
     assert_eq!(span.links.len(), 1);
     assert_eq!(span.links.dropped_count, 2);
+}
+
+fn attribute_keys(span: &opentelemetry_sdk::trace::SpanData) -> Vec<&str> {
+    span.attributes.iter().map(|kv| kv.key.as_str()).collect()
+}
+
+#[test]
+fn an_attribute_limit_below_the_code_attributes_cuts_them_too() {
+    use opentelemetry_sdk::trace::SpanLimits;
+
+    let limits = SpanLimits {
+        max_attributes_per_span: 2,
+        ..SpanLimits::default()
+    };
+    let (_installing, otel, kept) = install(|config| config.with_span_limits(limits));
+    limited(1, 2, 3, &[]);
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    let span = spans.iter().find(|span| span.name == "limited").unwrap();
+    assert_eq!(
+        attribute_keys(span),
+        ["code.function.name", "code.file.path"]
+    );
+    // The third `code.*` one, four arguments and the one set by hand.
+    assert_eq!(span.dropped_attributes_count, 6);
 }
 
 /// Records `recorded_only` without sampling it; samples every other span, adding an

@@ -24,9 +24,12 @@ pub struct CallSite {
     marker_type_name: fn() -> &'static str,
     /// The derived name, computed once.
     derived_name: OnceLock<&'static str>,
-    /// The `code.*` attributes, built once: every span gets cheap clones of them.
-    code_attributes: OnceLock<[KeyValue; 3]>,
+    /// The `code.*` attributes, built once: every span refers to them or clones them cheaply.
+    code_attributes: OnceLock<[KeyValue; CODE_ATTRIBUTES]>,
 }
+
+/// How many `code.*` attributes every span of a call site has.
+pub(crate) const CODE_ATTRIBUTES: usize = 3;
 
 /// The name of the marker fn item the macro nests in every instrumented function.
 pub(crate) const MARKER_SUFFIX: &str = "::__traced_function";
@@ -95,7 +98,7 @@ impl CallSite {
 
     /// `code.function.name`, `code.file.path` and `code.line.number`. Their values are
     /// `&'static str` and integers, so cloning them allocates nothing.
-    pub(crate) fn code_attributes(&self) -> &[KeyValue; 3] {
+    pub(crate) fn code_attributes(&self) -> &[KeyValue; CODE_ATTRIBUTES] {
         self.code_attributes.get_or_init(|| {
             [
                 KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),

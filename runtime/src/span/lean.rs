@@ -26,11 +26,12 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
 use super::recorded::RecordedAttribute;
+use crate::callsite::CODE_ATTRIBUTES;
 use crate::installed;
 
-/// How many attributes a span keeps without allocating: the three `code.*` ones and five
-/// arguments or attributes set by hand.
-const INLINE_ATTRIBUTES: usize = 8;
+/// How many attributes a span keeps without allocating, besides its call site's `code.*`
+/// ones: arguments, fields, and attributes set by hand.
+const INLINE_ATTRIBUTES: usize = 5;
 
 /// A span's attributes, inline up to [`INLINE_ATTRIBUTES`] (and short text inline in them).
 pub(crate) type Attributes = SmallVec<[RecordedAttribute; INLINE_ATTRIBUTES]>;
@@ -45,6 +46,9 @@ pub(crate) struct SpanRecord {
     name: Cow<'static, str>,
     start_time: SystemTime,
     end_time: SystemTime,
+    /// The call site's `code.*` attributes, the first ones exported: referred to, not
+    /// copied, until the span is exported.
+    code: Option<&'static [KeyValue; CODE_ATTRIBUTES]>,
     attributes: Attributes,
     dropped_attributes_count: u32,
     events: SpanEvents,
@@ -53,6 +57,10 @@ pub(crate) struct SpanRecord {
 }
 
 impl SpanRecord {
+    fn attribute_count(&self) -> usize {
+        self.code.map_or(0, |code| code.len()) + self.attributes.len()
+    }
+
     /// Whether the span is sampled (exported), not only recorded.
     pub(crate) fn is_sampled(&self) -> bool {
         self.span_context.is_sampled()
@@ -68,8 +76,12 @@ impl SpanRecord {
             name: self.name,
             start_time: self.start_time,
             end_time: self.end_time,
-            attributes: (self.attributes.into_iter())
-                .map(RecordedAttribute::into_key_value)
+            attributes: (self.code.iter().flat_map(|code| code.iter().cloned()))
+                .chain(
+                    self.attributes
+                        .into_iter()
+                        .map(RecordedAttribute::into_key_value),
+                )
                 .collect(),
             dropped_attributes_count: self.dropped_attributes_count,
             events: self.events,
@@ -86,6 +98,7 @@ pub(crate) struct SpanStart<'a> {
     pub(crate) parent: &'a SpanContext,
     pub(crate) kind: SpanKind,
     pub(crate) name: Cow<'static, str>,
+    pub(crate) code: &'static [KeyValue; CODE_ATTRIBUTES],
     pub(crate) attributes: Attributes,
     pub(crate) links: Vec<Link>,
     pub(crate) limits: SpanLimits,
@@ -110,11 +123,20 @@ impl LeanSpan {
             parent,
             kind,
             name,
+            code,
             mut attributes,
             links,
             limits,
         } = start;
-        let limit = limits.max_attributes_per_span as usize;
+        let mut limit = limits.max_attributes_per_span as usize;
+        let code = if limit >= CODE_ATTRIBUTES {
+            limit -= CODE_ATTRIBUTES;
+            Some(code)
+        } else {
+            // A limit below the call site's own attributes: they are cut like any other.
+            attributes.insert_many(0, code.iter().cloned().map(RecordedAttribute::from));
+            None
+        };
         let dropped_attributes_count = count(attributes.len().saturating_sub(limit));
         attributes.truncate(limit);
         let start_time = opentelemetry::time::now();
@@ -126,6 +148,7 @@ impl LeanSpan {
             name,
             start_time,
             end_time: start_time,
+            code,
             attributes,
             dropped_attributes_count,
             events: SpanEvents::default(),
@@ -196,7 +219,7 @@ impl Span for LeanSpan {
         let Some(record) = &mut self.record else {
             return;
         };
-        if record.attributes.len() < self.limits.max_attributes_per_span as usize {
+        if record.attribute_count() < self.limits.max_attributes_per_span as usize {
             record.attributes.push(attribute.into());
         } else {
             record.dropped_attributes_count += 1;

@@ -12,9 +12,9 @@
 
 use std::borrow::Cow;
 
+use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
-use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::ids;
@@ -101,8 +101,6 @@ pub(super) fn own(
         return Start::own(parent.with_remote_span_context(span_context), false);
     }
     let mut recorder = Recorder::default();
-    let recorded = |attribute: &KeyValue| RecordedAttribute::from(attribute.clone());
-    recorder.attributes.extend(code.iter().map(recorded));
     record_arguments(&mut recorder);
     let attributes = decision.attributes.into_iter();
     recorder
@@ -121,6 +119,7 @@ pub(super) fn own(
         parent: parent_context,
         kind: site.kind().clone(),
         name: recorder.name.map_or(Cow::Borrowed(site.name()), Cow::Owned),
+        code,
         attributes: recorder.attributes,
         links: links.map(std::mem::take).unwrap_or_default(),
         limits: own.sink.limits,
