@@ -254,9 +254,7 @@ fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
             mem::swap(&mut state.queue, &mut taken);
             (state.flush_requested, state.shutdown)
         };
-        // Converted here, out of the lock; an empty queue allocates nothing.
-        let spans: Vec<SpanData> = taken.drain(..).map(Queued::into_span_data).collect();
-        export(shared, exporter, spans);
+        export(shared, exporter, &mut taken);
         let mut state = shared.lock();
         state.flush_done = flush;
         // Spans that arrived during the export are taken on the next turn; on shutdown the
@@ -273,22 +271,26 @@ fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
     }
 }
 
-/// Exports `spans` in batches of at most the configured size.
-fn export<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>, mut spans: Vec<SpanData>) {
-    for span in &mut spans {
-        finish::finish_span(span, shared.value_length_limit);
+/// Exports `queued` (emptying it) in batches of at most the configured size, each converted
+/// to [`SpanData`] and finished here, out of the lock, one batch at a time while it is in
+/// this core's cache.
+fn export<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>, queued: &mut Vec<Queued>) {
+    if queued.is_empty() {
+        return;
     }
+    let finished = |span: Queued| {
+        let mut span = span.into_span_data();
+        finish::finish_span(&mut span, shared.value_length_limit);
+        span
+    };
+    let mut queued = queued.drain(..);
     let exporter = lock_exporter(exporter);
-    while !spans.is_empty() {
-        let rest = if spans.len() > shared.settings.max_export_batch_size {
-            spans.split_off(shared.settings.max_export_batch_size)
-        } else {
-            Vec::new()
-        };
+    while queued.len() > 0 {
+        let batch_size = shared.settings.max_export_batch_size;
+        let batch: Vec<SpanData> = queued.by_ref().take(batch_size).map(finished).collect();
         // The exporters count and report their own failures (the OTLP exporter's dropped
         // counter); a failed batch is not retried here.
-        let _ = block_on(exporter.export(spans));
-        spans = rest;
+        let _ = block_on(exporter.export(batch));
     }
 }
 

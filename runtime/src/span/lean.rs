@@ -66,9 +66,20 @@ impl SpanRecord {
         self.span_context.is_sampled()
     }
 
+    /// The call site's attributes, then the others.
+    fn exported_attributes(&mut self) -> Vec<KeyValue> {
+        let code = self.code.map_or(&[][..], |code| code.as_slice());
+        let mut attributes = Vec::with_capacity(code.len() + self.attributes.len());
+        attributes.extend_from_slice(code);
+        let recorded = self.attributes.drain(..);
+        attributes.extend(recorded.map(RecordedAttribute::into_key_value));
+        attributes
+    }
+
     /// The span as exporters take it.
-    pub(crate) fn into_span_data(self) -> SpanData {
+    pub(crate) fn into_span_data(mut self) -> SpanData {
         SpanData {
+            attributes: self.exported_attributes(),
             span_context: self.span_context,
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_span_is_remote,
@@ -76,13 +87,6 @@ impl SpanRecord {
             name: self.name,
             start_time: self.start_time,
             end_time: self.end_time,
-            attributes: (self.code.iter().flat_map(|code| code.iter().cloned()))
-                .chain(
-                    self.attributes
-                        .into_iter()
-                        .map(RecordedAttribute::into_key_value),
-                )
-                .collect(),
             dropped_attributes_count: self.dropped_attributes_count,
             events: self.events,
             links: self.links,
