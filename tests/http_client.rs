@@ -8,6 +8,9 @@
 //! The global propagator is process-wide, so every test here takes [`SERIAL`] and installs
 //! the propagator it needs before it sends anything.
 
+#[path = "support/values.rs"]
+mod values;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,14 +21,15 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{any, get};
+use opentelemetry::Value;
 use opentelemetry::global;
 use opentelemetry::trace::{SpanKind, Status};
-use opentelemetry::{Array, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use traced::http::TraceLayer;
 use traced::http::reqwest::{ClientBuilder, RequestBuilderExt, TracingMiddleware};
 use traced::testing::{Spans, attribute, event_attribute, events};
 use traced::traced;
+use values::{string, strings};
 
 /// Held by every test: the global propagator is one per process.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -94,6 +98,11 @@ async fn serve() -> SocketAddr {
         .route("/status/{code}", get(status))
         .route("/proxy/{port}", get(proxy))
         .layer(TraceLayer::new());
+    serve_app(app).await
+}
+
+/// `app`, served on an ephemeral port.
+async fn serve_app(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -119,15 +128,6 @@ fn one_of_kind(spans: &Spans, kind: SpanKind) -> &SpanData {
     let found: Vec<_> = spans.all().iter().filter(|s| s.span_kind == kind).collect();
     assert_eq!(found.len(), 1, "one {kind:?} span in {}", spans.tree());
     found[0]
-}
-
-fn string(value: &str) -> Option<Value> {
-    Some(Value::String(value.to_owned().into()))
-}
-
-fn strings(values: &[&str]) -> Option<Value> {
-    let values = values.iter().map(|v| StringValue::from(v.to_string()));
-    Some(Value::Array(Array::String(values.collect())))
 }
 
 /// Sends one GET to `/echo` with a stale `traceparent` and a header of the application's
@@ -483,13 +483,7 @@ fn a_request_dropped_in_flight_ends_its_span_as_cancelled() {
                 std::future::pending::<&'static str>()
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve_app(app).await;
         let client = traced_client();
         let ((), spans) = traced::testing::capture_future(async {
             tokio::select! {
@@ -680,13 +674,7 @@ fn child_without_a_provider() {
         let app: Router = Router::new()
             .route("/echo", any(echo))
             .layer(TraceLayer::new());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve_app(app).await;
         let url = format!("http://{addr}/echo");
         let through_middleware = traced_client().get(&url).send().await.expect("response");
         let through_extension = reqwest::Client::new()

@@ -7,6 +7,9 @@
 //! follows `HT_DATA_CAPTURE_*` through `traced::init()`, and is the parent of `#[traced]`
 //! functions in handlers.
 
+#[path = "support/values.rs"]
+mod values;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -29,12 +32,13 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
-use opentelemetry::{Array, StringValue, Value, global};
+use opentelemetry::{Value, global};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SpanData;
 use traced::http::TraceLayer;
 use traced::testing::{attribute, event_attribute, events};
 use traced::traced;
+use values::{string, strings};
 
 const PARENT_SPAN: u64 = 0x00f0_67aa_0ba9_02b7;
 /// The panic message of the `/panic` handler.
@@ -211,15 +215,6 @@ fn one<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
     let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
     assert_eq!(found.len(), 1, "one {name:?} in {spans:#?}");
     found[0]
-}
-
-fn string(value: &str) -> Option<Value> {
-    Some(Value::String(value.to_owned().into()))
-}
-
-fn strings(values: &[&str]) -> Option<Value> {
-    let values = values.iter().map(|v| StringValue::from(v.to_string()));
-    Some(Value::Array(Array::String(values.collect())))
 }
 
 #[tokio::test(flavor = "multi_thread")]
