@@ -116,7 +116,7 @@ impl<'a> Expansion<'a> {
         let records = self.argument_records(recorder);
         let span = &locals.span;
         let record = quote! {
-            |#recorder: &mut #krate::__private::Recorder| {
+            |#recorder: &mut #krate::__private::Recorder<'_>| {
                 #[allow(unused_imports)]
                 use #krate::__private::{ViaAttributeValue as _, ViaDebug as _, ViaDisplay as _, ViaNothing as _};
                 #records

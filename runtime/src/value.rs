@@ -51,7 +51,7 @@ pub trait AttributeValue {
     /// it to copy short text into the span's record instead of allocating a `String`.
     #[doc(hidden)]
     #[inline]
-    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record(key, self.to_attribute_value());
     }
 }
@@ -105,7 +105,7 @@ impl AttributeValue for char {
     }
 
     #[inline]
-    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record_text(key, self.encode_utf8(&mut [0; 4]));
     }
 }
@@ -116,7 +116,7 @@ impl AttributeValue for str {
     }
 
     #[inline]
-    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record_text(key, self);
     }
 }
@@ -127,7 +127,7 @@ impl AttributeValue for String {
     }
 
     #[inline]
-    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record_text(key, self);
     }
 }
@@ -138,7 +138,7 @@ impl AttributeValue for Cow<'_, str> {
     }
 
     #[inline]
-    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record_text(key, self);
     }
 }
@@ -161,7 +161,7 @@ impl<T: AttributeValue> AttributeValue for Option<T> {
     }
 
     #[inline]
-    fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         if let Some(value) = self {
             value.__record(key, recorder);
         }
@@ -176,7 +176,7 @@ macro_rules! forwarding_pointers {
             }
 
             #[inline]
-            fn __record(&self, key: &'static str, recorder: &mut Recorder) {
+            fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
                 (**self).__record(key, recorder);
             }
         }
@@ -348,7 +348,7 @@ pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 #[doc(hidden)]
 pub trait ViaAttributeValue {
     fn __traced_value(&self) -> Option<Value>;
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>);
 }
 impl<T: AttributeValue + ?Sized> ViaAttributeValue for &&&Wrap<'_, T> {
     #[inline]
@@ -356,7 +356,7 @@ impl<T: AttributeValue + ?Sized> ViaAttributeValue for &&&Wrap<'_, T> {
         self.0.to_attribute_value()
     }
     #[inline]
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         self.0.__record(key, recorder);
     }
 }
@@ -365,7 +365,7 @@ impl<T: AttributeValue + ?Sized> ViaAttributeValue for &&&Wrap<'_, T> {
 #[doc(hidden)]
 pub trait ViaDisplay {
     fn __traced_value(&self) -> Option<Value>;
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>);
 }
 impl<T: Display + ?Sized> ViaDisplay for &&Wrap<'_, T> {
     #[inline]
@@ -373,7 +373,7 @@ impl<T: Display + ?Sized> ViaDisplay for &&Wrap<'_, T> {
         Some(Value::String(truncated_display(self.0).into()))
     }
     #[inline]
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record_display(key, self.0);
     }
 }
@@ -382,7 +382,7 @@ impl<T: Display + ?Sized> ViaDisplay for &&Wrap<'_, T> {
 #[doc(hidden)]
 pub trait ViaDebug {
     fn __traced_value(&self) -> Option<Value>;
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>);
 }
 impl<T: Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
     #[inline]
@@ -390,7 +390,7 @@ impl<T: Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
         Some(Value::String(truncated_debug(self.0).into()))
     }
     #[inline]
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder) {
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
         recorder.record_debug(key, self.0);
     }
 }
@@ -399,7 +399,7 @@ impl<T: Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
 #[doc(hidden)]
 pub trait ViaNothing {
     fn __traced_value(&self) -> Option<Value>;
-    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder);
+    fn __traced_record(&self, key: &'static str, recorder: &mut Recorder<'_>);
 }
 impl<T: ?Sized> ViaNothing for Wrap<'_, T> {
     #[inline]
@@ -407,7 +407,7 @@ impl<T: ?Sized> ViaNothing for Wrap<'_, T> {
         None
     }
     #[inline]
-    fn __traced_record(&self, _key: &'static str, _recorder: &mut Recorder) {}
+    fn __traced_record(&self, _key: &'static str, _recorder: &mut Recorder<'_>) {}
 }
 
 #[cfg(test)]

@@ -77,6 +77,18 @@ enum Queued {
     Sdk(SpanData),
 }
 
+impl From<Box<SpanRecord>> for Queued {
+    fn from(span: Box<SpanRecord>) -> Self {
+        Self::Traced(*span)
+    }
+}
+
+impl From<SpanData> for Queued {
+    fn from(span: SpanData) -> Self {
+        Self::Sdk(span)
+    }
+}
+
 impl Queued {
     fn into_span_data(self) -> SpanData {
         match self {
@@ -137,15 +149,16 @@ impl Shared {
     }
 
     /// Queues `span`, or drops and counts it when the queue is full or the processor
-    /// stopping; wakes the export thread when a batch is ready.
-    fn enqueue(&self, span: Queued) {
+    /// stopping; wakes the export thread when a batch is ready. Converted only as it is
+    /// pushed, so that a boxed record is copied once, from its box into the queue.
+    fn enqueue(&self, span: impl Into<Queued>) {
         let mut state = self.lock();
         if state.shutdown || state.stopped || state.queue.len() >= self.settings.max_queue_size {
             drop(state);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return; // `span` is freed here, outside the lock.
         }
-        state.queue.push(span);
+        state.queue.push(span.into());
         let batch_ready = state.queue.len() == self.settings.max_export_batch_size;
         drop(state);
         if batch_ready {
@@ -159,7 +172,7 @@ impl<E: SpanExporter + 'static> SpanProcessor for BatchProcessor<E> {
 
     fn on_end(&self, span: SpanData) {
         if span.span_context.is_sampled() {
-            self.shared.enqueue(Queued::Sdk(span));
+            self.shared.enqueue(span);
         }
     }
 
@@ -215,7 +228,7 @@ impl<E: SpanExporter + 'static> EndedSpanProcessor for BatchProcessor<E> {
     fn on_end_record(&self, span: Box<SpanRecord>) {
         if span.is_sampled() {
             // Copied into the queue: the box is freed on this thread, which allocated it.
-            self.shared.enqueue(Queued::Traced(*span));
+            self.shared.enqueue(span);
         }
     }
 }

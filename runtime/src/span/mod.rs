@@ -188,15 +188,35 @@ impl SpanHandle {
     }
 }
 
-/// Collects the attributes a recording span gets from its arguments.
+/// Collects the attributes a recording span gets from its arguments, straight into the
+/// list they are kept in (a sampled span's record, already on the heap: a record built
+/// elsewhere and moved there cost a copy per move).
 #[doc(hidden)]
-#[derive(Debug, Default)]
-pub struct Recorder {
-    attributes: lean::Attributes,
+#[derive(Debug)]
+pub struct Recorder<'a> {
+    attributes: &'a mut lean::Attributes,
     name: Option<String>,
 }
 
-impl Recorder {
+impl<'a> Recorder<'a> {
+    /// Records into `attributes`.
+    fn new(attributes: &'a mut lean::Attributes) -> Self {
+        Self {
+            attributes,
+            name: None,
+        }
+    }
+
+    /// Adds `attribute` as it is (a sampler's).
+    fn record_attribute(&mut self, attribute: KeyValue) {
+        self.attributes.push(attribute.into());
+    }
+
+    /// The name given by [`Self::rename`], if any.
+    fn into_name(self) -> Option<String> {
+        self.name
+    }
+
     /// Replaces the span's name (a `name = "..{arg}.."` template, formatted).
     #[inline]
     pub fn rename(&mut self, name: String) {
@@ -289,7 +309,7 @@ impl ActiveSpan {
     /// Without a provider this is one relaxed load and a branch; the rest is out of line, so
     /// the instrumented function's own code stays small.
     #[inline(always)]
-    pub fn start(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
+    pub fn start(site: &'static CallSite, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
@@ -299,7 +319,7 @@ impl ActiveSpan {
     /// Like [`Self::start`], for the span of a future (an `async fn`, a function returning a
     /// future), which may be polled under another context than the one it started in.
     #[inline(always)]
-    pub fn start_carried(site: &'static CallSite, record: impl FnOnce(&mut Recorder)) -> Self {
+    pub fn start_carried(site: &'static CallSite, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
@@ -313,9 +333,9 @@ impl ActiveSpan {
     fn start_recorded(
         site: &'static CallSite,
         origin: Origin,
-        record: &mut Option<impl FnOnce(&mut Recorder)>,
+        record: &mut Option<impl FnOnce(&mut Recorder<'_>)>,
     ) -> Self {
-        let mut record_once = |recorder: &mut Recorder| {
+        let mut record_once = |recorder: &mut Recorder<'_>| {
             if let Some(record) = record.take() {
                 record(recorder);
             }
@@ -332,7 +352,7 @@ impl ActiveSpan {
         site: &'static CallSite,
         parent: impl FnOnce() -> Context,
         links: impl FnOnce() -> Vec<Link>,
-        record: impl FnOnce(&mut Recorder),
+        record: impl FnOnce(&mut Recorder<'_>),
     ) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
@@ -346,10 +366,10 @@ impl ActiveSpan {
         site: &'static CallSite,
         parent: impl FnOnce() -> Context,
         links: impl FnOnce() -> Vec<Link>,
-        record: impl FnOnce(&mut Recorder),
+        record: impl FnOnce(&mut Recorder<'_>),
     ) -> Self {
         let mut record = Some(record);
-        let mut record_once = |recorder: &mut Recorder| {
+        let mut record_once = |recorder: &mut Recorder<'_>| {
             if let Some(record) = record.take() {
                 record(recorder);
             }
@@ -372,7 +392,7 @@ impl ActiveSpan {
         parent: &Context,
         origin: Origin,
         links: Option<&mut Vec<Link>>,
-        record: &mut dyn FnMut(&mut Recorder),
+        record: &mut dyn FnMut(&mut Recorder<'_>),
     ) -> Self {
         let start = installed::with_installed(|installed| match &installed.own {
             Some(own) => start::own(site, parent, origin, links, record, own),

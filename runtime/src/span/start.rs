@@ -10,15 +10,13 @@
 //! installed by hand, the SDK samples and builds, and the arguments are recorded afterwards
 //! when the span records.
 
-use std::borrow::Cow;
-
 use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::ids;
-use super::lean::{LeanSpan, SpanStart};
+use super::lean::{Attributes, LeanSpan, SpanStart};
 use super::recorded::RecordedAttribute;
 use super::{Origin, Recorder, Started};
 use crate::callsite::CallSite;
@@ -49,7 +47,7 @@ pub(super) fn own(
     parent: &Context,
     origin: Origin,
     links: Option<&mut Vec<Link>>,
-    record_arguments: &mut dyn FnMut(&mut Recorder),
+    record_arguments: &mut dyn FnMut(&mut Recorder<'_>),
     own: &OwnSpans,
 ) -> Start {
     // The pipeline's own work (an exporter's requests) records nothing; its context stays.
@@ -100,12 +98,6 @@ pub(super) fn own(
         // unsampled parent in this trace, as with an SDK span, without building one.
         return Start::own(parent.with_remote_span_context(span_context), false);
     }
-    let mut recorder = Recorder::default();
-    record_arguments(&mut recorder);
-    let attributes = decision.attributes.into_iter();
-    recorder
-        .attributes
-        .extend(attributes.map(RecordedAttribute::from));
     let sampled = decision.decision == SamplingDecision::RecordAndSample;
     let span_context = SpanContext::new(
         trace_id,
@@ -114,15 +106,21 @@ pub(super) fn own(
         false,
         decision.trace_state,
     );
-    let span = LeanSpan::start(SpanStart {
+    let start = SpanStart {
         span_context,
         parent: parent_context,
         kind: site.kind().clone(),
-        name: recorder.name.map_or(Cow::Borrowed(site.name()), Cow::Owned),
+        name: site.name(),
         code,
-        attributes: recorder.attributes,
         links: links.map(std::mem::take).unwrap_or_default(),
         limits: own.sink.limits,
+    };
+    let span = LeanSpan::start(start, |recorder| {
+        record_arguments(recorder);
+        // The sampler's attributes come after the arguments, as the SDK records them.
+        for attribute in decision.attributes {
+            recorder.record_attribute(attribute);
+        }
     });
     Start::own(parent.with_span(span), true)
 }
@@ -132,7 +130,7 @@ pub(super) fn built(
     site: &'static CallSite,
     parent: &Context,
     links: Option<&mut Vec<Link>>,
-    record: &mut dyn FnMut(&mut Recorder),
+    record: &mut dyn FnMut(&mut Recorder<'_>),
     tracer: &BoxedTracer,
 ) -> Start {
     let mut builder = site.span_builder();
@@ -143,12 +141,13 @@ pub(super) fn built(
     let span = cx.span();
     let recording = span.is_recording();
     if recording {
-        let mut recorder = Recorder::default();
+        let mut attributes = Attributes::new();
+        let mut recorder = Recorder::new(&mut attributes);
         record(&mut recorder);
-        if let Some(name) = recorder.name {
+        if let Some(name) = recorder.into_name() {
             span.update_name(name);
         }
-        let attributes = recorder.attributes.into_iter();
+        let attributes = attributes.into_iter();
         span.set_attributes(attributes.map(RecordedAttribute::into_key_value));
     }
     Start::own(cx, recording)
