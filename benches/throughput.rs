@@ -11,6 +11,7 @@
 #[path = "common/pipeline.rs"]
 mod pipeline;
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -89,6 +90,35 @@ fn rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The CPU time each batch-processor export thread has used so far, in ns by thread id
+/// (Linux: their `schedstat`); empty where it cannot be read.
+fn export_threads_cpu_ns() -> HashMap<String, u64> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return HashMap::new();
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            // The thread's name, "traced-batch-export", cut to the kernel's 15 bytes.
+            comm.trim_end() == "traced-batch-ex"
+        })
+        .filter_map(|task| {
+            let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            let ns = schedstat.split_whitespace().next()?.parse().ok()?;
+            Some((task.file_name().to_string_lossy().into_owned(), ns))
+        })
+        .collect()
+}
+
+/// The export threads' CPU time between two readings, in ns.
+fn export_cpu_spent(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Option<u64> {
+    let spent = after
+        .iter()
+        .map(|(thread, ns)| ns.saturating_sub(*before.get(thread).unwrap_or(&0)));
+    (!after.is_empty()).then(|| spent.sum())
+}
+
 fn per_second(count: u64, duration: Duration) -> String {
     format!("{:.3} M/s", count as f64 / duration.as_secs_f64() / 1e6)
 }
@@ -96,15 +126,28 @@ fn per_second(count: u64, duration: Duration) -> String {
 /// One run through the discarding pipeline, printed as a table row.
 fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
     let pipeline = pipeline::install_pipeline(pipeline::sampled());
+    let export_cpu_before = export_threads_cpu_ns();
     let offered = run_producers(producers, duration, rate);
     let exported_in_window = pipeline.exported();
+    // What the export thread spent per span it exported, and its share of a core.
+    let export_cost = match export_cpu_spent(&export_cpu_before, &export_threads_cpu_ns()) {
+        Some(spent) => {
+            let spent = spent as f64;
+            format!(
+                "{:.0} ns/span, {:.0} % of a core",
+                spent / exported_in_window.max(1) as f64,
+                100.0 * spent / duration.as_nanos() as f64,
+            )
+        }
+        None => "–".to_owned(),
+    };
     traced::disable();
     // Shutting down flushes what is still queued; what never reaches the exporter then is
     // what the full queue dropped.
     let exported = pipeline.shutdown();
     let dropped = offered.saturating_sub(exported);
     println!(
-        "| {label} | {producers} | {} | {} | {dropped} | {:.1} % | {} |",
+        "| {label} | {producers} | {} | {} | {dropped} | {:.1} % | {} | {export_cost} |",
         per_second(offered, duration),
         per_second(exported_in_window, duration),
         100.0 * dropped as f64 / offered.max(1) as f64,
@@ -175,8 +218,10 @@ fn main() {
          into a discarding exporter, {secs} s per run, OTEL_BSP_MAX_QUEUE_SIZE={}:\n",
         std::env::var("OTEL_BSP_MAX_QUEUE_SIZE").unwrap_or_else(|_| "2048 (default)".into()),
     );
-    println!("| run | producers | offered | exported | dropped | dropped % | RSS after |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| run | producers | offered | exported | dropped | dropped % | RSS after | export thread |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     through_pipeline("unpaced", 1, duration, None);
     through_pipeline("unpaced", 2, duration, None);
     through_pipeline(

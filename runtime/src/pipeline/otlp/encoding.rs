@@ -1,6 +1,6 @@
-//! From finished spans to OTLP bytes: the `ExportTraceServiceRequest` (the span conversion
-//! is opentelemetry-proto's), protobuf or JSON bodies, gzip, and reading the collector's
-//! answers (partial success, error status).
+//! From finished spans to OTLP bytes: protobuf written directly ([`super::protobuf`]), the
+//! `ExportTraceServiceRequest` message (opentelemetry-proto's span conversion) for JSON and
+//! gRPC, gzip, and reading the collector's answers (partial success, error status).
 
 use std::io::Write;
 
@@ -9,30 +9,65 @@ use flate2::write::GzEncoder;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
+use opentelemetry_proto::tonic::resource::v1::Resource as ResourceMessage;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 use prost::Message;
 
-/// The request for one batch, grouped by instrumentation scope under the one resource.
-pub(super) fn request(
-    batch: Vec<SpanData>,
-    resource: &ResourceAttributesWithSchema,
-) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: group_spans_by_resource_and_scope(batch, resource),
+use super::protobuf;
+
+/// The resource every request carries, in the forms requests are built from, made once
+/// (when the provider hands the exporter its resource) rather than per request.
+#[derive(Debug)]
+pub(super) struct RequestResource {
+    /// For the message structs (JSON and gRPC).
+    attributes: ResourceAttributesWithSchema,
+    /// The encoded `Resource` message, for protobuf written directly.
+    message: Vec<u8>,
+    schema_url: String,
+}
+
+impl RequestResource {
+    pub(super) fn new(resource: &Resource) -> Self {
+        let attributes = ResourceAttributesWithSchema::from(resource);
+        let message = ResourceMessage {
+            attributes: attributes.attributes.0.clone(),
+            dropped_attributes_count: 0,
+            entity_refs: Vec::new(),
+        }
+        .encode_to_vec();
+        let schema_url = attributes.schema_url.clone().unwrap_or_default();
+        Self {
+            attributes,
+            message,
+            schema_url,
+        }
     }
 }
 
-/// The protobuf body.
-pub(super) fn protobuf(request: &ExportTraceServiceRequest) -> Vec<u8> {
-    request.encode_to_vec()
+/// The request message for one batch, grouped by instrumentation scope under the one
+/// resource.
+pub(super) fn request(
+    batch: Vec<SpanData>,
+    resource: &RequestResource,
+) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(batch, &resource.attributes),
+    }
+}
+
+/// The protobuf body of the request for one batch, written directly from the spans.
+pub(super) fn protobuf(batch: &[SpanData], resource: &RequestResource) -> Vec<u8> {
+    protobuf::request(batch, &resource.message, &resource.schema_url)
 }
 
 /// The JSON body: the protobuf JSON mapping as OTLP specifies it (lowerCamelCase fields,
 /// hex trace and span ids, enums as integers, 64-bit integers as strings).
-pub(super) fn json(request: &ExportTraceServiceRequest) -> Result<Vec<u8>, String> {
-    serde_json::to_vec(request).map_err(|err| format!("cannot encode the spans as JSON: {err}"))
+pub(super) fn json(batch: Vec<SpanData>, resource: &RequestResource) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(&request(batch, resource))
+        .map_err(|err| format!("cannot encode the spans as JSON: {err}"))
 }
 
 /// gzip-compresses a body.
@@ -151,16 +186,17 @@ mod tests {
         }
     }
 
-    fn resource() -> ResourceAttributesWithSchema {
-        (&Resource::builder_empty()
-            .with_attribute(KeyValue::new("service.name", "shop"))
-            .build())
-            .into()
+    fn resource() -> RequestResource {
+        RequestResource::new(
+            &Resource::builder_empty()
+                .with_attribute(KeyValue::new("service.name", "shop"))
+                .build(),
+        )
     }
 
     #[test]
     fn protobuf_round_trips_typed_attributes() {
-        let body = protobuf(&request(vec![span()], &resource()));
+        let body = protobuf(&[span()], &resource());
         let decoded = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
         let span = &decoded.resource_spans[0].scope_spans[0].spans[0];
         assert_eq!(span.name, "checkout");
@@ -170,7 +206,7 @@ mod tests {
 
     #[test]
     fn json_uses_hex_ids_and_the_protobuf_mapping() {
-        let body = json(&request(vec![span()], &resource())).unwrap();
+        let body = json(vec![span()], &resource()).unwrap();
         let text = String::from_utf8(body.clone()).unwrap();
         assert!(
             text.contains(r#""traceId":"0af7651916cd43dd8448eb211c80319c""#),

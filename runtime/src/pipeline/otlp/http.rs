@@ -5,12 +5,12 @@
 use std::io;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_sdk::trace::SpanData;
 use ureq::http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use ureq::http::{HeaderName, HeaderValue, Response, StatusCode};
 use ureq::{Agent, Body};
 
-use super::encoding;
+use super::encoding::{self, RequestResource};
 use super::retry::{self, Failure, Verdict};
 use super::tls::TlsFiles;
 use super::{Delivery, OtlpError};
@@ -61,21 +61,22 @@ impl HttpTransport {
     /// Sends one batch, retrying transient failures within `timeout`.
     pub(super) fn send(
         &self,
-        request: &ExportTraceServiceRequest,
+        batch: Vec<SpanData>,
+        resource: &RequestResource,
         timeout: Duration,
     ) -> Result<Delivery, Failure> {
-        let body = self.body(request).map_err(|reason| Failure {
+        let body = self.body(batch, resource).map_err(|reason| Failure {
             reason,
             attempts: 0,
         })?;
         retry::with_retries(timeout, |remaining| self.attempt(&body, remaining))
     }
 
-    fn body(&self, request: &ExportTraceServiceRequest) -> Result<Vec<u8>, String> {
+    fn body(&self, batch: Vec<SpanData>, resource: &RequestResource) -> Result<Vec<u8>, String> {
         let body = if self.json {
-            encoding::json(request)?
+            encoding::json(batch, resource)?
         } else {
-            encoding::protobuf(request)
+            encoding::protobuf(&batch, resource)
         };
         if self.gzip {
             encoding::gzip(&body)
