@@ -1,15 +1,21 @@
 //! OTLP/gRPC: `TraceService/Export` with tonic, on a small current-thread tokio runtime that
 //! the exporter owns. The export thread drives it with `block_on`, so the user needs no
 //! runtime, and the user's runtime (if any, of any flavour) is never used or blocked on.
+//!
+//! The request goes out as the bytes [`super::protobuf`] wrote ([`PreEncoded`]), not as a
+//! message for tonic's prost codec to encode: six times cheaper to make, and a retry sends
+//! the same bytes again instead of a deep copy of the message.
 
 use std::future::Future;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 use tokio::runtime::Runtime;
-use tonic::codec::CompressionEncoding;
+use tonic::client::Grpc;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::Bytes;
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
@@ -25,9 +31,12 @@ use crate::config::{OtlpCompression, OtlpSettings};
 pub(super) struct GrpcTransport {
     /// `Some` until drop, which shuts it down without blocking.
     runtime: Option<Runtime>,
-    client: TraceServiceClient<Channel>,
+    client: Grpc<Channel>,
     metadata: MetadataMap,
 }
+
+/// The method every batch is sent to.
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 impl GrpcTransport {
     /// Checks the endpoint, TLS and metadata and starts the runtime; the connection is made
@@ -60,7 +69,7 @@ impl GrpcTransport {
             let _entered = runtime.enter();
             endpoint.connect_lazy()
         };
-        let mut client = TraceServiceClient::new(channel);
+        let mut client = Grpc::new(channel);
         if settings.compression == OtlpCompression::Gzip {
             client = client.send_compressed(CompressionEncoding::Gzip);
         }
@@ -71,25 +80,28 @@ impl GrpcTransport {
         })
     }
 
-    /// Sends one batch, retrying transient failures within `timeout`.
-    pub(super) fn send(
-        &self,
-        request: &ExportTraceServiceRequest,
-        timeout: Duration,
-    ) -> Result<Delivery, Failure> {
-        retry::with_retries(timeout, |remaining| self.attempt(request, remaining))
+    /// Sends one batch, an encoded `ExportTraceServiceRequest`, retrying transient failures
+    /// within `timeout`.
+    pub(super) fn send(&self, request: Vec<u8>, timeout: Duration) -> Result<Delivery, Failure> {
+        let request = Bytes::from(request);
+        retry::with_retries(timeout, |remaining| self.attempt(&request, remaining))
     }
 
-    fn attempt(
-        &self,
-        message: &ExportTraceServiceRequest,
-        remaining: Duration,
-    ) -> Verdict<Delivery> {
-        let mut request = tonic::Request::new(message.clone());
+    fn attempt(&self, body: &Bytes, remaining: Duration) -> Verdict<Delivery> {
+        let mut request = tonic::Request::new(body.clone());
         *request.metadata_mut() = self.metadata.clone();
         request.set_timeout(remaining);
         let mut client = self.client.clone();
-        let call = async move { tokio::time::timeout(remaining, client.export(request)).await };
+        let call = async move {
+            let export = async {
+                client.ready().await.map_err(|err| {
+                    Status::unavailable(format!("the channel is not ready: {err}"))
+                })?;
+                let path = PathAndQuery::from_static(EXPORT_PATH);
+                client.unary(request, path, PreEncoded).await
+            };
+            tokio::time::timeout(remaining, export).await
+        };
         match self.block_on(call) {
             None => Verdict::Fail(
                 "the gRPC export could not run (its runtime is shut down or its thread failed)"
@@ -126,6 +138,52 @@ impl GrpcTransport {
                 .join()
                 .ok()
         })
+    }
+}
+
+/// The codec of an export call: the request is already protobuf, and goes out as it is; the
+/// response is decoded with prost.
+#[derive(Clone, Copy, Debug, Default)]
+struct PreEncoded;
+
+impl Codec for PreEncoded {
+    type Encode = Bytes;
+    type Decode = ExportTraceServiceResponse;
+    type Encoder = Self;
+    type Decoder = Self;
+
+    fn encoder(&mut self) -> Self {
+        Self
+    }
+
+    fn decoder(&mut self) -> Self {
+        Self
+    }
+}
+
+impl Encoder for PreEncoded {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, body: Bytes, destination: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        prost::bytes::BufMut::put_slice(destination, &body);
+        Ok(())
+    }
+}
+
+impl Decoder for PreEncoded {
+    type Item = ExportTraceServiceResponse;
+    type Error = Status;
+
+    fn decode(
+        &mut self,
+        source: &mut DecodeBuf<'_>,
+    ) -> Result<Option<ExportTraceServiceResponse>, Status> {
+        ExportTraceServiceResponse::decode(source)
+            .map(Some)
+            .map_err(|err| {
+                Status::internal(format!("the collector's answer does not decode: {err}"))
+            })
     }
 }
 

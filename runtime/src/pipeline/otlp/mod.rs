@@ -262,9 +262,7 @@ impl OtlpExporter {
         match &self.transport {
             Transport::Http(http) => http.send(batch, &self.resource, self.timeout),
             #[cfg(feature = "otlp-grpc")]
-            Transport::Grpc(grpc) => {
-                grpc.send(&encoding::request(batch, &self.resource), self.timeout)
-            }
+            Transport::Grpc(grpc) => grpc.send(self.encode_protobuf(&batch), self.timeout),
         }
     }
 }
