@@ -1,9 +1,9 @@
 //! How fast finished `#[traced]` spans become OTLP request bodies: a batch of 512 real spans
 //! (three argument attributes and the `code.*` attributes `#[traced]` adds) encoded as the
-//! `http/protobuf` exporter does (`OtlpExporter::encode_protobuf`, protobuf written straight
-//! from the spans), the same gzip-compressed, and as the `grpc` and `http/json` exporters
-//! do: grouped into opentelemetry-proto's `ExportTraceServiceRequest` message, then encoded
-//! by prost or serde_json. See `README.md`.
+//! `http/protobuf` and `grpc` exporters do (`OtlpExporter::encode_protobuf`, protobuf written
+//! straight from the spans), the same gzip-compressed, and the way they did before and the
+//! `http/json` exporter still does: grouped into opentelemetry-proto's
+//! `ExportTraceServiceRequest` message, then encoded by prost or serde_json. See `README.md`.
 //!
 //! The message-building steps are the runtime's private ones, repeated here with the same
 //! crates (opentelemetry-proto's `group_spans_by_resource_and_scope`, prost, serde_json,

@@ -1,6 +1,6 @@
 //! From finished spans to OTLP bytes: protobuf written directly ([`super::protobuf`]), the
-//! `ExportTraceServiceRequest` message (opentelemetry-proto's span conversion) for JSON and
-//! gRPC, gzip, and reading the collector's answers (partial success, error status).
+//! `ExportTraceServiceRequest` message (opentelemetry-proto's span conversion) for JSON,
+//! gzip, and reading the collector's answers (partial success, error status).
 
 use std::io::Write;
 
@@ -22,7 +22,7 @@ use super::protobuf;
 /// (when the provider hands the exporter its resource) rather than per request.
 #[derive(Debug)]
 pub(super) struct RequestResource {
-    /// For the message structs (JSON and gRPC).
+    /// For the message structs (JSON).
     attributes: ResourceAttributesWithSchema,
     /// The encoded `Resource` message, for protobuf written directly.
     message: Vec<u8>,
