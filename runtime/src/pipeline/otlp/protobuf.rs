@@ -9,8 +9,8 @@
 //! same minimal lengths), so `tests` compares them byte for byte.
 //!
 //! A nested message's length comes before it but is only known after it: one byte is
-//! reserved, and in the rare message of 128 bytes or more the body is moved up to fit the
-//! longer length.
+//! reserved, and a message of 128 bytes or more (most spans, and every enclosing message)
+//! has its body moved up to fit the longer length, one copy of the body.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -70,18 +70,14 @@ fn group_by_scope(batch: &[SpanData]) -> Vec<(&InstrumentationScope, Vec<&SpanDa
 fn write_scope(writer: &mut Writer, scope: &InstrumentationScope) {
     writer.string(1, scope.name());
     writer.string(2, scope.version().unwrap_or_default());
-    for attribute in scope.attributes() {
-        writer.message(3, |writer| write_key_value(writer, attribute));
-    }
+    write_attributes(writer, 3, scope.attributes());
 }
 
 /// `Span`, its fields in the order prost writes them: by field number, so `flags` (16)
 /// comes last although the schema declares it after `parent_span_id`.
 fn write_span(writer: &mut Writer, span: &SpanData) {
     let context = &span.span_context;
-    writer.bytes(1, &context.trace_id().to_bytes());
-    writer.bytes(2, &context.span_id().to_bytes());
-    writer.string(3, &context.trace_state().header());
+    write_identity(writer, context);
     if span.parent_span_id != SpanId::INVALID {
         writer.bytes(4, &span.parent_span_id.to_bytes());
     }
@@ -89,17 +85,13 @@ fn write_span(writer: &mut Writer, span: &SpanData) {
     writer.varint_field(6, kind_number(&span.span_kind));
     writer.fixed64(7, nanos(span.start_time));
     writer.fixed64(8, nanos(span.end_time));
-    for attribute in &span.attributes {
-        writer.message(9, |writer| write_key_value(writer, attribute));
-    }
+    write_attributes(writer, 9, &span.attributes);
     writer.varint_field(10, u64::from(span.dropped_attributes_count));
     for event in span.events.iter() {
         writer.message(11, |writer| {
             writer.fixed64(1, nanos(event.timestamp));
             writer.string(2, &event.name);
-            for attribute in &event.attributes {
-                writer.message(3, |writer| write_key_value(writer, attribute));
-            }
+            write_attributes(writer, 3, &event.attributes);
             writer.varint_field(4, u64::from(event.dropped_attributes_count));
         });
     }
@@ -107,12 +99,8 @@ fn write_span(writer: &mut Writer, span: &SpanData) {
     for link in span.links.iter() {
         writer.message(13, |writer| {
             let context = &link.span_context;
-            writer.bytes(1, &context.trace_id().to_bytes());
-            writer.bytes(2, &context.span_id().to_bytes());
-            writer.string(3, &context.trace_state().header());
-            for attribute in &link.attributes {
-                writer.message(4, |writer| write_key_value(writer, attribute));
-            }
+            write_identity(writer, context);
+            write_attributes(writer, 4, &link.attributes);
             writer.varint_field(5, u64::from(link.dropped_attributes_count));
             writer.fixed32(6, flags(context, context.is_remote()));
         });
@@ -129,6 +117,13 @@ fn write_span(writer: &mut Writer, span: &SpanData) {
         writer.varint_field(3, code);
     });
     writer.fixed32(16, flags(context, span.parent_span_is_remote));
+}
+
+/// Fields 1–3 of a `Span` and of a `Link` alike: trace id, span id, trace state.
+fn write_identity(writer: &mut Writer, context: &SpanContext) {
+    writer.bytes(1, &context.trace_id().to_bytes());
+    writer.bytes(2, &context.span_id().to_bytes());
+    writer.string(3, &context.trace_state().header());
 }
 
 /// The span's trace flags plus whether its parent (a link: the linked span) is remote.
@@ -153,6 +148,17 @@ fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |since| {
         u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
     })
+}
+
+/// A repeated `KeyValue` field.
+fn write_attributes<'a>(
+    writer: &mut Writer,
+    field: u32,
+    attributes: impl IntoIterator<Item = &'a KeyValue>,
+) {
+    for attribute in attributes {
+        writer.message(field, |writer| write_key_value(writer, attribute));
+    }
 }
 
 /// `KeyValue`: the key, then the value, which is always present.
@@ -225,12 +231,8 @@ impl Writer {
         self.buffer
     }
 
-    fn varint(&mut self, mut value: u64) {
-        while value >= 0x80 {
-            self.buffer.push((value as u8) | 0x80);
-            value >>= 7;
-        }
-        self.buffer.push(value as u8);
+    fn varint(&mut self, value: u64) {
+        self.buffer.extend(varint_bytes(value));
     }
 
     fn key(&mut self, field: u32, wire_type: u32) {
@@ -300,22 +302,28 @@ impl Writer {
             self.buffer[length_at] = length as u8;
             return;
         }
-        // The length needs more than the byte reserved: move the body up to make room.
-        let mut encoded = [0u8; 10];
-        let mut size = 0;
-        let mut rest = length as u64;
-        while rest >= 0x80 {
-            encoded[size] = (rest as u8) | 0x80;
-            rest >>= 7;
-            size += 1;
-        }
-        encoded[size] = rest as u8;
-        size += 1;
-        let end = self.buffer.len();
-        self.buffer.resize(end + size - 1, 0);
-        self.buffer.copy_within(start..end, start + size - 1);
-        self.buffer[length_at..length_at + size].copy_from_slice(&encoded[..size]);
+        // The length needs more than the byte reserved: the body moves up to make room.
+        self.buffer
+            .splice(length_at..start, varint_bytes(length as u64));
     }
+}
+
+/// `value` as a protobuf varint: seven bits a byte, low first, the high bit set on all
+/// but the last.
+fn varint_bytes(mut value: u64) -> impl Iterator<Item = u8> {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            None
+        } else if value >= 0x80 {
+            let byte = (value as u8) | 0x80;
+            value >>= 7;
+            Some(byte)
+        } else {
+            done = true;
+            Some(value as u8)
+        }
+    })
 }
 
 #[cfg(test)]
