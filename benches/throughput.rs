@@ -5,9 +5,14 @@
 //!
 //! Runs: 1 and 2 producers unpaced, then 2 producers paced to `BENCH_THROUGHPUT_RATE` spans/s
 //! in all (default 1 000 000). Each lasts `BENCH_THROUGHPUT_SECS` seconds (default 2).
+//! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
+//! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
+//! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP.
 //! `BENCH_THROUGHPUT_COLLECTOR_DOWN=<secs>` adds a run through `traced::Config`'s OTLP
 //! exporter aimed at a closed port, paced the same, printing the process RSS every 5 s.
 
+#[path = "common/http_sink.rs"]
+mod http_sink;
 #[path = "common/pipeline.rs"]
 mod pipeline;
 
@@ -123,29 +128,29 @@ fn per_second(count: u64, duration: Duration) -> String {
     format!("{:.3} M/s", count as f64 / duration.as_secs_f64() / 1e6)
 }
 
-/// One run through the discarding pipeline, printed as a table row.
-fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
-    let pipeline = pipeline::install_pipeline(pipeline::sampled());
-    let export_cpu_before = export_threads_cpu_ns();
-    let offered = run_producers(producers, duration, rate);
-    let exported_in_window = pipeline.exported();
-    // What the export thread spent per span it exported, and its share of a core.
-    let export_cost = match export_cpu_spent(&export_cpu_before, &export_threads_cpu_ns()) {
+/// What the export thread spent per span it exported, and its share of a core.
+fn export_cost(cpu_before: &HashMap<String, u64>, exported: u64, duration: Duration) -> String {
+    match export_cpu_spent(cpu_before, &export_threads_cpu_ns()) {
         Some(spent) => {
             let spent = spent as f64;
             format!(
                 "{:.0} ns/span, {:.0} % of a core",
-                spent / exported_in_window.max(1) as f64,
+                spent / exported.max(1) as f64,
                 100.0 * spent / duration.as_nanos() as f64,
             )
         }
         None => "–".to_owned(),
-    };
-    traced::disable();
-    // Shutting down flushes what is still queued; what never reaches the exporter then is
-    // what the full queue dropped.
-    let exported = pipeline.shutdown();
-    let dropped = offered.saturating_sub(exported);
+    }
+}
+
+/// Prints one table row.
+fn print_row(label: &str, producers: usize, counts: RunCounts, export_cost: &str) {
+    let RunCounts {
+        offered,
+        exported_in_window,
+        dropped,
+        duration,
+    } = counts;
     println!(
         "| {label} | {producers} | {} | {} | {dropped} | {:.1} % | {} | {export_cost} |",
         per_second(offered, duration),
@@ -153,6 +158,75 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
         100.0 * dropped as f64 / offered.max(1) as f64,
         rss_mib().map_or("–".to_owned(), |rss| format!("{rss:.1} MiB")),
     );
+}
+
+/// What one run offered, exported while the producers ran, and dropped in all.
+#[derive(Clone, Copy)]
+struct RunCounts {
+    offered: u64,
+    exported_in_window: u64,
+    dropped: u64,
+    duration: Duration,
+}
+
+/// One run through the discarding pipeline, printed as a table row.
+fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
+    let pipeline = pipeline::install_pipeline(pipeline::sampled());
+    let export_cpu_before = export_threads_cpu_ns();
+    let offered = run_producers(producers, duration, rate);
+    let exported_in_window = pipeline.exported();
+    let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
+    traced::disable();
+    // Shutting down flushes what is still queued; what never reaches the exporter then is
+    // what the full queue dropped.
+    let exported = pipeline.shutdown();
+    let dropped = offered.saturating_sub(exported);
+    let counts = RunCounts {
+        offered,
+        exported_in_window,
+        dropped,
+        duration,
+    };
+    print_row(label, producers, counts, &export_cost);
+}
+
+/// One run through the OTLP `http/protobuf` exporter into `sink`, printed as a table row.
+fn through_otlp(
+    label: &str,
+    producers: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    sink: &http_sink::HttpSink,
+) {
+    let otel = traced::Config::defaults()
+        .with_exporters([ExporterKind::Otlp])
+        .with_otlp(OtlpSettings {
+            endpoint: sink.endpoint.clone(),
+            ..OtlpSettings::default()
+        })
+        .install();
+    let export_cpu_before = export_threads_cpu_ns();
+    let offered = run_producers(producers, duration, rate);
+    // Dropped so far counts the queued spans too: the rest were sent, but for the batch
+    // the export thread holds (at most a queue's worth, against millions).
+    let exported_in_window = offered.saturating_sub(otel.dropped_spans());
+    let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
+    traced::disable();
+    // Flushed, the queue holds nothing: what is counted then was dropped.
+    if let Some(Err(err)) = otel.provider().map(|provider| provider.force_flush()) {
+        eprintln!("flush failed: {err}");
+    }
+    let dropped = otel.dropped_spans();
+    if let Err(err) = otel.shutdown() {
+        eprintln!("pipeline shutdown failed: {err}");
+    }
+    let counts = RunCounts {
+        offered,
+        exported_in_window,
+        dropped,
+        duration,
+    };
+    print_row(label, producers, counts, &export_cost);
 }
 
 /// Spans through the real OTLP exporter to a port nobody listens on, paced at `rate`:
@@ -230,6 +304,20 @@ fn main() {
         duration,
         Some(rate),
     );
+    match http_sink::HttpSink::start() {
+        Ok(sink) => {
+            through_otlp("OTLP unpaced", 1, duration, None, &sink);
+            through_otlp("OTLP unpaced", 2, duration, None, &sink);
+            let label = format!("OTLP paced {:.2} M/s", rate / 1e6);
+            through_otlp(&label, 2, duration, Some(rate), &sink);
+            let (requests, bytes) = sink.received();
+            println!(
+                "\nThe OTLP endpoint received {requests} requests, {:.1} MB of protobuf.",
+                bytes as f64 / 1e6
+            );
+        }
+        Err(err) => eprintln!("cannot start the local OTLP endpoint: {err}"),
+    }
 
     if let Ok(value) = std::env::var("BENCH_THROUGHPUT_COLLECTOR_DOWN") {
         match value.trim().parse::<f64>() {

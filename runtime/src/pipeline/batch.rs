@@ -9,23 +9,21 @@
 //! the export thread swaps the buffer for an empty one in one step. Spans are counted when
 //! the queue drops them, and finished (duplicate keys, the value length limit) on the
 //! export thread, off the application's path. `#[traced]` spans are queued as they ended
-//! and become [`SpanData`] on the export thread too, so what it frees it allocated itself.
+//! and handed to the exporter so ([`super::export`]): made [`SpanData`] on the export thread
+//! if at all, so what it frees it allocated itself.
 
-use std::future::Future;
 use std::mem;
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
-use super::finish;
+use super::export::{BatchExporter, Queued};
 use super::sink::EndedSpanProcessor;
 use crate::config::BatchSettings;
 use crate::diagnostics::warn_once;
@@ -33,7 +31,7 @@ use crate::span::lean::SpanRecord;
 
 /// A batch span processor on its own export thread.
 #[derive(Debug)]
-pub(crate) struct BatchProcessor<E: SpanExporter + 'static> {
+pub(crate) struct BatchProcessor<E: BatchExporter> {
     shared: Arc<Shared>,
     exporter: Arc<Mutex<E>>,
 }
@@ -64,41 +62,7 @@ struct State {
     stopped: bool,
 }
 
-/// A span waiting for export, in the order spans ended.
-#[derive(Debug)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "boxing the record would have the export thread free what the application's allocated"
-)]
-enum Queued {
-    /// A `#[traced]` span, as it ended: made [`SpanData`] on the export thread.
-    Traced(SpanRecord),
-    /// A span of the OpenTelemetry API, built by the SDK.
-    Sdk(SpanData),
-}
-
-impl From<Box<SpanRecord>> for Queued {
-    fn from(span: Box<SpanRecord>) -> Self {
-        Self::Traced(*span)
-    }
-}
-
-impl From<SpanData> for Queued {
-    fn from(span: SpanData) -> Self {
-        Self::Sdk(span)
-    }
-}
-
-impl Queued {
-    fn into_span_data(self) -> SpanData {
-        match self {
-            Self::Traced(record) => record.into_span_data(),
-            Self::Sdk(data) => data,
-        }
-    }
-}
-
-impl<E: SpanExporter + 'static> BatchProcessor<E> {
+impl<E: BatchExporter> BatchProcessor<E> {
     /// Starts the export thread. If the thread cannot be started, every span is dropped and
     /// counted, and a warning says why.
     pub(crate) fn new(
@@ -167,7 +131,7 @@ impl Shared {
     }
 }
 
-impl<E: SpanExporter + 'static> SpanProcessor for BatchProcessor<E> {
+impl<E: BatchExporter> SpanProcessor for BatchProcessor<E> {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
@@ -224,7 +188,7 @@ impl<E: SpanExporter + 'static> SpanProcessor for BatchProcessor<E> {
     }
 }
 
-impl<E: SpanExporter + 'static> EndedSpanProcessor for BatchProcessor<E> {
+impl<E: BatchExporter> EndedSpanProcessor for BatchProcessor<E> {
     fn on_end_record(&self, span: Box<SpanRecord>) {
         if span.is_sampled() {
             // Copied into the queue: the box is freed on this thread, which allocated it.
@@ -249,7 +213,7 @@ fn export_timeout(settings: &BatchSettings) -> Duration {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush or shutdown, takes
 /// the whole queue and exports it.
-fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
+fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Mutex<E>) {
     let settings = &shared.settings;
     // Swapped with the shared queue: the two take turns, so taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
@@ -284,48 +248,19 @@ fn export_loop<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>) {
     }
 }
 
-/// Exports `queued` (emptying it) in batches of at most the configured size, each converted
-/// to [`SpanData`] and finished here, out of the lock, one batch at a time while it is in
-/// this core's cache.
-fn export<E: SpanExporter>(shared: &Shared, exporter: &Mutex<E>, queued: &mut Vec<Queued>) {
+/// Exports `queued` (emptying it) in batches of at most the configured size, finished by
+/// the exporter out of the lock, one batch at a time while it is in this core's cache.
+fn export<E: BatchExporter>(shared: &Shared, exporter: &Mutex<E>, queued: &mut Vec<Queued>) {
     if queued.is_empty() {
         return;
     }
-    let finished = |span: Queued| {
-        let mut span = span.into_span_data();
-        finish::finish_span(&mut span, shared.value_length_limit);
-        span
-    };
     let mut queued = queued.drain(..);
     let exporter = lock_exporter(exporter);
     while queued.len() > 0 {
-        let batch_size = shared.settings.max_export_batch_size;
-        let batch: Vec<SpanData> = queued.by_ref().take(batch_size).map(finished).collect();
+        let batch = queued.by_ref().take(shared.settings.max_export_batch_size);
         // The exporters count and report their own failures (the OTLP exporter's dropped
         // counter); a failed batch is not retried here.
-        let _ = block_on(exporter.export(batch));
-    }
-}
-
-/// Runs `future` to completion on this thread, parking between polls.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut task = TaskContext::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        match future.as_mut().poll(&mut task) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => thread::park(),
-        }
+        let _ = exporter.export_queued(batch, shared.value_length_limit);
     }
 }
 
@@ -335,9 +270,10 @@ mod tests {
 
     use opentelemetry::KeyValue;
     use opentelemetry::trace::{Tracer, TracerProvider};
-    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanExporter};
 
     use super::*;
+    use crate::pipeline::export::ViaSpanData;
 
     /// Keeps every batch it is handed; optionally holds each export until released.
     #[derive(Clone, Debug, Default)]
@@ -377,7 +313,7 @@ mod tests {
         sampler: Sampler,
     ) -> (SdkTracerProvider, Collect, impl Fn() -> u64) {
         let exporter = Collect::default();
-        let processor = BatchProcessor::new(exporter.clone(), settings, limit);
+        let processor = BatchProcessor::new(ViaSpanData(exporter.clone()), settings, limit);
         let dropped = processor.dropped_counter();
         let provider = SdkTracerProvider::builder()
             .with_sampler(sampler)

@@ -12,6 +12,7 @@ use opentelemetry_sdk::trace::{
 use super::batch::BatchProcessor;
 use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
+use super::export::{BatchExporter, ViaSpanData};
 use super::finish::Finishing;
 use super::guard::DroppedReport;
 use super::sink::{SinkBuilder, SpanSink};
@@ -125,7 +126,11 @@ impl Assembly<'_> {
             Ok(exporter) => {
                 let counter = exporter.dropped_counter();
                 self.dropped.add(move || counter.get());
-                self.add(exporter, processor.batch);
+                // Behind a batch processor, it encodes `#[traced]` spans from their records.
+                match processor.batch {
+                    Some(batch) => self.add_batch(exporter, batch),
+                    None => self.add(exporter, None),
+                }
             }
             Err(err) => warn_once("otlp-exporter", || {
                 format!("the OTLP exporter is not used: {err}")
@@ -144,19 +149,24 @@ impl Assembly<'_> {
     /// Adds `exporter` behind a batch processor on its own thread (its queue drops counted)
     /// or a simple one exporting as each span ends; either applies the attribute value
     /// length limit.
-    fn add(&mut self, exporter: impl SpanExporter + 'static, batch: Option<BatchSettings>) {
-        let limit = self.settings.limits.attribute_value_length;
-        let processor = match batch {
-            Some(batch) => {
-                let batch = BatchProcessor::new(exporter, batch, limit);
-                self.dropped.add(batch.dropped_counter());
-                self.sink.share(batch)
+    fn add<E: SpanExporter + 'static>(&mut self, exporter: E, batch: Option<BatchSettings>) {
+        match batch {
+            Some(batch) => self.add_batch(ViaSpanData(exporter), batch),
+            None => {
+                let limit = self.settings.limits.attribute_value_length;
+                let simple = Box::new(SimpleSpanProcessor::new(exporter));
+                let processor = self.sink.share(Finishing::new(simple, limit));
+                self.builder = mem::take(&mut self.builder).with_span_processor(processor);
             }
-            None => self.sink.share(Finishing::new(
-                Box::new(SimpleSpanProcessor::new(exporter)),
-                limit,
-            )),
-        };
+        }
+    }
+
+    /// Adds `exporter` behind a batch processor on its own thread (its queue drops counted).
+    fn add_batch(&mut self, exporter: impl BatchExporter, batch: BatchSettings) {
+        let limit = self.settings.limits.attribute_value_length;
+        let batch = BatchProcessor::new(exporter, batch, limit);
+        self.dropped.add(batch.dropped_counter());
+        let processor = self.sink.share(batch);
         self.builder = mem::take(&mut self.builder).with_span_processor(processor);
     }
 }

@@ -6,16 +6,17 @@
 //! - `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` is not implemented: string values (and strings in
 //!   arrays) of spans, events and links are cut to the limit, in characters.
 //!
-//! The batch processor does both on its export thread; [`Finishing`] wraps the processors
-//! that export as each span ends.
+//! The batch processor's exporters do both on its export thread (to [`SpanData`], or to a
+//! `#[traced]` span's record that the OTLP exporter encodes as it is); [`Finishing`] wraps
+//! the processors that export as each span ends.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
+use opentelemetry::{Array, Context, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanEvents, SpanLinks, SpanProcessor};
 
 use super::sink::EndedSpanProcessor;
 
@@ -61,44 +62,89 @@ impl EndedSpanProcessor for Finishing {}
 /// Removes `span`'s duplicate attribute keys, and cuts the string values of its attributes,
 /// events and links to `limit` characters.
 pub(crate) fn finish_span(span: &mut SpanData, limit: Option<usize>) {
-    keep_last_values(&mut span.attributes);
+    if has_duplicate_keys(&span.attributes, |kv| &kv.key) {
+        span.attributes = keep_last_values(span.attributes.drain(..), |kv| &kv.key);
+    }
     if let Some(limit) = limit {
-        truncate_span(span, limit);
+        truncate_all(&mut span.attributes, limit);
+        truncate_events_and_links(&mut span.events, &mut span.links, limit);
     }
 }
 
-/// Keeps one attribute per key: the last value set, at the place the key first appeared.
-fn keep_last_values(attributes: &mut Vec<KeyValue>) {
-    let duplicated = attributes.iter().enumerate().any(|(index, kv)| {
+/// The same for a `#[traced]` span's record, which an exporter may read as it is, without
+/// making it [`SpanData`]: the spans exported are the same either way.
+#[cfg(feature = "otlp")]
+pub(crate) fn finish_record(span: &mut crate::span::lean::SpanRecord, limit: Option<usize>) {
+    use crate::span::recorded::RecordedAttribute;
+
+    // The call site's attributes are shared by its spans; in the rare span where a later
+    // attribute replaces one or the limit cuts one, the span takes its own copies first.
+    if let Some(code) = span.code {
+        let replaced = code
+            .iter()
+            .any(|kv| span.attributes.iter().any(|other| *other.key() == kv.key));
+        let cut = limit.is_some_and(|limit| code.iter().any(|kv| is_longer(&kv.value, limit)));
+        if replaced || cut {
+            span.own_code_attributes();
+        }
+    }
+    if has_duplicate_keys(&span.attributes, RecordedAttribute::key) {
+        let kept = keep_last_values(span.attributes.drain(..), RecordedAttribute::key);
+        span.attributes = kept.into();
+    }
+    if let Some(limit) = limit {
+        for attribute in &mut span.attributes {
+            attribute.truncate(limit, |value| truncate_value(value, limit));
+        }
+        truncate_events_and_links(&mut span.events, &mut span.links, limit);
+    }
+}
+
+fn has_duplicate_keys<T>(attributes: &[T], key: impl Fn(&T) -> &Key) -> bool {
+    attributes.iter().enumerate().any(|(index, attribute)| {
         attributes[..index]
             .iter()
-            .any(|earlier| earlier.key == kv.key)
-    });
-    if !duplicated {
-        return;
-    }
-    let mut kept: Vec<KeyValue> = Vec::with_capacity(attributes.len());
+            .any(|earlier| key(earlier) == key(attribute))
+    })
+}
+
+/// One attribute per key: the last value set, at the place the key first appeared.
+fn keep_last_values<T>(
+    attributes: impl ExactSizeIterator<Item = T>,
+    key: impl Fn(&T) -> &Key,
+) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(attributes.len());
     let mut places = HashMap::with_capacity(attributes.len());
-    for kv in attributes.drain(..) {
-        match places.get(&kv.key) {
-            Some(&place) => kept[place] = kv,
+    for attribute in attributes {
+        match places.get(key(&attribute)) {
+            Some(&place) => kept[place] = attribute,
             None => {
-                places.insert(kv.key.clone(), kept.len());
-                kept.push(kv);
+                places.insert(key(&attribute).clone(), kept.len());
+                kept.push(attribute);
             }
         }
     }
-    *attributes = kept;
+    kept
 }
 
-/// Cuts the string values of `span`'s attributes, events and links to `limit` characters.
-fn truncate_span(span: &mut SpanData, limit: usize) {
-    truncate_all(&mut span.attributes, limit);
-    for event in span.events.events.iter_mut() {
+/// Cuts the string values of the attributes of `events` and `links` to `limit` characters.
+fn truncate_events_and_links(events: &mut SpanEvents, links: &mut SpanLinks, limit: usize) {
+    for event in events.events.iter_mut() {
         truncate_all(&mut event.attributes, limit);
     }
-    for link in span.links.links.iter_mut() {
+    for link in links.links.iter_mut() {
         truncate_all(&mut link.attributes, limit);
+    }
+}
+
+/// Whether [`truncate_value`] would cut `value`.
+#[cfg(feature = "otlp")]
+fn is_longer(value: &Value, limit: usize) -> bool {
+    let longer = |text: &StringValue| text.as_str().chars().nth(limit).is_some();
+    match value {
+        Value::String(text) => longer(text),
+        Value::Array(Array::String(items)) => items.iter().any(longer),
+        _ => false,
     }
 }
 
@@ -108,6 +154,7 @@ fn truncate_all(attributes: &mut [KeyValue], limit: usize) {
     }
 }
 
+/// Cuts a string value, or the strings of an array, to `limit` characters.
 fn truncate_value(value: &mut Value, limit: usize) {
     match value {
         Value::String(text) => truncate_string(text, limit),
@@ -130,14 +177,14 @@ mod tests {
 
     #[test]
     fn the_last_value_of_a_key_wins_at_its_first_place() {
-        let mut attributes = vec![
+        let attributes = vec![
             KeyValue::new("error.type", "my::Error"),
             KeyValue::new("a", 1),
             KeyValue::new("error.type", "500"),
             KeyValue::new("b", 2),
             KeyValue::new("a", 3),
         ];
-        keep_last_values(&mut attributes);
+        let attributes = keep_last_values(attributes.into_iter(), |kv| &kv.key);
         assert_eq!(
             attributes,
             [
@@ -146,9 +193,12 @@ mod tests {
                 KeyValue::new("b", 2),
             ]
         );
-        let mut unique = vec![KeyValue::new("x", 1), KeyValue::new("y", 2)];
-        keep_last_values(&mut unique);
-        assert_eq!(unique.len(), 2);
+        let unique = [KeyValue::new("x", 1), KeyValue::new("y", 2)];
+        assert!(!has_duplicate_keys(&unique, |kv| &kv.key));
+        assert!(has_duplicate_keys(
+            &[KeyValue::new("x", 1), KeyValue::new("x", 2)],
+            |kv| &kv.key
+        ));
     }
 
     #[test]

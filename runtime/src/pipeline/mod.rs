@@ -5,6 +5,7 @@ mod batch;
 mod build;
 mod console;
 mod console_tree;
+mod export;
 mod finish;
 mod guard;
 #[cfg(feature = "otlp")]

@@ -10,7 +10,8 @@
 //!
 //! Its attributes, short text values included ([`super::recorded`]), are kept inline in its
 //! [`SpanRecord`], and it becomes [`SpanData`] only where a processor needs it: the batch
-//! processor queues the record itself and converts it on its export thread. The
+//! processor queues the record itself, and on its export thread the exporter converts it,
+//! or reads it as it is (the OTLP exporter writes protobuf straight from it). The
 //! application's thread then allocates no vector the export thread frees, which matters:
 //! with glibc's allocator, memory allocated on one thread and freed on another makes both
 //! fight over the first thread's arena lock (a quarter of a sampled call's time went to that
@@ -37,24 +38,25 @@ const INLINE_ATTRIBUTES: usize = 5;
 /// A span's attributes, inline up to [`INLINE_ATTRIBUTES`] (and short text inline in them).
 pub(crate) type Attributes = SmallVec<[RecordedAttribute; INLINE_ATTRIBUTES]>;
 
-/// Everything a span records, until a processor makes it [`SpanData`].
+/// Everything a span records, until a processor makes it [`SpanData`] or an exporter
+/// reads it directly (the OTLP protobuf encoder).
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
-    span_context: SpanContext,
-    parent_span_id: SpanId,
-    parent_span_is_remote: bool,
-    kind: SpanKind,
-    name: Cow<'static, str>,
-    start_time: SystemTime,
-    end_time: SystemTime,
+    pub(crate) span_context: SpanContext,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_span_is_remote: bool,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) start_time: SystemTime,
+    pub(crate) end_time: SystemTime,
     /// The call site's `code.*` attributes, the first ones exported: referred to, not
     /// copied, until the span is exported.
-    code: Option<&'static [KeyValue; CODE_ATTRIBUTES]>,
-    attributes: Attributes,
-    dropped_attributes_count: u32,
-    events: SpanEvents,
-    links: SpanLinks,
-    status: Status,
+    pub(crate) code: Option<&'static [KeyValue; CODE_ATTRIBUTES]>,
+    pub(crate) attributes: Attributes,
+    pub(crate) dropped_attributes_count: u32,
+    pub(crate) events: SpanEvents,
+    pub(crate) links: SpanLinks,
+    pub(crate) status: Status,
 }
 
 impl SpanRecord {
@@ -62,14 +64,22 @@ impl SpanRecord {
         self.code.map_or(0, |code| code.len()) + self.attributes.len()
     }
 
+    /// Moves the call site's attributes into [`Self::attributes`], at its start, so that
+    /// they can be cut or replaced like any other.
+    pub(crate) fn own_code_attributes(&mut self) {
+        if let Some(code) = self.code.take() {
+            let code = code.iter().cloned().map(RecordedAttribute::from);
+            self.attributes.insert_many(0, code);
+        }
+    }
+
     /// Keeps the first `limit` attributes, the call site's first, and counts the others.
     fn limit_attributes(&mut self, mut limit: usize) {
         if limit >= CODE_ATTRIBUTES {
             limit -= CODE_ATTRIBUTES;
-        } else if let Some(code) = self.code.take() {
+        } else {
             // A limit below the call site's own attributes: they are cut like any other.
-            let code = code.iter().cloned().map(RecordedAttribute::from);
-            self.attributes.insert_many(0, code);
+            self.own_code_attributes();
         }
         self.dropped_attributes_count = count(self.attributes.len().saturating_sub(limit));
         self.attributes.truncate(limit);

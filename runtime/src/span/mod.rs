@@ -11,7 +11,7 @@ use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 mod ids;
 pub(crate) mod lean;
-mod recorded;
+pub(crate) mod recorded;
 mod start;
 
 use recorded::RecordedAttribute;

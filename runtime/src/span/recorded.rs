@@ -30,6 +30,14 @@ enum RecordedValue {
     Text(InlineText),
 }
 
+/// A recorded attribute's value, borrowed: what an exporter reads without converting.
+#[cfg(feature = "otlp")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ValueRef<'a> {
+    Value(&'a Value),
+    Text(&'a str),
+}
+
 impl RecordedAttribute {
     /// `key = value`.
     pub(crate) fn new(key: Key, value: Value) -> Self {
@@ -69,6 +77,29 @@ impl RecordedAttribute {
         Self { key, value }
     }
 
+    #[cfg(feature = "otlp")]
+    pub(crate) fn key(&self) -> &Key {
+        &self.key
+    }
+
+    #[cfg(feature = "otlp")]
+    pub(crate) fn value(&self) -> ValueRef<'_> {
+        match &self.value {
+            RecordedValue::Value(value) => ValueRef::Value(value),
+            RecordedValue::Text(text) => ValueRef::Text(text.as_str()),
+        }
+    }
+
+    /// Cuts a text value (or the texts of a string array) to `limit` characters, with
+    /// `truncate_value` for the values held as OpenTelemetry has them.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn truncate(&mut self, limit: usize, truncate_value: impl FnOnce(&mut Value)) {
+        match &mut self.value {
+            RecordedValue::Value(value) => truncate_value(value),
+            RecordedValue::Text(text) => text.truncate_chars(limit),
+        }
+    }
+
     /// The attribute as OpenTelemetry has it (inline text becomes a `String` here).
     pub(crate) fn into_key_value(self) -> KeyValue {
         let value = match self.value {
@@ -102,6 +133,15 @@ impl InlineText {
     fn new(text: &str) -> Option<Self> {
         let mut inline = Self::EMPTY;
         inline.write_str(text).ok().map(|()| inline)
+    }
+
+    /// Keeps the first `limit` characters.
+    #[cfg(feature = "otlp")]
+    fn truncate_chars(&mut self, limit: usize) {
+        if let Some((cut, _)) = self.as_str().char_indices().nth(limit) {
+            // `cut` < `len`, which fits in a `u8`.
+            self.len = u8::try_from(cut).unwrap_or(self.len);
+        }
     }
 
     fn as_str(&self) -> &str {
@@ -186,6 +226,17 @@ mod tests {
         let text = value.as_str();
         assert!(text.starts_with("yyy") && text.ends_with('…'), "{text}");
         assert!(text.len() < 5000);
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn inline_text_is_cut_in_characters() {
+        let mut attribute = RecordedAttribute::text(Key::from_static_str("k"), "héllo");
+        attribute.truncate(2, |_| unreachable!("inline text"));
+        assert_eq!(exported(attribute), KeyValue::new("k", "hé"));
+        let mut short = RecordedAttribute::text(Key::from_static_str("k"), "ab");
+        short.truncate(2, |_| unreachable!("inline text"));
+        assert_eq!(exported(short), KeyValue::new("k", "ab"));
     }
 
     #[test]

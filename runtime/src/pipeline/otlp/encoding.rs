@@ -1,4 +1,5 @@
-//! From finished spans to OTLP bytes: protobuf written directly ([`super::protobuf`]), the
+//! From finished spans to OTLP bytes: protobuf written directly ([`super::protobuf`]) from
+//! [`SpanData`] or the batch processor's queued spans, the
 //! `ExportTraceServiceRequest` message (opentelemetry-proto's span conversion) for JSON,
 //! gzip, and reading the collector's answers (partial success, error status).
 
@@ -17,6 +18,7 @@ use opentelemetry_sdk::trace::SpanData;
 use prost::Message;
 
 use super::protobuf;
+use crate::pipeline::export::Queued;
 
 /// The resource every request carries, in the forms requests are built from, made once
 /// (when the provider hands the exporter its resource) rather than per request.
@@ -61,6 +63,12 @@ pub(super) fn request(
 /// The protobuf body of the request for one batch, written directly from the spans.
 pub(super) fn protobuf(batch: &[SpanData], resource: &RequestResource) -> Vec<u8> {
     protobuf::request(batch, &resource.message, &resource.schema_url)
+}
+
+/// The protobuf body of the request for one batch as the batch processor queued it,
+/// `#[traced]` spans written from their records.
+pub(super) fn protobuf_queued(batch: &[Queued], resource: &RequestResource) -> Vec<u8> {
+    protobuf::request_queued(batch, &resource.message, &resource.schema_url)
 }
 
 /// The JSON body: the protobuf JSON mapping as OTLP specifies it (lowerCamelCase fields,

@@ -65,24 +65,23 @@ impl HttpTransport {
         resource: &RequestResource,
         timeout: Duration,
     ) -> Result<Delivery, Failure> {
-        let body = self.body(batch, resource).map_err(|reason| Failure {
-            reason,
-            attempts: 0,
-        })?;
-        retry::with_retries(timeout, |remaining| self.attempt(&body, remaining))
-    }
-
-    fn body(&self, batch: Vec<SpanData>, resource: &RequestResource) -> Result<Vec<u8>, String> {
         let body = if self.json {
-            encoding::json(batch, resource)?
+            encoding::json(batch, resource).map_err(Failure::before_sending)?
         } else {
             encoding::protobuf(&batch, resource)
         };
-        if self.gzip {
-            encoding::gzip(&body)
+        self.send_body(body, timeout)
+    }
+
+    /// Sends a request body already encoded as the protocol says (protobuf, or JSON),
+    /// compressed first if configured, retrying transient failures within `timeout`.
+    pub(super) fn send_body(&self, body: Vec<u8>, timeout: Duration) -> Result<Delivery, Failure> {
+        let body = if self.gzip {
+            encoding::gzip(&body).map_err(Failure::before_sending)?
         } else {
-            Ok(body)
-        }
+            body
+        };
+        retry::with_retries(timeout, |remaining| self.attempt(&body, remaining))
     }
 
     fn attempt(&self, body: &[u8], remaining: Duration) -> Verdict<Delivery> {

@@ -11,6 +11,8 @@ mod encoding;
 mod grpc;
 mod http;
 mod protobuf;
+#[cfg(test)]
+mod queued_tests;
 mod retry;
 mod tls;
 
@@ -25,6 +27,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::config::{OtlpProtocol, OtlpSettings};
+use crate::pipeline::export::{BatchExporter, Queued};
 use encoding::RequestResource;
 use retry::Failure;
 use tls::TlsFiles;
@@ -265,19 +268,31 @@ impl OtlpExporter {
             Transport::Grpc(grpc) => grpc.send(self.encode_protobuf(&batch), self.timeout),
         }
     }
-}
 
-impl SpanExporter for OtlpExporter {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let count = batch.len() as u64;
+    /// Sends a protobuf request body.
+    fn send_protobuf(&self, body: Vec<u8>) -> Result<Delivery, Failure> {
+        match &self.transport {
+            Transport::Http(http) => http.send_body(body, self.timeout),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc(grpc) => grpc.send(body, self.timeout),
+        }
+    }
+
+    /// Exports `count` spans with `send`, counting those dropped.
+    fn deliver(
+        &self,
+        count: usize,
+        send: impl FnOnce() -> Result<Delivery, Failure>,
+    ) -> OTelSdkResult {
         if count == 0 {
             return Ok(());
         }
+        let count = count as u64;
         if self.shut_down.load(Ordering::Acquire) {
             self.dropped.add(count);
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        match self.send(batch) {
+        match send() {
             Ok(delivery) => {
                 self.dropped.add(delivery.rejected);
                 Ok(())
@@ -291,6 +306,12 @@ impl SpanExporter for OtlpExporter {
             }
         }
     }
+}
+
+impl SpanExporter for OtlpExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.deliver(batch.len(), || self.send(batch))
+    }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
         // Exports are synchronous: none is in flight once the processor shuts us down.
@@ -300,6 +321,40 @@ impl SpanExporter for OtlpExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.resource = RequestResource::new(resource);
+    }
+}
+
+/// Behind `traced`'s batch processor, protobuf is written from `#[traced]` spans' records
+/// as they were queued, without making them [`SpanData`] (JSON still goes through it).
+impl BatchExporter for OtlpExporter {
+    fn export_queued(
+        &self,
+        batch: impl ExactSizeIterator<Item = Queued>,
+        value_length_limit: Option<usize>,
+    ) -> OTelSdkResult {
+        if self.protocol == OtlpProtocol::HttpJson {
+            let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
+            let batch: Vec<SpanData> = batch.collect();
+            return self.deliver(batch.len(), || self.send(batch));
+        }
+        let mut batch: Vec<Queued> = batch.collect();
+        for span in &mut batch {
+            span.finish(value_length_limit);
+        }
+        self.deliver(batch.len(), || {
+            let body = encoding::protobuf_queued(&batch, &self.resource);
+            // The spans are freed before the request waits on the network.
+            drop(batch);
+            self.send_protobuf(body)
+        })
+    }
+
+    fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(self, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Spans straight to OTLP protobuf bytes: the `ExportTraceServiceRequest` written field by
-//! field from the exporter's [`SpanData`], without building opentelemetry-proto's message
-//! structs first.
+//! field from the exporter's [`SpanData`], or from `#[traced]` spans' records as the batch
+//! processor queued them, without building opentelemetry-proto's message structs first.
 //!
 //! Those structs cost a `String` per attribute key and string value, a `Vec` per id and
 //! per attribute list, and their drop: building and encoding them ran at ≈ 1.1 M spans/s, so
@@ -16,7 +16,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
-use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+
+use crate::installed;
+use crate::pipeline::export::Queued;
+use crate::span::lean::SpanRecord;
+use crate::span::recorded::ValueRef;
 
 /// Protobuf wire types.
 const VARINT: u32 = 0;
@@ -32,6 +37,101 @@ const CONTEXT_IS_REMOTE: u32 = 0x200;
 /// resource (`resource`: its `Resource` message, already encoded; `resource_schema_url`),
 /// the spans grouped by instrumentation scope in the order each scope first appears.
 pub(super) fn request(batch: &[SpanData], resource: &[u8], resource_schema_url: &str) -> Vec<u8> {
+    encode(batch, resource, resource_schema_url)
+}
+
+/// The same for spans as the batch processor queued them, `#[traced]` ones written from
+/// their records: the bytes are those of [`request`] for the same spans made [`SpanData`].
+pub(super) fn request_queued(
+    batch: &[Queued],
+    resource: &[u8],
+    resource_schema_url: &str,
+) -> Vec<u8> {
+    encode(batch, resource, resource_schema_url)
+}
+
+/// A span the encoder writes.
+trait EncodedSpan {
+    fn scope(&self) -> &InstrumentationScope;
+
+    /// The fields of its `Span` message.
+    fn write(&self, writer: &mut Writer);
+}
+
+impl EncodedSpan for SpanData {
+    fn scope(&self) -> &InstrumentationScope {
+        &self.instrumentation_scope
+    }
+
+    fn write(&self, writer: &mut Writer) {
+        let fields = SpanFields {
+            context: &self.span_context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            name: &self.name,
+            kind: &self.span_kind,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: &self.events,
+            links: &self.links,
+            status: &self.status,
+        };
+        write_span(writer, &fields, |writer| {
+            write_attributes(writer, 9, &self.attributes);
+        });
+    }
+}
+
+impl EncodedSpan for SpanRecord {
+    fn scope(&self) -> &InstrumentationScope {
+        installed::scope()
+    }
+
+    fn write(&self, writer: &mut Writer) {
+        let fields = SpanFields {
+            context: &self.span_context,
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: self.parent_span_is_remote,
+            name: &self.name,
+            kind: &self.kind,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: &self.events,
+            links: &self.links,
+            status: &self.status,
+        };
+        write_span(writer, &fields, |writer| {
+            // The call site's attributes first, as `SpanRecord::into_span_data` puts them.
+            write_attributes(writer, 9, self.code.into_iter().flatten());
+            for attribute in &self.attributes {
+                writer.message(9, |writer| {
+                    writer.string(1, attribute.key().as_str());
+                    writer.message(2, |writer| match attribute.value() {
+                        ValueRef::Value(value) => write_any_value(writer, value),
+                        ValueRef::Text(text) => writer.string_always(1, text),
+                    });
+                });
+            }
+        });
+    }
+}
+
+impl EncodedSpan for Queued {
+    fn scope(&self) -> &InstrumentationScope {
+        Queued::scope(self)
+    }
+
+    fn write(&self, writer: &mut Writer) {
+        match self {
+            Queued::Traced(record) => record.write(writer),
+            Queued::Sdk(data) => data.write(writer),
+        }
+    }
+}
+
+fn encode<S: EncodedSpan>(batch: &[S], resource: &[u8], resource_schema_url: &str) -> Vec<u8> {
     let mut writer = Writer::with_capacity(resource.len() + batch.len() * 256);
     // ExportTraceServiceRequest.resource_spans
     writer.message(1, |writer| {
@@ -42,7 +142,7 @@ pub(super) fn request(batch: &[SpanData], resource: &[u8], resource_schema_url: 
             writer.message(2, |writer| {
                 writer.message(1, |writer| write_scope(writer, scope));
                 for span in spans {
-                    writer.message(2, |writer| write_span(writer, span));
+                    writer.message(2, |writer| span.write(writer));
                 }
                 writer.string(3, scope.schema_url().unwrap_or_default());
             });
@@ -54,11 +154,15 @@ pub(super) fn request(batch: &[SpanData], resource: &[u8], resource_schema_url: 
 
 /// The spans of each scope, scopes in the order they first appear. A batch holds one or a
 /// few scopes, so they are compared in a list rather than hashed.
-fn group_by_scope(batch: &[SpanData]) -> Vec<(&InstrumentationScope, Vec<&SpanData>)> {
-    let mut groups: Vec<(&InstrumentationScope, Vec<&SpanData>)> = Vec::new();
+fn group_by_scope<S: EncodedSpan>(batch: &[S]) -> Vec<(&InstrumentationScope, Vec<&S>)> {
+    let mut groups: Vec<(&InstrumentationScope, Vec<&S>)> = Vec::new();
     for span in batch {
-        let scope = &span.instrumentation_scope;
-        match groups.iter_mut().find(|(known, _)| *known == scope) {
+        let scope = span.scope();
+        // The same scope is most often the same value: compared by address first.
+        let known = groups
+            .iter_mut()
+            .find(|(known, _)| std::ptr::eq(*known, scope) || *known == scope);
+        match known {
             Some((_, spans)) => spans.push(span),
             None => groups.push((scope, vec![span])),
         }
@@ -73,19 +177,35 @@ fn write_scope(writer: &mut Writer, scope: &InstrumentationScope) {
     write_attributes(writer, 3, scope.attributes());
 }
 
+/// A span's fields but its attributes, borrowed from whatever holds them.
+struct SpanFields<'a> {
+    context: &'a SpanContext,
+    parent_span_id: SpanId,
+    parent_span_is_remote: bool,
+    name: &'a str,
+    kind: &'a SpanKind,
+    start_time: SystemTime,
+    end_time: SystemTime,
+    dropped_attributes_count: u32,
+    events: &'a SpanEvents,
+    links: &'a SpanLinks,
+    status: &'a Status,
+}
+
 /// `Span`, its fields in the order prost writes them: by field number, so `flags` (16)
-/// comes last although the schema declares it after `parent_span_id`.
-fn write_span(writer: &mut Writer, span: &SpanData) {
-    let context = &span.span_context;
+/// comes last although the schema declares it after `parent_span_id`. `attributes` writes
+/// field 9.
+fn write_span(writer: &mut Writer, span: &SpanFields<'_>, attributes: impl FnOnce(&mut Writer)) {
+    let context = span.context;
     write_identity(writer, context);
     if span.parent_span_id != SpanId::INVALID {
         writer.bytes(4, &span.parent_span_id.to_bytes());
     }
-    writer.string(5, &span.name);
-    writer.varint_field(6, kind_number(&span.span_kind));
+    writer.string(5, span.name);
+    writer.varint_field(6, kind_number(span.kind));
     writer.fixed64(7, nanos(span.start_time));
     writer.fixed64(8, nanos(span.end_time));
-    write_attributes(writer, 9, &span.attributes);
+    attributes(writer);
     writer.varint_field(10, u64::from(span.dropped_attributes_count));
     for event in span.events.iter() {
         writer.message(11, |writer| {
@@ -108,7 +228,7 @@ fn write_span(writer: &mut Writer, span: &SpanData) {
     writer.varint_field(14, u64::from(span.links.dropped_count));
     // Always present, as opentelemetry-proto sets it.
     writer.message(15, |writer| {
-        let (message, code) = match &span.status {
+        let (message, code) = match span.status {
             Status::Unset => ("", 0),
             Status::Ok => ("", 1),
             Status::Error { description } => (description.as_ref(), 2),

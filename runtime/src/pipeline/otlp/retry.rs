@@ -38,6 +38,16 @@ pub(super) struct Failure {
     pub(super) attempts: u32,
 }
 
+impl Failure {
+    /// A request that could not be made (its body not encoded): no attempt.
+    pub(super) fn before_sending(reason: String) -> Self {
+        Self {
+            reason,
+            attempts: 0,
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.attempts {

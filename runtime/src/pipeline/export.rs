@@ -1,0 +1,136 @@
+//! What the batch processor hands its exporter: the spans as they were queued, `#[traced]`
+//! ones still as their records. An exporter that can read a record as it is (the OTLP
+//! exporter, writing protobuf) skips making it [`SpanData`], which took most of the export
+//! thread's time per span; any other exporter gets [`SpanData`] ([`ViaSpanData`]).
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::Duration;
+
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use super::finish;
+use crate::span::lean::SpanRecord;
+
+/// A span waiting for export, in the order spans ended.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "boxing the record would have the export thread free what the application's allocated"
+)]
+pub(crate) enum Queued {
+    /// A `#[traced]` span, as it ended.
+    Traced(SpanRecord),
+    /// A span of the OpenTelemetry API, built by the SDK.
+    Sdk(SpanData),
+}
+
+impl From<Box<SpanRecord>> for Queued {
+    fn from(span: Box<SpanRecord>) -> Self {
+        Self::Traced(*span)
+    }
+}
+
+impl From<SpanData> for Queued {
+    fn from(span: SpanData) -> Self {
+        Self::Sdk(span)
+    }
+}
+
+impl Queued {
+    /// Removes duplicate attribute keys and applies the attribute value length `limit`
+    /// ([`finish`]), keeping the span as it is.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn finish(&mut self, limit: Option<usize>) {
+        match self {
+            Self::Traced(record) => finish::finish_record(record, limit),
+            Self::Sdk(data) => finish::finish_span(data, limit),
+        }
+    }
+
+    /// The span as exporters of the OpenTelemetry SDK take it, finished.
+    pub(crate) fn into_finished_span_data(self, limit: Option<usize>) -> SpanData {
+        let mut data = match self {
+            Self::Traced(record) => record.into_span_data(),
+            Self::Sdk(data) => data,
+        };
+        finish::finish_span(&mut data, limit);
+        data
+    }
+
+    /// The instrumentation scope the span is exported under.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn scope(&self) -> &opentelemetry::InstrumentationScope {
+        match self {
+            Self::Traced(_) => crate::installed::scope(),
+            Self::Sdk(data) => &data.instrumentation_scope,
+        }
+    }
+}
+
+/// The exporter behind a batch processor, called on its export thread.
+pub(crate) trait BatchExporter: Debug + Send + 'static {
+    /// Exports one batch, not finished yet: `value_length_limit` is
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, to apply with [`Queued::finish`] or
+    /// [`Queued::into_finished_span_data`].
+    fn export_queued(
+        &self,
+        batch: impl ExactSizeIterator<Item = Queued>,
+        value_length_limit: Option<usize>,
+    ) -> OTelSdkResult;
+
+    fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult;
+
+    fn set_resource(&mut self, resource: &Resource);
+}
+
+/// An exporter of the OpenTelemetry SDK's interface: it gets every span as [`SpanData`].
+#[derive(Debug)]
+pub(crate) struct ViaSpanData<E>(pub(crate) E);
+
+impl<E: SpanExporter + 'static> BatchExporter for ViaSpanData<E> {
+    fn export_queued(
+        &self,
+        batch: impl ExactSizeIterator<Item = Queued>,
+        value_length_limit: Option<usize>,
+    ) -> OTelSdkResult {
+        let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
+        block_on(self.0.export(batch.collect()))
+    }
+
+    fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// Runs `future` to completion on this thread, parking between polls.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut task = TaskContext::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        match future.as_mut().poll(&mut task) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => thread::park(),
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! `#[traced]` spans written from their records ([`encoding::protobuf_queued`]) give the bytes
+//! the same spans give made [`SpanData`] and finished ([`encoding::protobuf`], itself checked
+//! byte for byte against prost): duplicate keys, the value length limit, and the call site's
+//! attributes included.
+
+use std::borrow::Cow;
+use std::time::{Duration, UNIX_EPOCH};
+
+use opentelemetry::trace::{
+    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
+use opentelemetry::{Array, InstrumentationScope, Key, KeyValue, Value};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use prost::Message;
+
+use super::encoding::{self, RequestResource};
+use crate::pipeline::export::Queued;
+use crate::span::lean::{Attributes, SpanRecord};
+use crate::span::recorded::RecordedAttribute;
+
+/// A call site's `code.*` attributes, `'static` as a call site's are.
+fn code() -> &'static [KeyValue; 3] {
+    Box::leak(Box::new([
+        KeyValue::new("code.function.name", "shop::cart::checkout"),
+        KeyValue::new("code.file.path", "src/cart.rs"),
+        KeyValue::new("code.line.number", 42_i64),
+    ]))
+}
+
+fn context(span: u64, remote: bool, state: &str) -> SpanContext {
+    let state = TraceState::from_key_value(
+        state
+            .split(',')
+            .filter_map(|pair| pair.split_once('='))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+        SpanId::from(span),
+        TraceFlags::SAMPLED,
+        remote,
+        state,
+    )
+}
+
+fn text(key: &'static str, text: &str) -> RecordedAttribute {
+    RecordedAttribute::text(Key::from_static_str(key), text)
+}
+
+fn value(key: &'static str, value: impl Into<Value>) -> RecordedAttribute {
+    RecordedAttribute::new(Key::from_static_str(key), value.into())
+}
+
+/// A `#[traced]` call's record: three arguments, inline text among them.
+fn record(id: u64) -> SpanRecord {
+    let start = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_000_000_000 + id);
+    let attributes: Attributes = [
+        value("order.id", 1234_i64),
+        text("user", "ada"),
+        value("express", true),
+    ]
+    .into_iter()
+    .collect();
+    SpanRecord {
+        span_context: context(id, false, ""),
+        parent_span_id: SpanId::from(7),
+        parent_span_is_remote: false,
+        kind: SpanKind::Internal,
+        name: Cow::Borrowed("checkout"),
+        start_time: start,
+        end_time: start + Duration::from_micros(80),
+        code: Some(code()),
+        attributes,
+        dropped_attributes_count: 0,
+        events: SpanEvents::default(),
+        links: SpanLinks::default(),
+        status: Status::Unset,
+    }
+}
+
+/// Records taking every path the encoder and the finishing take differently.
+fn records() -> Vec<SpanRecord> {
+    let plain = record(1);
+
+    // A key set twice (the later value wins at the first place), and a call site's key set
+    // by hand (the call site's attributes are copied into the span to be replaced).
+    let mut replaced = record(2);
+    replaced.attributes.push(text("user", "grace"));
+    replaced.attributes.push(value("code.line.number", 7_i64));
+
+    // Long and multi-byte values, inline and not, strings in arrays, numbers.
+    let mut long = record(3);
+    long.attributes.push(text("note", "naïve café ☕"));
+    long.attributes.push(value("body", "x".repeat(200)));
+    long.attributes.push(value(
+        "tags",
+        Value::Array(Array::String(vec!["alpha".into(), "b".into()])),
+    ));
+    long.attributes.push(value("ratio", 0.25_f64));
+
+    // Everything else a span has: events, links, status, a new name, a remote parent.
+    let mut full = record(4);
+    full.span_context = context(4, false, "vendor=abc,other=x-1");
+    full.parent_span_is_remote = true;
+    full.kind = SpanKind::Client;
+    full.name = Cow::Owned("GET /users/{id}".to_owned());
+    full.dropped_attributes_count = 2;
+    full.events.events.push(Event::new(
+        "exception",
+        full.start_time + Duration::from_micros(3),
+        vec![KeyValue::new("exception.message", "the disk is full")],
+        1,
+    ));
+    full.events.dropped_count = 3;
+    full.links.links.push(Link::new(
+        context(99, true, "k=v"),
+        vec![KeyValue::new("link.reason", "follows from")],
+        0,
+    ));
+    full.links.dropped_count = 1;
+    full.status = Status::error("upstream timed out");
+
+    // A span whose call site's attributes are already its own (a low attribute limit).
+    let mut owned = record(5);
+    owned.own_code_attributes();
+    owned.attributes.truncate(4);
+
+    vec![plain, replaced, long, full, owned]
+}
+
+/// The records, with an OpenTelemetry API span between them: two scopes, the first
+/// appearing again after the second.
+fn queued() -> Vec<Queued> {
+    let mut records = records().into_iter().map(Queued::Traced);
+    let mut batch: Vec<Queued> = records.by_ref().take(2).collect();
+    batch.push(Queued::Sdk(sdk_span()));
+    batch.extend(records);
+    batch
+}
+
+fn sdk_span() -> SpanData {
+    let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    SpanData {
+        span_context: context(50, false, ""),
+        parent_span_id: SpanId::INVALID,
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Server,
+        name: Cow::Borrowed("GET /"),
+        start_time: start,
+        end_time: start + Duration::from_millis(1),
+        attributes: vec![
+            KeyValue::new("http.route", "/"),
+            KeyValue::new("http.route", "/index"),
+        ],
+        dropped_attributes_count: 0,
+        events: SpanEvents::default(),
+        links: SpanLinks::default(),
+        status: Status::Ok,
+        instrumentation_scope: InstrumentationScope::builder("axum").build(),
+    }
+}
+
+fn resource() -> RequestResource {
+    RequestResource::new(
+        &Resource::builder_empty()
+            .with_attribute(KeyValue::new("service.name", "checkout"))
+            .build(),
+    )
+}
+
+/// Written from the records, and through `SpanData`.
+fn both_ways(limit: Option<usize>) -> (Vec<u8>, Vec<u8>) {
+    let resource = resource();
+    let mut direct = queued();
+    for span in &mut direct {
+        span.finish(limit);
+    }
+    let direct = encoding::protobuf_queued(&direct, &resource);
+    let via_span_data: Vec<SpanData> = queued()
+        .into_iter()
+        .map(|span| span.into_finished_span_data(limit))
+        .collect();
+    (direct, encoding::protobuf(&via_span_data, &resource))
+}
+
+fn int_value(attribute: &opentelemetry_proto::tonic::common::v1::KeyValue) -> Option<i64> {
+    match attribute.value.as_ref()?.value.as_ref()? {
+        AnyValue::IntValue(number) => Some(*number),
+        _ => None,
+    }
+}
+
+#[test]
+fn records_are_written_as_their_span_data_would_be() {
+    let (direct, via_span_data) = both_ways(None);
+    assert_eq!(direct, via_span_data);
+    let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
+    let scopes = &decoded.resource_spans[0].scope_spans;
+    let names: Vec<_> = scopes
+        .iter()
+        .map(|scope| scope.scope.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(names, ["traced", "axum"]);
+    assert_eq!(scopes[0].spans.len(), 5);
+    // The later value of a key wins; the call site's line replaced by hand.
+    let replaced = &scopes[0].spans[1].attributes;
+    let keys: Vec<_> = replaced.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "code.function.name",
+            "code.file.path",
+            "code.line.number",
+            "order.id",
+            "user",
+            "express"
+        ]
+    );
+    assert_eq!(int_value(&replaced[2]), Some(7));
+    // One value per key in the API span too.
+    assert_eq!(scopes[1].spans[0].attributes.len(), 1);
+}
+
+#[test]
+fn the_value_length_limit_cuts_records_as_it_cuts_span_data() {
+    for limit in [0, 3, 5, 12, 1000] {
+        let (direct, via_span_data) = both_ways(Some(limit));
+        assert_eq!(direct, via_span_data, "limit {limit}");
+    }
+    // And it cut: the call site's file path among the rest.
+    let (direct, _) = both_ways(Some(3));
+    let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
+    let span = &decoded.resource_spans[0].scope_spans[0].spans[2];
+    let strings: Vec<String> = span
+        .attributes
+        .iter()
+        .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            AnyValue::StringValue(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(strings, ["sho", "src", "ada", "naï", "xxx"]);
+}
