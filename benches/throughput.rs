@@ -143,51 +143,53 @@ fn export_cost(cpu_before: &HashMap<String, u64>, exported: u64, duration: Durat
     }
 }
 
-/// Prints one table row.
-fn print_row(label: &str, producers: usize, counts: RunCounts, export_cost: &str) {
-    let RunCounts {
-        offered,
-        exported_in_window,
-        dropped,
-        duration,
-    } = counts;
-    println!(
-        "| {label} | {producers} | {} | {} | {dropped} | {:.1} % | {} | {export_cost} |",
-        per_second(offered, duration),
-        per_second(exported_in_window, duration),
-        100.0 * dropped as f64 / offered.max(1) as f64,
-        rss_mib().map_or("–".to_owned(), |rss| format!("{rss:.1} MiB")),
-    );
-}
-
-/// What one run offered, exported while the producers ran, and dropped in all.
-#[derive(Clone, Copy)]
-struct RunCounts {
+/// What a run offered, exported while the producers ran, and the export thread's cost.
+struct Measured {
     offered: u64,
     exported_in_window: u64,
-    dropped: u64,
+    export_cost: String,
+}
+
+/// Runs the producers through the installed pipeline, then disables `traced`;
+/// `exported_so_far` reads the exported count, given the offered one, before that.
+fn run_measured(
+    producers: usize,
     duration: Duration,
+    rate: Option<f64>,
+    exported_so_far: impl FnOnce(u64) -> u64,
+) -> Measured {
+    let export_cpu_before = export_threads_cpu_ns();
+    let offered = run_producers(producers, duration, rate);
+    let exported_in_window = exported_so_far(offered);
+    let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
+    traced::disable();
+    Measured {
+        offered,
+        exported_in_window,
+        export_cost,
+    }
+}
+
+/// Prints one table row.
+fn print_row(label: &str, producers: usize, duration: Duration, run: &Measured, dropped: u64) {
+    println!(
+        "| {label} | {producers} | {} | {} | {dropped} | {:.1} % | {} | {} |",
+        per_second(run.offered, duration),
+        per_second(run.exported_in_window, duration),
+        100.0 * dropped as f64 / run.offered.max(1) as f64,
+        rss_mib().map_or("–".to_owned(), |rss| format!("{rss:.1} MiB")),
+        run.export_cost,
+    );
 }
 
 /// One run through the discarding pipeline, printed as a table row.
 fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
     let pipeline = pipeline::install_pipeline(pipeline::sampled());
-    let export_cpu_before = export_threads_cpu_ns();
-    let offered = run_producers(producers, duration, rate);
-    let exported_in_window = pipeline.exported();
-    let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
-    traced::disable();
+    let run = run_measured(producers, duration, rate, |_| pipeline.exported());
     // Shutting down flushes what is still queued; what never reaches the exporter then is
     // what the full queue dropped.
-    let exported = pipeline.shutdown();
-    let dropped = offered.saturating_sub(exported);
-    let counts = RunCounts {
-        offered,
-        exported_in_window,
-        dropped,
-        duration,
-    };
-    print_row(label, producers, counts, &export_cost);
+    let dropped = run.offered.saturating_sub(pipeline.shutdown());
+    print_row(label, producers, duration, &run, dropped);
 }
 
 /// One run through the OTLP `http/protobuf` exporter into `sink`, printed as a table row.
@@ -205,13 +207,11 @@ fn through_otlp(
             ..OtlpSettings::default()
         })
         .install();
-    let export_cpu_before = export_threads_cpu_ns();
-    let offered = run_producers(producers, duration, rate);
     // Dropped so far counts the queued spans too: the rest were sent, but for the batch
     // the export thread holds (at most a queue's worth, against millions).
-    let exported_in_window = offered.saturating_sub(otel.dropped_spans());
-    let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
-    traced::disable();
+    let run = run_measured(producers, duration, rate, |offered| {
+        offered.saturating_sub(otel.dropped_spans())
+    });
     // Flushed, the queue holds nothing: what is counted then was dropped.
     if let Some(Err(err)) = otel.provider().map(|provider| provider.force_flush()) {
         eprintln!("flush failed: {err}");
@@ -220,13 +220,7 @@ fn through_otlp(
     if let Err(err) = otel.shutdown() {
         eprintln!("pipeline shutdown failed: {err}");
     }
-    let counts = RunCounts {
-        offered,
-        exported_in_window,
-        dropped,
-        duration,
-    };
-    print_row(label, producers, counts, &export_cost);
+    print_row(label, producers, duration, &run, dropped);
 }
 
 /// Spans through the real OTLP exporter to a port nobody listens on, paced at `rate`:
