@@ -16,7 +16,8 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanLimits, SpanProcessor};
 use crate::span::lean::SpanRecord;
 
 /// A span processor that also takes `#[traced]` spans as they ended, before they are
-/// [`SpanData`]: one that queues them converts them later, on its own thread.
+/// [`SpanData`]: one that queues them hands them to its exporter later, on its own thread,
+/// made [`SpanData`] there or read as they are.
 pub(crate) trait EndedSpanProcessor: SpanProcessor {
     /// Takes an ended `#[traced]` span; by default as [`SpanData`], through `on_end`.
     fn on_end_record(&self, span: Box<SpanRecord>) {

@@ -5,12 +5,11 @@
 use std::io;
 use std::time::Duration;
 
-use opentelemetry_sdk::trace::SpanData;
 use ureq::http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use ureq::http::{HeaderName, HeaderValue, Response, StatusCode};
 use ureq::{Agent, Body};
 
-use super::encoding::{self, RequestResource};
+use super::encoding;
 use super::retry::{self, Failure, Verdict};
 use super::tls::TlsFiles;
 use super::{Delivery, OtlpError};
@@ -56,21 +55,6 @@ impl HttpTransport {
             gzip: settings.compression == OtlpCompression::Gzip,
             headers,
         })
-    }
-
-    /// Sends one batch, retrying transient failures within `timeout`.
-    pub(super) fn send(
-        &self,
-        batch: Vec<SpanData>,
-        resource: &RequestResource,
-        timeout: Duration,
-    ) -> Result<Delivery, Failure> {
-        let body = if self.json {
-            encoding::json(batch, resource).map_err(Failure::before_sending)?
-        } else {
-            encoding::protobuf(&batch, resource)
-        };
-        self.send_body(body, timeout)
     }
 
     /// Sends a request body already encoded as the protocol says (protobuf, or JSON),

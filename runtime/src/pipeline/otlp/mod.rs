@@ -261,16 +261,20 @@ impl OtlpExporter {
         encoding::protobuf(batch, &self.resource)
     }
 
-    fn send(&self, batch: Vec<SpanData>) -> Result<Delivery, Failure> {
-        match &self.transport {
-            Transport::Http(http) => http.send(batch, &self.resource, self.timeout),
-            #[cfg(feature = "otlp-grpc")]
-            Transport::Grpc(grpc) => grpc.send(self.encode_protobuf(&batch), self.timeout),
-        }
+    /// Exports `batch` as the protocol encodes it, counting the spans dropped.
+    fn export_span_data(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.deliver(batch.len(), || {
+            let body = if self.protocol == OtlpProtocol::HttpJson {
+                encoding::json(batch, &self.resource).map_err(Failure::before_sending)?
+            } else {
+                self.encode_protobuf(&batch)
+            };
+            self.send_body(body)
+        })
     }
 
-    /// Sends a protobuf request body.
-    fn send_protobuf(&self, body: Vec<u8>) -> Result<Delivery, Failure> {
+    /// Sends a request body encoded as the protocol says (JSON, else protobuf).
+    fn send_body(&self, body: Vec<u8>) -> Result<Delivery, Failure> {
         match &self.transport {
             Transport::Http(http) => http.send_body(body, self.timeout),
             #[cfg(feature = "otlp-grpc")]
@@ -310,7 +314,7 @@ impl OtlpExporter {
 
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.deliver(batch.len(), || self.send(batch))
+        self.export_span_data(batch)
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
@@ -334,8 +338,7 @@ impl BatchExporter for OtlpExporter {
     ) -> OTelSdkResult {
         if self.protocol == OtlpProtocol::HttpJson {
             let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
-            let batch: Vec<SpanData> = batch.collect();
-            return self.deliver(batch.len(), || self.send(batch));
+            return self.export_span_data(batch.collect());
         }
         let mut batch: Vec<Queued> = batch.collect();
         for span in &mut batch {
@@ -345,7 +348,7 @@ impl BatchExporter for OtlpExporter {
             let body = encoding::protobuf_queued(&batch, &self.resource);
             // The spans are freed before the request waits on the network.
             drop(batch);
-            self.send_protobuf(body)
+            self.send_body(body)
         })
     }
 
