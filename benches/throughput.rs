@@ -8,6 +8,10 @@
 //! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
 //! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
 //! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP.
+//! Then one producer through the OTLP exporter to an endpoint that answers each request
+//! `BENCH_THROUGHPUT_LATENCY_MS` after it arrived (default 2, a collector a network round
+//! trip away), with one export at a time (the default) and with
+//! `OTEL_BSP_MAX_CONCURRENT_EXPORTS` at 4.
 //! `BENCH_THROUGHPUT_COLLECTOR_DOWN=<secs>` adds a run through `traced::Config`'s OTLP
 //! exporter aimed at a closed port, paced the same, printing the process RSS every 5 s.
 
@@ -105,8 +109,9 @@ fn export_threads_cpu_ns() -> HashMap<String, u64> {
         .flatten()
         .filter(|task| {
             let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            // The thread's name, "traced-batch-export", cut to the kernel's 15 bytes.
-            comm.trim_end() == "traced-batch-ex"
+            // "traced-batch-export" and its "traced-export-send-N" threads (with concurrent
+            // exports), cut to the kernel's 15 bytes.
+            matches!(comm.trim_end(), "traced-batch-ex" | "traced-export-s")
         })
         .filter_map(|task| {
             let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
@@ -192,13 +197,15 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
     print_row(label, producers, duration, &run, dropped);
 }
 
-/// One run through the OTLP `http/protobuf` exporter into `sink`, printed as a table row.
+/// One run through the OTLP `http/protobuf` exporter into `sink`, at most
+/// `concurrent_exports` at once, printed as a table row.
 fn through_otlp(
     label: &str,
     producers: usize,
     duration: Duration,
     rate: Option<f64>,
     sink: &http_sink::HttpSink,
+    concurrent_exports: usize,
 ) {
     let otel = traced::Config::defaults()
         .with_exporters([ExporterKind::Otlp])
@@ -206,6 +213,7 @@ fn through_otlp(
             endpoint: sink.endpoint.clone(),
             ..OtlpSettings::default()
         })
+        .with_max_concurrent_exports(concurrent_exports)
         .install();
     // Dropped so far counts the queued spans too: the rest were sent, but for the batch
     // the export thread holds (at most a queue's worth, against millions).
@@ -300,10 +308,10 @@ fn main() {
     );
     match http_sink::HttpSink::start() {
         Ok(sink) => {
-            through_otlp("OTLP unpaced", 1, duration, None, &sink);
-            through_otlp("OTLP unpaced", 2, duration, None, &sink);
+            through_otlp("OTLP unpaced", 1, duration, None, &sink, 1);
+            through_otlp("OTLP unpaced", 2, duration, None, &sink, 1);
             let label = format!("OTLP paced {:.2} M/s", rate / 1e6);
-            through_otlp(&label, 2, duration, Some(rate), &sink);
+            through_otlp(&label, 2, duration, Some(rate), &sink, 1);
             let (requests, bytes) = sink.received();
             println!(
                 "\nThe OTLP endpoint received {requests} requests, {:.1} MB of protobuf.",
@@ -311,6 +319,15 @@ fn main() {
             );
         }
         Err(err) => eprintln!("cannot start the local OTLP endpoint: {err}"),
+    }
+    let latency = Duration::from_secs_f64(env_number("BENCH_THROUGHPUT_LATENCY_MS", 2.0) / 1e3);
+    match http_sink::HttpSink::start_with_delay(latency) {
+        Ok(sink) => {
+            let away = format!("OTLP {:.1} ms away", latency.as_secs_f64() * 1e3);
+            through_otlp(&format!("{away}, 1 export"), 1, duration, None, &sink, 1);
+            through_otlp(&format!("{away}, 4 at once"), 1, duration, None, &sink, 4);
+        }
+        Err(err) => eprintln!("cannot start the delayed OTLP endpoint: {err}"),
     }
 
     if let Ok(value) = std::env::var("BENCH_THROUGHPUT_COLLECTOR_DOWN") {

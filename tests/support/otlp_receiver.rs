@@ -2,7 +2,8 @@
 //! HTTP/1.1 server (optionally TLS with client certificates) decoding OTLP/HTTP protobuf and
 //! JSON with opentelemetry-proto, and a tonic `TraceService` server for OTLP/gRPC. It
 //! records every export it accepts (spans, headers, content type and encoding) and can be
-//! scripted to fail or stall the next requests. Every wait is bounded.
+//! scripted to fail or stall the next requests, or hold every request to count how many
+//! arrive at once. Every wait is bounded.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -64,6 +65,11 @@ struct State {
     replies: VecDeque<Reply>,
     exports: Vec<Export>,
     requests: usize,
+    /// Requests are held (not answered) until released.
+    held: bool,
+    /// Requests received and not answered yet, now and at most.
+    in_progress: usize,
+    most_in_progress: usize,
 }
 
 /// What the server threads and the test share.
@@ -92,6 +98,30 @@ impl Shared {
     fn record(&self, export: Export) {
         self.lock().exports.push(export);
         self.changed.notify_all();
+    }
+
+    /// Counts a request in progress until the returned guard drops.
+    fn begin(&self) -> InProgress<'_> {
+        let mut state = self.lock();
+        state.in_progress += 1;
+        state.most_in_progress = state.most_in_progress.max(state.in_progress);
+        drop(state);
+        self.changed.notify_all();
+        InProgress(self)
+    }
+
+    fn is_held(&self) -> bool {
+        self.lock().held
+    }
+}
+
+/// A request being answered.
+struct InProgress<'a>(&'a Shared);
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        self.0.lock().in_progress -= 1;
+        self.0.changed.notify_all();
     }
 }
 
@@ -135,6 +165,40 @@ impl Recorder {
             };
         }
         state.exports.clone()
+    }
+
+    /// Holds every request, received but not answered, until [`release`](Self::release)
+    /// (or for at most the receiver's I/O timeout).
+    pub fn hold(&self) {
+        self.0.lock().held = true;
+    }
+
+    /// Answers the held requests and the next ones.
+    pub fn release(&self) {
+        self.0.lock().held = false;
+    }
+
+    /// Waits (at most `timeout`) until `count` requests are in progress at once, and
+    /// returns how many are.
+    pub fn wait_for_in_progress(&self, count: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout.min(IO_TIMEOUT);
+        let mut state = self.0.lock();
+        while state.in_progress < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = match self.0.changed.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        state.in_progress
+    }
+
+    /// The most requests that were in progress at once.
+    pub fn most_in_progress(&self) -> usize {
+        self.0.lock().most_in_progress
     }
 
     /// Every span of every accepted export.
@@ -288,6 +352,11 @@ fn serve(stream: impl Read + Write, shared: &Shared) -> std::io::Result<()> {
             .unwrap_or(0);
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
+        let _in_progress = shared.begin();
+        let held_since = Instant::now();
+        while shared.is_held() && held_since.elapsed() < IO_TIMEOUT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
 
         let json = headers
             .get("content-type")
@@ -608,6 +677,11 @@ mod grpc {
             &self,
             request: Request<ExportTraceServiceRequest>,
         ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+            let _in_progress = self.0.0.begin();
+            let held_since = Instant::now();
+            while self.0.0.is_held() && held_since.elapsed() < IO_TIMEOUT {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
             match self.0.0.next_reply() {
                 Reply::Accept => {}
                 Reply::Grpc(code) => return Err(Status::new(code, "scripted failure")),

@@ -24,6 +24,17 @@ pub(crate) const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BAT
 /// The specification's default for [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`].
 pub(crate) const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
 
+/// `OTEL_BSP_MAX_CONCURRENT_EXPORTS` (the name opentelemetry_sdk's batch processor reads):
+/// how many exports may be in flight at once, for an exporter that can send concurrently
+/// (OTLP, whose specification allows concurrent requests); other exporters get one batch at
+/// a time, as their contract says.
+pub(crate) const OTEL_BSP_MAX_CONCURRENT_EXPORTS: &str = "OTEL_BSP_MAX_CONCURRENT_EXPORTS";
+/// The default for [`OTEL_BSP_MAX_CONCURRENT_EXPORTS`]: one export at a time, on the
+/// processor's own thread, as every OpenTelemetry SDK does by default.
+pub(crate) const OTEL_BSP_MAX_CONCURRENT_EXPORTS_DEFAULT: usize = 1;
+/// The most concurrent exports accepted: each is a thread.
+pub(crate) const MAX_CONCURRENT_EXPORTS_LIMIT: usize = 64;
+
 /// The resolved batch processor settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BatchSettings {
@@ -35,6 +46,8 @@ pub(crate) struct BatchSettings {
     pub(crate) max_queue_size: usize,
     /// The most spans in one export (at least 1, at most `max_queue_size`).
     pub(crate) max_export_batch_size: usize,
+    /// The most exports in flight at once (1 to [`MAX_CONCURRENT_EXPORTS_LIMIT`]).
+    pub(crate) max_concurrent_exports: usize,
 }
 
 impl Default for BatchSettings {
@@ -44,6 +57,7 @@ impl Default for BatchSettings {
             export_timeout: OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
             max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
             max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
+            max_concurrent_exports: OTEL_BSP_MAX_CONCURRENT_EXPORTS_DEFAULT,
         }
     }
 }
@@ -51,6 +65,11 @@ impl Default for BatchSettings {
 /// A positive integer.
 pub(crate) fn parse_size(value: &str) -> Option<usize> {
     parse_count::<usize>(value).filter(|size| *size > 0)
+}
+
+/// A number of concurrent exports: 1 to [`MAX_CONCURRENT_EXPORTS_LIMIT`].
+fn parse_concurrency(value: &str) -> Option<usize> {
+    parse_size(value).filter(|count| *count <= MAX_CONCURRENT_EXPORTS_LIMIT)
 }
 
 /// Keeps the batch size within the queue size; `warn` is called (once) with the message
@@ -71,7 +90,7 @@ pub(crate) fn clamp_batch_size(
     }
 }
 
-/// Reads the four variables.
+/// Reads the five variables.
 pub(crate) fn batch_from_env(reader: &mut Reader<'_>) -> BatchSettings {
     let schedule_delay = reader.millis(OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_SCHEDULE_DELAY_DEFAULT);
     let export_timeout = reader.millis(OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_EXPORT_TIMEOUT_DEFAULT);
@@ -94,11 +113,18 @@ pub(crate) fn batch_from_env(reader: &mut Reader<'_>) -> BatchSettings {
             format!("{OTEL_BSP_MAX_EXPORT_BATCH_SIZE}: {message}"),
         );
     });
+    let max_concurrent_exports = reader.parse(
+        OTEL_BSP_MAX_CONCURRENT_EXPORTS,
+        OTEL_BSP_MAX_CONCURRENT_EXPORTS_DEFAULT,
+        "an integer from 1 to 64",
+        parse_concurrency,
+    );
     BatchSettings {
         schedule_delay,
         export_timeout,
         max_queue_size,
         max_export_batch_size,
+        max_concurrent_exports,
     }
 }
 
@@ -129,6 +155,7 @@ mod tests {
             (OTEL_BSP_EXPORT_TIMEOUT, "0"),
             (OTEL_BSP_MAX_QUEUE_SIZE, "10"),
             (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "5"),
+            (OTEL_BSP_MAX_CONCURRENT_EXPORTS, "4"),
         ]);
         assert_eq!(
             settings,
@@ -137,6 +164,7 @@ mod tests {
                 export_timeout: Duration::ZERO,
                 max_queue_size: 10,
                 max_export_batch_size: 5,
+                max_concurrent_exports: 4,
             }
         );
         assert!(warnings.is_empty());
@@ -156,8 +184,22 @@ mod tests {
         let (settings, warnings) = batch(&[
             (OTEL_BSP_MAX_QUEUE_SIZE, "0"),
             (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "0"),
+            (OTEL_BSP_MAX_CONCURRENT_EXPORTS, "0"),
         ]);
         assert_eq!(settings, BatchSettings::default());
-        assert_eq!(warnings.len(), 2);
+        assert_eq!(warnings.len(), 3);
+    }
+
+    #[test]
+    fn concurrent_exports_are_bounded() {
+        let (settings, warnings) = batch(&[(OTEL_BSP_MAX_CONCURRENT_EXPORTS, "64")]);
+        assert_eq!(settings.max_concurrent_exports, 64);
+        assert!(warnings.is_empty());
+        for value in ["65", "-1", "two"] {
+            let (settings, warnings) = batch(&[(OTEL_BSP_MAX_CONCURRENT_EXPORTS, value)]);
+            assert_eq!(settings.max_concurrent_exports, 1, "{value}");
+            assert_eq!(warnings.len(), 1, "{value}");
+            assert!(warnings[0].contains("from 1 to 64"), "{}", warnings[0]);
+        }
     }
 }

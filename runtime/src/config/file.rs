@@ -16,8 +16,9 @@ use opentelemetry_sdk::trace::{ParentBasedSampler, Sampler};
 use serde_json::Value;
 
 use super::batch::{
-    BatchSettings, OTEL_BSP_EXPORT_TIMEOUT_DEFAULT, OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-    OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, OTEL_BSP_SCHEDULE_DELAY_DEFAULT, clamp_batch_size,
+    BatchSettings, OTEL_BSP_EXPORT_TIMEOUT_DEFAULT, OTEL_BSP_MAX_CONCURRENT_EXPORTS_DEFAULT,
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT, OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
+    OTEL_BSP_SCHEDULE_DELAY_DEFAULT, clamp_batch_size,
 };
 use super::data_capture::DataCapture;
 use super::exporter::ExporterKind;
@@ -572,6 +573,8 @@ fn batch(file: &mut FileValues<'_, '_>, config: &Value, at_path: &str) -> BatchS
         export_timeout,
         max_queue_size,
         max_export_batch_size,
+        // The configuration schema has no such setting: one export at a time.
+        max_concurrent_exports: OTEL_BSP_MAX_CONCURRENT_EXPORTS_DEFAULT,
     }
 }
 

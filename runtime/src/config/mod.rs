@@ -43,7 +43,7 @@ mod yaml;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use batch::BatchSettings;
+pub(crate) use batch::{BatchSettings, MAX_CONCURRENT_EXPORTS_LIMIT};
 pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};

@@ -150,6 +150,7 @@ fn every_variable_set_to_a_valid_value_is_used() {
         export_timeout: Duration::from_millis(200),
         max_queue_size: 300,
         max_export_batch_size: 30,
+        max_concurrent_exports: 1,
     };
     assert_eq!(settings.batch, batch);
     assert_eq!(
@@ -304,6 +305,12 @@ const BAD_VALUES: &[Row] = &[
         "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
         Some("4096"),
         |s| s.batch.max_export_batch_size == 2048,
+    ),
+    (
+        &[("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "100")],
+        "OTEL_BSP_MAX_CONCURRENT_EXPORTS",
+        Some("100"),
+        |s| s.batch.max_concurrent_exports == 1,
     ),
     (
         &[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "long")],
@@ -1226,6 +1233,7 @@ fn the_config_file_is_read_with_substitution() {
         export_timeout: Duration::from_millis(30000),
         max_queue_size: 100,
         max_export_batch_size: 10,
+        max_concurrent_exports: 1,
     };
     assert_eq!(
         settings.processors,

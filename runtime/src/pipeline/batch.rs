@@ -10,11 +10,15 @@
 //! the queue drops them, and finished (duplicate keys, the value length limit) on the
 //! export thread, off the application's path. `#[traced]` spans are queued as they ended
 //! and handed to the exporter so ([`super::export`]): made [`SpanData`] on the export thread
-//! if at all, so what it frees it allocated itself.
+//! if at all, so what it frees it allocated itself. An exporter that may send concurrently
+//! (OTLP) has each prepared batch sent by [`super::senders`] when
+//! `OTEL_BSP_MAX_CONCURRENT_EXPORTS` is above 1.
 
 use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{
+    Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -24,6 +28,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use super::export::{BatchExporter, Queued};
+use super::senders::Senders;
 use super::sink::EndedSpanProcessor;
 use crate::config::BatchSettings;
 use crate::diagnostics::warn_once;
@@ -33,7 +38,8 @@ use crate::span::lean::SpanRecord;
 #[derive(Debug)]
 pub(crate) struct BatchProcessor<E: BatchExporter> {
     shared: Arc<Shared>,
-    exporter: Arc<Mutex<E>>,
+    /// Written only to set the resource and to shut down, read by the threads exporting.
+    exporter: Arc<RwLock<E>>,
 }
 
 /// What the application's threads and the export thread share.
@@ -81,7 +87,7 @@ impl<E: BatchExporter> BatchProcessor<E> {
             value_length_limit,
             dropped: AtomicU64::new(0),
         });
-        let exporter = Arc::new(Mutex::new(exporter));
+        let exporter = Arc::new(RwLock::new(exporter));
         let worker = {
             let shared = Arc::clone(&shared);
             let exporter = Arc::clone(&exporter);
@@ -180,11 +186,11 @@ impl<E: BatchExporter> SpanProcessor for BatchProcessor<E> {
             return Err(OTelSdkError::Timeout(timeout));
         }
         let remaining = timeout.saturating_sub(start.elapsed());
-        lock_exporter(&self.exporter).shutdown_with_timeout(remaining)
+        write_exporter(&self.exporter).shutdown_with_timeout(remaining)
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        lock_exporter(&self.exporter).set_resource(resource);
+        write_exporter(&self.exporter).set_resource(resource);
     }
 }
 
@@ -197,9 +203,14 @@ impl<E: BatchExporter> EndedSpanProcessor for BatchProcessor<E> {
     }
 }
 
-/// The exporter, even if an export panicked while holding it.
-fn lock_exporter<E>(exporter: &Mutex<E>) -> MutexGuard<'_, E> {
-    exporter.lock().unwrap_or_else(PoisonError::into_inner)
+/// The exporter to export with, even if an export panicked while holding it.
+fn read_exporter<E>(exporter: &RwLock<E>) -> RwLockReadGuard<'_, E> {
+    exporter.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The exporter to change, even if an export panicked while holding it.
+fn write_exporter<E>(exporter: &RwLock<E>) -> RwLockWriteGuard<'_, E> {
+    exporter.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The flush deadline: the export timeout, or 30 s when it is 0 ("no limit").
@@ -213,8 +224,9 @@ fn export_timeout(settings: &BatchSettings) -> Duration {
 
 /// The export thread: waits for a full batch, the schedule delay, a flush or shutdown, takes
 /// the whole queue and exports it.
-fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Mutex<E>) {
+fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
     let settings = &shared.settings;
+    let senders = Senders::start(exporter, settings.max_concurrent_exports);
     // Swapped with the shared queue: the two take turns, so taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     loop {
@@ -231,8 +243,17 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Mutex<E>) {
             mem::swap(&mut state.queue, &mut taken);
             (state.flush_requested, state.shutdown)
         };
-        export(shared, exporter, &mut taken);
+        export(shared, exporter, senders.as_ref(), &mut taken);
         let mut state = shared.lock();
+        if flush != state.flush_done || shutdown {
+            // A flush or shutdown is done when what was taken has been sent, not only
+            // handed to a sender thread.
+            drop(state);
+            if let Some(senders) = &senders {
+                senders.wait_until_idle();
+            }
+            state = shared.lock();
+        }
         state.flush_done = flush;
         // Spans that arrived during the export are taken on the next turn; on shutdown the
         // queue no longer grows, so it empties.
@@ -241,32 +262,51 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Mutex<E>) {
         }
         let stopped = state.stopped;
         drop(state);
-        shared.progress.notify_all();
         if stopped {
+            // Idle since the shutdown waited for them: the sender threads end at once, and
+            // before the shutdown returns.
+            if let Some(senders) = senders {
+                senders.stop();
+            }
+            shared.progress.notify_all();
             return;
         }
+        shared.progress.notify_all();
     }
 }
 
-/// Exports `queued` (emptying it) in batches of at most the configured size, finished by
-/// the exporter out of the lock, one batch at a time while it is in this core's cache.
-fn export<E: BatchExporter>(shared: &Shared, exporter: &Mutex<E>, queued: &mut Vec<Queued>) {
+/// Exports `queued` (emptying it) in batches of at most the configured size, each prepared
+/// by the exporter out of the lock while it is in this core's cache, then sent here or
+/// handed to a sender thread.
+fn export<E: BatchExporter>(
+    shared: &Shared,
+    exporter: &RwLock<E>,
+    senders: Option<&Senders<E>>,
+    queued: &mut Vec<Queued>,
+) {
     if queued.is_empty() {
         return;
     }
     let mut queued = queued.drain(..);
-    let exporter = lock_exporter(exporter);
+    let exporter = read_exporter(exporter);
     while queued.len() > 0 {
         let batch = queued.by_ref().take(shared.settings.max_export_batch_size);
-        // The exporters count and report their own failures (the OTLP exporter's dropped
-        // counter); a failed batch is not retried here.
-        let _ = exporter.export_queued(batch, shared.value_length_limit);
+        let request = exporter.prepare(batch, shared.value_length_limit);
+        let unsent = match senders {
+            Some(senders) => senders.submit(request).err(),
+            None => Some(request),
+        };
+        if let Some(request) = unsent {
+            // The exporters count and report their own failures (the OTLP exporter's
+            // dropped counter); a failed batch is not retried here.
+            let _ = exporter.send(request);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
 
     use opentelemetry::KeyValue;
     use opentelemetry::trace::{Tracer, TracerProvider};
@@ -275,27 +315,105 @@ mod tests {
     use super::*;
     use crate::pipeline::export::ViaSpanData;
 
-    /// Keeps every batch it is handed; optionally holds each export until released.
+    /// Holds exports while closed and counts how many are in it at once.
+    #[derive(Clone, Debug, Default)]
+    struct Gate {
+        closed: Arc<AtomicBool>,
+        inside: Arc<AtomicUsize>,
+        most_inside: Arc<AtomicUsize>,
+    }
+
+    impl Gate {
+        fn close(&self) {
+            self.closed.store(true, Ordering::Release);
+        }
+
+        fn open(&self) {
+            self.closed.store(false, Ordering::Release);
+        }
+
+        /// Enters, waits while closed, leaves.
+        fn pass(&self) {
+            let inside = self.inside.fetch_add(1, Ordering::AcqRel) + 1;
+            self.most_inside.fetch_max(inside, Ordering::AcqRel);
+            while self.closed.load(Ordering::Acquire) {
+                thread::sleep(Duration::from_millis(1));
+            }
+            self.inside.fetch_sub(1, Ordering::AcqRel);
+        }
+
+        fn wait_until_inside(&self, count: usize) {
+            let start = Instant::now();
+            while self.inside.load(Ordering::Acquire) < count {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "{count} never inside"
+                );
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+
+        fn most_inside(&self) -> usize {
+            self.most_inside.load(Ordering::Acquire)
+        }
+    }
+
+    /// An SDK exporter keeping every batch it is handed, through a gate.
     #[derive(Clone, Debug, Default)]
     struct Collect {
         batches: Arc<Mutex<Vec<Vec<SpanData>>>>,
-        blocked: Arc<AtomicBool>,
+        gate: Gate,
     }
 
     impl Collect {
         fn sizes(&self) -> Vec<usize> {
-            lock_exporter(&self.batches).iter().map(Vec::len).collect()
+            self.batches.lock().unwrap().iter().map(Vec::len).collect()
         }
     }
 
     impl SpanExporter for Collect {
         async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            while self.blocked.load(Ordering::Acquire) {
-                thread::sleep(Duration::from_millis(1));
-            }
-            lock_exporter(&self.batches).push(batch);
+            self.gate.pass();
+            self.batches.lock().unwrap().push(batch);
             Ok(())
         }
+    }
+
+    /// An exporter that may send concurrently, as the OTLP exporter does: counts the spans
+    /// it sends through a gate, and those still being sent when it is shut down.
+    #[derive(Clone, Debug, Default)]
+    struct Concurrent {
+        sent: Arc<AtomicUsize>,
+        gate: Gate,
+        inside_at_shutdown: Arc<AtomicUsize>,
+    }
+
+    impl BatchExporter for Concurrent {
+        type Request = usize;
+
+        const CONCURRENT: bool = true;
+
+        fn prepare(
+            &self,
+            batch: impl ExactSizeIterator<Item = Queued>,
+            _limit: Option<usize>,
+        ) -> usize {
+            batch.count()
+        }
+
+        fn send(&self, spans: usize) -> OTelSdkResult {
+            self.gate.pass();
+            self.sent.fetch_add(spans, Ordering::AcqRel);
+            Ok(())
+        }
+
+        fn shutdown_with_timeout(&mut self, _timeout: Duration) -> OTelSdkResult {
+            let inside = self.gate.inside.load(Ordering::Acquire);
+            self.inside_at_shutdown.store(inside, Ordering::Release);
+            Ok(())
+        }
+
+        fn set_resource(&mut self, _resource: &Resource) {}
     }
 
     fn settings(max_queue_size: usize, max_export_batch_size: usize) -> BatchSettings {
@@ -304,7 +422,24 @@ mod tests {
             export_timeout: Duration::from_secs(10),
             max_queue_size,
             max_export_batch_size,
+            max_concurrent_exports: 1,
         }
+    }
+
+    fn concurrent_pipeline(
+        max_concurrent_exports: usize,
+    ) -> (SdkTracerProvider, Concurrent, impl Fn() -> u64) {
+        let exporter = Concurrent::default();
+        let settings = BatchSettings {
+            max_concurrent_exports,
+            ..settings(100, 2)
+        };
+        let processor = BatchProcessor::new(exporter.clone(), settings, None);
+        let dropped = processor.dropped_counter();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .build();
+        (provider, exporter, dropped)
     }
 
     fn pipeline(
@@ -332,9 +467,9 @@ mod tests {
     #[test]
     fn flush_exports_everything_in_batches_of_the_configured_size() {
         let (provider, exporter, dropped) = pipeline(settings(100, 4), None, Sampler::AlwaysOn);
-        exporter.blocked.store(true, Ordering::Release);
+        exporter.gate.close();
         end_spans(&provider, 10);
-        exporter.blocked.store(false, Ordering::Release);
+        exporter.gate.open();
         provider.force_flush().unwrap();
         let sizes = exporter.sizes();
         assert_eq!(sizes.iter().sum::<usize>(), 10);
@@ -348,7 +483,7 @@ mod tests {
         let (provider, exporter, dropped) = pipeline(settings(5, 5), None, Sampler::AlwaysOn);
         // The first full batch wakes the export thread, which blocks in the exporter with
         // it: the queue then fills up behind.
-        exporter.blocked.store(true, Ordering::Release);
+        exporter.gate.close();
         end_spans(&provider, 5);
         // The counter includes queued spans: it reaches 0 once the export thread has them.
         let start = Instant::now();
@@ -361,7 +496,7 @@ mod tests {
         }
         end_spans(&provider, 12);
         assert_eq!(dropped(), 7 + 5, "7 dropped and 5 queued");
-        exporter.blocked.store(false, Ordering::Release);
+        exporter.gate.open();
         provider.force_flush().unwrap();
         assert_eq!(exporter.sizes(), [5, 5]);
         assert_eq!(dropped(), 7);
@@ -412,9 +547,79 @@ mod tests {
             cx.span().set_attribute(KeyValue::new("k", "abcdef"));
         });
         provider.force_flush().unwrap();
-        let batches = lock_exporter(&exporter.batches);
+        let batches = exporter.batches.lock().unwrap();
         assert_eq!(batches[0][0].attributes[0].value, "abc".into());
         drop(batches);
         provider.shutdown().unwrap();
+    }
+
+    #[test]
+    fn several_exports_are_in_flight_at_once_and_a_flush_waits_for_all() {
+        let (provider, exporter, dropped) = concurrent_pipeline(3);
+        exporter.gate.close();
+        end_spans(&provider, 6);
+        exporter.gate.wait_until_inside(3);
+        let flushing = {
+            let provider = provider.clone();
+            thread::spawn(move || provider.force_flush())
+        };
+        thread::sleep(Duration::from_millis(50));
+        assert!(!flushing.is_finished(), "a flush waits for the sends");
+        exporter.gate.open();
+        flushing.join().unwrap().unwrap();
+        assert_eq!(exporter.sent.load(Ordering::Acquire), 6);
+        assert_eq!(exporter.gate.most_inside(), 3);
+        assert_eq!(dropped(), 0);
+        provider.shutdown().unwrap();
+    }
+
+    #[test]
+    fn one_export_at_a_time_by_default() {
+        let (provider, exporter, _) = concurrent_pipeline(1);
+        end_spans(&provider, 8);
+        provider.force_flush().unwrap();
+        assert_eq!(exporter.sent.load(Ordering::Acquire), 8);
+        assert_eq!(exporter.gate.most_inside(), 1);
+        provider.shutdown().unwrap();
+    }
+
+    #[test]
+    fn sdk_exporters_get_one_batch_at_a_time_whatever_the_setting() {
+        let settings = BatchSettings {
+            max_concurrent_exports: 4,
+            ..settings(100, 2)
+        };
+        let (provider, exporter, _) = pipeline(settings, None, Sampler::AlwaysOn);
+        exporter.gate.close();
+        end_spans(&provider, 8);
+        exporter.gate.wait_until_inside(1);
+        thread::sleep(Duration::from_millis(50));
+        exporter.gate.open();
+        provider.force_flush().unwrap();
+        assert_eq!(exporter.sizes().iter().sum::<usize>(), 8);
+        assert!(exporter.sizes().len() >= 4, "{:?}", exporter.sizes());
+        assert_eq!(exporter.gate.most_inside(), 1);
+        provider.shutdown().unwrap();
+    }
+
+    #[test]
+    fn shutdown_waits_for_the_exports_in_flight() {
+        let (provider, exporter, _) = concurrent_pipeline(2);
+        exporter.gate.close();
+        end_spans(&provider, 5);
+        exporter.gate.wait_until_inside(2);
+        let shutting_down = {
+            let provider = provider.clone();
+            thread::spawn(move || provider.shutdown())
+        };
+        thread::sleep(Duration::from_millis(50));
+        exporter.gate.open();
+        shutting_down.join().unwrap().unwrap();
+        assert_eq!(
+            exporter.sent.load(Ordering::Acquire),
+            5,
+            "the last, partial batch too"
+        );
+        assert_eq!(exporter.inside_at_shutdown.load(Ordering::Acquire), 0);
     }
 }

@@ -74,34 +74,56 @@ impl Queued {
     }
 }
 
-/// The exporter behind a batch processor, called on its export thread.
-pub(crate) trait BatchExporter: Debug + Send + 'static {
-    /// Exports one batch, not finished yet: `value_length_limit` is
+/// The exporter behind a batch processor. Each batch is prepared on the processor's export
+/// thread (finished, perhaps encoded) and then sent: on the same thread, or, for an exporter
+/// that is [`CONCURRENT`](Self::CONCURRENT) when several exports may be in flight, on a
+/// sender thread while the export thread prepares the next.
+pub(crate) trait BatchExporter: Debug + Send + Sync + 'static {
+    /// A batch ready to be sent.
+    type Request: Send + 'static;
+
+    /// Whether [`send`](Self::send) may run while another send is in flight. An exporter of
+    /// the SDK's interface may not: its `export` is never called concurrently.
+    const CONCURRENT: bool;
+
+    /// Makes one batch ready to send, finishing its spans: `value_length_limit` is
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, to apply with [`Queued::finish`] or
     /// [`Queued::into_finished_span_data`].
-    fn export_queued(
+    fn prepare(
         &self,
         batch: impl ExactSizeIterator<Item = Queued>,
         value_length_limit: Option<usize>,
-    ) -> OTelSdkResult;
+    ) -> Self::Request;
+
+    /// Sends a prepared batch. The exporter counts and reports its own failures.
+    fn send(&self, request: Self::Request) -> OTelSdkResult;
 
     fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult;
 
     fn set_resource(&mut self, resource: &Resource);
 }
 
-/// An exporter of the OpenTelemetry SDK's interface: it gets every span as [`SpanData`].
+/// An exporter of the OpenTelemetry SDK's interface: it gets every span as [`SpanData`],
+/// one batch at a time.
 #[derive(Debug)]
 pub(crate) struct ViaSpanData<E>(pub(crate) E);
 
 impl<E: SpanExporter + 'static> BatchExporter for ViaSpanData<E> {
-    fn export_queued(
+    type Request = Vec<SpanData>;
+
+    const CONCURRENT: bool = false;
+
+    fn prepare(
         &self,
         batch: impl ExactSizeIterator<Item = Queued>,
         value_length_limit: Option<usize>,
-    ) -> OTelSdkResult {
+    ) -> Vec<SpanData> {
         let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
-        block_on(self.0.export(batch.collect()))
+        batch.collect()
+    }
+
+    fn send(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        block_on(self.0.export(batch))
     }
 
     fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult {

@@ -10,6 +10,7 @@ mod finish;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
+mod senders;
 pub(crate) mod sink;
 
 pub use console::ConsoleExporter;
@@ -24,7 +25,8 @@ use opentelemetry_sdk::trace::{ShouldSample, SpanExporter, SpanLimits};
 use build::CustomExporter;
 
 use crate::config::{
-    ConsoleFormat, ExporterKind, OtlpSettings, ProcessorSettings, SamplerSetting, Settings,
+    ConsoleFormat, ExporterKind, MAX_CONCURRENT_EXPORTS_LIMIT, OtlpSettings, ProcessorSettings,
+    SamplerSetting, Settings,
 };
 use crate::{installed, propagation};
 
@@ -159,6 +161,31 @@ impl Config {
                 batch: Some(batch),
             })
             .collect();
+        self
+    }
+
+    /// Lets each batch processor have up to `count` exports in flight at once, over
+    /// `OTEL_BSP_MAX_CONCURRENT_EXPORTS` (default 1; at most 64, and 0 means 1). With more
+    /// than one, the processor's thread encodes each batch and hands it to one of `count`
+    /// sender threads, which compress and send it while the next is encoded: for a
+    /// collector a network round trip away, where one export at a time caps throughput at
+    /// a batch per round trip. The OTLP exporter sends concurrently, as its specification
+    /// allows; other exporters, whose contract forbids concurrent exports, still get one
+    /// batch at a time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let config = traced::Config::from_env().with_max_concurrent_exports(4);
+    /// # let _ = config;
+    /// ```
+    pub fn with_max_concurrent_exports(mut self, count: usize) -> Self {
+        let count = count.clamp(1, MAX_CONCURRENT_EXPORTS_LIMIT);
+        self.settings.batch.max_concurrent_exports = count;
+        let processors = self.settings.processors.iter_mut();
+        for batch in processors.filter_map(|processor| processor.batch.as_mut()) {
+            batch.max_concurrent_exports = count;
+        }
         self
     }
 
@@ -336,5 +363,41 @@ impl Config {
             built.dropped,
             self.settings.batch.export_timeout,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concurrency(config: &Config) -> Vec<usize> {
+        let processors = config.settings.processors.iter();
+        let batches = processors.filter_map(|processor| processor.batch);
+        let mut counts: Vec<_> = batches.map(|batch| batch.max_concurrent_exports).collect();
+        counts.push(config.settings.batch.max_concurrent_exports);
+        counts
+    }
+
+    #[test]
+    fn max_concurrent_exports_reaches_every_batch_processor_within_bounds() {
+        let exporters = [ExporterKind::Console, ExporterKind::Otlp];
+        let before = Config::defaults()
+            .with_exporters(exporters)
+            .with_max_concurrent_exports(4);
+        assert_eq!(concurrency(&before), [4, 4, 4]);
+        let after = Config::defaults()
+            .with_max_concurrent_exports(4)
+            .with_exporters(exporters);
+        assert_eq!(concurrency(&after), [4, 4, 4]);
+        let config = Config::defaults().with_exporters(exporters);
+        assert_eq!(concurrency(&config.clone()), [1, 1, 1], "the default");
+        assert_eq!(
+            concurrency(&config.clone().with_max_concurrent_exports(0)),
+            [1, 1, 1]
+        );
+        assert_eq!(
+            concurrency(&config.with_max_concurrent_exports(1000)),
+            [64, 64, 64]
+        );
     }
 }

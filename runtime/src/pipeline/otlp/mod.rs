@@ -263,40 +263,32 @@ impl OtlpExporter {
 
     /// Exports `batch` as the protocol encodes it, counting the spans dropped.
     fn export_span_data(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.deliver(batch.len(), || {
-            let body = if self.protocol == OtlpProtocol::HttpJson {
-                encoding::json(batch, &self.resource).map_err(Failure::before_sending)?
-            } else {
-                self.encode_protobuf(&batch)
-            };
-            self.send_body(body)
-        })
+        self.deliver(self.encode_span_data(batch))
     }
 
-    /// Sends a request body encoded as the protocol says (JSON, else protobuf).
-    fn send_body(&self, body: Vec<u8>) -> Result<Delivery, Failure> {
-        match &self.transport {
-            Transport::Http(http) => http.send_body(body, self.timeout),
-            #[cfg(feature = "otlp-grpc")]
-            Transport::Grpc(grpc) => grpc.send(body, self.timeout),
-        }
+    /// `batch` encoded as the protocol says: JSON, else protobuf.
+    fn encode_span_data(&self, batch: Vec<SpanData>) -> EncodedBatch {
+        let spans = batch.len();
+        let body = if self.protocol == OtlpProtocol::HttpJson {
+            encoding::json(batch, &self.resource).map_err(Failure::before_sending)
+        } else {
+            Ok(self.encode_protobuf(&batch))
+        };
+        EncodedBatch { spans, body }
     }
 
-    /// Exports `count` spans with `send`, counting those dropped.
-    fn deliver(
-        &self,
-        count: usize,
-        send: impl FnOnce() -> Result<Delivery, Failure>,
-    ) -> OTelSdkResult {
-        if count == 0 {
+    /// Sends an encoded batch, counting the spans dropped.
+    fn deliver(&self, batch: EncodedBatch) -> OTelSdkResult {
+        let EncodedBatch { spans, body } = batch;
+        if spans == 0 {
             return Ok(());
         }
-        let count = count as u64;
+        let count = spans as u64;
         if self.shut_down.load(Ordering::Acquire) {
             self.dropped.add(count);
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        match send() {
+        match body.and_then(|body| self.send_body(body)) {
             Ok(delivery) => {
                 self.dropped.add(delivery.rejected);
                 Ok(())
@@ -310,6 +302,25 @@ impl OtlpExporter {
             }
         }
     }
+
+    /// Sends a request body encoded as the protocol says (JSON, else protobuf), compressed
+    /// first if configured.
+    fn send_body(&self, body: Vec<u8>) -> Result<Delivery, Failure> {
+        match &self.transport {
+            Transport::Http(http) => http.send_body(body, self.timeout),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc(grpc) => grpc.send(body, self.timeout),
+        }
+    }
+}
+
+/// A batch encoded for the collector (not compressed yet), waiting to be sent.
+#[derive(Debug)]
+pub(crate) struct EncodedBatch {
+    /// How many spans it holds.
+    spans: usize,
+    /// The request body, or why it could not be made.
+    body: Result<Vec<u8>, Failure>,
 }
 
 impl SpanExporter for OtlpExporter {
@@ -329,27 +340,36 @@ impl SpanExporter for OtlpExporter {
 }
 
 /// Behind `traced`'s batch processor, protobuf is written from `#[traced]` spans' records
-/// as they were queued, without making them [`SpanData`] (JSON still goes through it).
+/// as they were queued, without making them [`SpanData`] (JSON still goes through it). The
+/// OTLP specification allows concurrent requests: with `OTEL_BSP_MAX_CONCURRENT_EXPORTS`
+/// above 1, batches are compressed and sent on the processor's sender threads.
 impl BatchExporter for OtlpExporter {
-    fn export_queued(
+    type Request = EncodedBatch;
+
+    const CONCURRENT: bool = true;
+
+    fn prepare(
         &self,
         batch: impl ExactSizeIterator<Item = Queued>,
         value_length_limit: Option<usize>,
-    ) -> OTelSdkResult {
+    ) -> EncodedBatch {
         if self.protocol == OtlpProtocol::HttpJson {
             let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
-            return self.export_span_data(batch.collect());
+            return self.encode_span_data(batch.collect());
         }
         let mut batch: Vec<Queued> = batch.collect();
         for span in &mut batch {
             span.finish(value_length_limit);
         }
-        self.deliver(batch.len(), || {
-            let body = encoding::protobuf_queued(&batch, &self.resource);
-            // The spans are freed before the request waits on the network.
-            drop(batch);
-            self.send_body(body)
-        })
+        // `batch` is freed as this returns, before the request waits on the network.
+        EncodedBatch {
+            spans: batch.len(),
+            body: Ok(encoding::protobuf_queued(&batch, &self.resource)),
+        }
+    }
+
+    fn send(&self, batch: EncodedBatch) -> OTelSdkResult {
+        self.deliver(batch)
     }
 
     fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult {
