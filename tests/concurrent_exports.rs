@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use support::otlp_receiver::{HttpReceiver, Recorder};
@@ -34,28 +34,16 @@ fn child_ends_six_spans() {
     // Dropping the guard flushes: it returns once every export has been answered.
 }
 
-/// Starts the child with `vars` (and every other `OTEL_` variable removed).
+/// Starts the child with `vars` (and every other `OTEL_` and `HT_` variable removed).
 fn spawn_child(vars: &[(&str, &str)]) -> Child {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args([
-        "--exact",
-        "child_ends_six_spans",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_") {
-            command.env_remove(key);
-        }
-    }
-    command
+    support::child::child_test("child_ends_six_spans")
         .envs(vars.iter().copied())
         .env("OTEL_TRACES_EXPORTER", "otlp")
         .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", BATCH)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command.spawn().unwrap()
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Holds the receiver's answers while the child exports, waits for `expected` requests in

@@ -8,13 +8,14 @@
 //! The global propagator is process-wide, so every test here takes [`SERIAL`] and installs
 //! the propagator it needs before it sends anything.
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/values.rs"]
 mod values;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::process::Command;
 use std::sync::{Mutex, PoisonError};
 
 use axum::Router;
@@ -565,14 +566,7 @@ fn the_client_span_is_current_for_the_rest_of_the_chain() {
 /// Runs child test `name` with `vars` set and every other `OTEL_` variable removed; it
 /// asserts for itself, so the parent checks that it passed.
 fn run_child(name: &str, vars: &[(&str, &str)]) {
-    let exe = std::env::current_exe().expect("test binary");
-    let mut command = Command::new(exe);
-    command.args(["--exact", name, "--ignored", "--test-threads=1"]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = child::child_test(name);
     command.envs(vars.iter().copied());
     let output = command.output().expect("child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

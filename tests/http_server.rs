@@ -7,13 +7,14 @@
 //! follows `HT_DATA_CAPTURE_*` through `traced::init()`, and is the parent of `#[traced]`
 //! functions in handlers.
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/values.rs"]
 mod values;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -777,14 +778,7 @@ async fn a_streamed_response_streams_and_only_the_limit_is_kept() {
 /// Runs the child test `name` of this binary with `vars` set (and the `OTEL_`/`HT_`
 /// variables of this process removed).
 fn run_child(name: &str, vars: &[(&str, &str)]) {
-    let exe = std::env::current_exe().expect("test binary");
-    let mut command = Command::new(exe);
-    command.args(["--exact", name, "--ignored", "--nocapture"]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_") || key.starts_with("HT_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = child::child_test(name);
     command.envs(vars.iter().copied());
     let output = command.output().expect("child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -2,10 +2,15 @@
 //! re-runs this test binary with the variables set, selecting an `#[ignore]`d child test that
 //! calls `init()`, and reads what the child printed.
 
-use std::process::{Command, Output};
+#[path = "support/child.rs"]
+mod child;
+
+use std::process::Output;
 
 use serde_json::Value as Json;
 use traced::traced;
+
+use child::child_test;
 
 #[traced]
 fn greet(name: &str) -> usize {
@@ -14,20 +19,7 @@ fn greet(name: &str) -> usize {
 
 /// Runs child test `name` with `vars` set (and every other OTEL_ variable removed).
 fn run_child(name: &str, vars: &[(&str, &str)]) -> Output {
-    let exe = std::env::current_exe().unwrap();
-    let mut command = Command::new(exe);
-    command.args([
-        "--exact",
-        name,
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = child_test(name);
     command.envs(vars.iter().copied());
     let output = command.output().unwrap();
     assert!(

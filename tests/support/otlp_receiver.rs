@@ -152,9 +152,19 @@ impl Recorder {
     /// Waits (at most `timeout`) until at least `count` exports were accepted, and returns
     /// them all.
     pub fn wait_for_exports(&self, count: usize, timeout: Duration) -> Vec<Export> {
+        let state = self.wait_until(timeout, |state| state.exports.len() >= count);
+        state.exports.clone()
+    }
+
+    /// The state once `done` says so, or once `timeout` (at most the I/O timeout) is over.
+    fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'_, State> {
         let deadline = Instant::now() + timeout.min(IO_TIMEOUT);
         let mut state = self.0.lock();
-        while state.exports.len() < count {
+        while !done(&state) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -164,7 +174,7 @@ impl Recorder {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        state.exports.clone()
+        state
     }
 
     /// Holds every request, received but not answered, until [`release`](Self::release)
@@ -181,19 +191,8 @@ impl Recorder {
     /// Waits (at most `timeout`) until `count` requests are in progress at once, and
     /// returns how many are.
     pub fn wait_for_in_progress(&self, count: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout.min(IO_TIMEOUT);
-        let mut state = self.0.lock();
-        while state.in_progress < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            state = match self.0.changed.wait_timeout(state, left) {
-                Ok((state, _)) => state,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        state.in_progress
+        self.wait_until(timeout, |state| state.in_progress >= count)
+            .in_progress
     }
 
     /// The most requests that were in progress at once.
