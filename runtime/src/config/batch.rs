@@ -116,7 +116,7 @@ pub(crate) fn batch_from_env(reader: &mut Reader<'_>) -> BatchSettings {
     let max_concurrent_exports = reader.parse(
         OTEL_BSP_MAX_CONCURRENT_EXPORTS,
         OTEL_BSP_MAX_CONCURRENT_EXPORTS_DEFAULT,
-        "an integer from 1 to 64",
+        &format!("an integer from 1 to {MAX_CONCURRENT_EXPORTS_LIMIT}"),
         parse_concurrency,
     );
     BatchSettings {
