@@ -261,11 +261,6 @@ impl OtlpExporter {
         encoding::protobuf(batch, &self.resource)
     }
 
-    /// Exports `batch` as the protocol encodes it, counting the spans dropped.
-    fn export_span_data(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.deliver(self.encode_span_data(batch))
-    }
-
     /// `batch` encoded as the protocol says: JSON, else protobuf.
     fn encode_span_data(&self, batch: Vec<SpanData>) -> EncodedBatch {
         let spans = batch.len();
@@ -325,7 +320,7 @@ pub(crate) struct EncodedBatch {
 
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.export_span_data(batch)
+        self.deliver(self.encode_span_data(batch))
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {

@@ -17,6 +17,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use prost::Message;
 
 use super::encoding::{self, RequestResource};
+use super::protobuf;
 use crate::pipeline::export::Queued;
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
@@ -200,11 +201,7 @@ fn records_are_written_as_their_span_data_would_be() {
     assert_eq!(direct, via_span_data);
     let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
     let scopes = &decoded.resource_spans[0].scope_spans;
-    let names: Vec<_> = scopes
-        .iter()
-        .map(|scope| scope.scope.as_ref().unwrap().name.as_str())
-        .collect();
-    assert_eq!(names, ["traced", "axum"]);
+    assert_eq!(protobuf::scope_names(&decoded), ["traced", "axum"]);
     assert_eq!(scopes[0].spans.len(), 5);
     // The later value of a key wins; the call site's line replaced by hand.
     let replaced = &scopes[0].spans[1].attributes;
