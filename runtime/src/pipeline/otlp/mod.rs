@@ -14,6 +14,8 @@ mod protobuf;
 #[cfg(test)]
 mod queued_tests;
 mod retry;
+#[cfg(test)]
+mod test_fixtures;
 mod tls;
 
 use std::fmt;

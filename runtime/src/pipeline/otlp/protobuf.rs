@@ -449,20 +449,11 @@ fn varint_bytes(mut value: u64) -> impl Iterator<Item = u8> {
 /// The scope names of a decoded request's first resource, in order: how the tests see the
 /// grouping by scope.
 #[cfg(test)]
-pub(super) fn scope_names(
-    request: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
-) -> Vec<&str> {
-    let scopes = request.resource_spans[0].scope_spans.iter();
-    let scopes = scopes.map(|scope| scope.scope.as_ref().expect("every scope is written"));
-    scopes.map(|scope| scope.name.as_str()).collect()
-}
-
-#[cfg(test)]
 mod tests {
     use std::borrow::Cow;
     use std::time::Duration;
 
-    use opentelemetry::trace::{Event, Link, TraceFlags, TraceId, TraceState};
+    use opentelemetry::trace::{Event, Link, TraceFlags};
     use opentelemetry::{InstrumentationScope, StringValue};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_sdk::Resource;
@@ -471,29 +462,7 @@ mod tests {
 
     use super::*;
     use crate::pipeline::otlp::encoding::{self, RequestResource};
-
-    fn context(
-        trace: u128,
-        span: u64,
-        flags: TraceFlags,
-        remote: bool,
-        state: &str,
-    ) -> SpanContext {
-        let state = TraceState::from_key_value(
-            state
-                .split(',')
-                .filter_map(|pair| pair.split_once('='))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default();
-        SpanContext::new(
-            TraceId::from(trace),
-            SpanId::from(span),
-            flags,
-            remote,
-            state,
-        )
-    }
+    use crate::pipeline::otlp::test_fixtures::{context, scope_names};
 
     fn scope(name: &'static str) -> InstrumentationScope {
         InstrumentationScope::builder(name).build()

@@ -6,9 +6,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, UNIX_EPOCH};
 
-use opentelemetry::trace::{
-    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags};
 use opentelemetry::{Array, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
@@ -17,7 +15,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use prost::Message;
 
 use super::encoding::{self, RequestResource};
-use super::protobuf;
+use super::test_fixtures::{self, scope_names};
 use crate::pipeline::export::Queued;
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
@@ -31,21 +29,10 @@ fn code() -> &'static [KeyValue; 3] {
     ]))
 }
 
+/// A sampled span context of the one trace.
 fn context(span: u64, remote: bool, state: &str) -> SpanContext {
-    let state = TraceState::from_key_value(
-        state
-            .split(',')
-            .filter_map(|pair| pair.split_once('='))
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
-    SpanContext::new(
-        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
-        SpanId::from(span),
-        TraceFlags::SAMPLED,
-        remote,
-        state,
-    )
+    let trace = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736;
+    test_fixtures::context(trace, span, TraceFlags::SAMPLED, remote, state)
 }
 
 fn text(key: &'static str, text: &str) -> RecordedAttribute {
@@ -201,7 +188,7 @@ fn records_are_written_as_their_span_data_would_be() {
     assert_eq!(direct, via_span_data);
     let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
     let scopes = &decoded.resource_spans[0].scope_spans;
-    assert_eq!(protobuf::scope_names(&decoded), ["traced", "axum"]);
+    assert_eq!(scope_names(&decoded), ["traced", "axum"]);
     assert_eq!(scopes[0].spans.len(), 5);
     // The later value of a key wins; the call site's line replaced by hand.
     let replaced = &scopes[0].spans[1].attributes;
