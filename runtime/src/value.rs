@@ -59,8 +59,14 @@ pub trait AttributeValue {
 macro_rules! lossless_integers {
     ($($int:ty),*) => {$(
         impl AttributeValue for $int {
+            #[inline]
             fn to_attribute_value(&self) -> Option<Value> {
                 Some(Value::I64(i64::from(*self)))
+            }
+
+            #[inline]
+            fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
+                recorder.record_scalar(key, Value::I64(i64::from(*self)));
             }
         }
     )*};
@@ -70,11 +76,22 @@ lossless_integers!(i8, i16, i32, i64, u8, u16, u32);
 macro_rules! wide_integers {
     ($($int:ty),*) => {$(
         impl AttributeValue for $int {
+            #[inline]
             fn to_attribute_value(&self) -> Option<Value> {
                 Some(match i64::try_from(*self) {
                     Ok(fits) => Value::I64(fits),
                     Err(_) => Value::String(self.to_string().into()),
                 })
+            }
+
+            #[inline]
+            fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
+                match i64::try_from(*self) {
+                    Ok(fits) => recorder.record_scalar(key, Value::I64(fits)),
+                    // Its decimal digits, as `to_attribute_value` gives them: inline text when
+                    // they fit (any `u64`), no `String` allocated.
+                    Err(_) => recorder.record_display(key, self),
+                }
             }
         }
     )*};
@@ -82,20 +99,38 @@ macro_rules! wide_integers {
 wide_integers!(isize, usize, u64, i128, u128);
 
 impl AttributeValue for f64 {
+    #[inline]
     fn to_attribute_value(&self) -> Option<Value> {
         Some(Value::F64(*self))
+    }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
+        recorder.record_scalar(key, Value::F64(*self));
     }
 }
 
 impl AttributeValue for f32 {
+    #[inline]
     fn to_attribute_value(&self) -> Option<Value> {
         Some(Value::F64(f64::from(*self)))
+    }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
+        recorder.record_scalar(key, Value::F64(f64::from(*self)));
     }
 }
 
 impl AttributeValue for bool {
+    #[inline]
     fn to_attribute_value(&self) -> Option<Value> {
         Some(Value::Bool(*self))
+    }
+
+    #[inline]
+    fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
+        recorder.record_scalar(key, Value::Bool(*self));
     }
 }
 

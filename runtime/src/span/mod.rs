@@ -227,30 +227,32 @@ impl<'a> Recorder<'a> {
     #[inline]
     pub fn record(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
         if let Some(value) = value {
-            let key = Key::from_static_str(key);
-            self.attributes.push(RecordedAttribute::new(key, value));
+            RecordedAttribute::push(self.attributes, Key::from_static_str(key), value);
         }
+    }
+
+    /// Adds `key = value`, a number or a bool: built where the span keeps it.
+    #[inline(always)]
+    pub fn record_scalar(&mut self, key: &'static str, value: opentelemetry::Value) {
+        RecordedAttribute::push(self.attributes, Key::from_static_str(key), value);
     }
 
     /// Adds `key = text`; short text is copied into the span's record, not allocated.
     #[inline]
     pub fn record_text(&mut self, key: &'static str, text: &str) {
-        let key = Key::from_static_str(key);
-        self.attributes.push(RecordedAttribute::text(key, text));
+        RecordedAttribute::push_text(self.attributes, Key::from_static_str(key), text);
     }
 
     /// Adds `key =` the `Display` rendering of `value`, allocated only when long.
     #[inline]
     pub fn record_display<T: Display + ?Sized>(&mut self, key: &'static str, value: &T) {
-        let key = Key::from_static_str(key);
-        self.attributes.push(RecordedAttribute::display(key, value));
+        RecordedAttribute::push_display(self.attributes, Key::from_static_str(key), value);
     }
 
     /// Adds `key =` the `Debug` rendering of `value`, allocated only when long.
     #[inline]
     pub fn record_debug<T: Debug + ?Sized>(&mut self, key: &'static str, value: &T) {
-        let key = Key::from_static_str(key);
-        self.attributes.push(RecordedAttribute::debug(key, value));
+        RecordedAttribute::push_debug(self.attributes, Key::from_static_str(key), value);
     }
 }
 
