@@ -32,10 +32,10 @@ use opentelemetry::{Context, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    Sampler, SdkTracerProvider, SpanData, SpanExporter, SpanLimits, SpanProcessor,
+    SdkTracerProvider, SpanData, SpanExporter, SpanLimits, SpanProcessor,
 };
 
-use crate::config::SamplerSetting;
+use crate::config::default_sampler;
 use crate::installed;
 use crate::pipeline::sink::{EndedSpanProcessor, SinkBuilder};
 
@@ -131,7 +131,7 @@ pub fn install() -> &'static InMemoryExporter {
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::default();
         // Built as `traced::init()` builds its pipeline, so tests run the same path.
-        let sampler = SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+        let sampler = default_sampler();
         let resource = Resource::builder().build();
         let mut sink = SinkBuilder::new(resource.clone());
         let provider = SdkTracerProvider::builder()

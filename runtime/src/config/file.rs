@@ -411,24 +411,27 @@ fn sampler(
                     config, key,
                 ) {
                     None | Some(Value::Null) => None,
-                    Some(value) => Some(sampler(file, value, &nested(key), default).sampler),
+                    Some(value) => Some(sampler(file, value, &nested(key), default)),
                 };
             let root = branch(file, "root", SamplerDefault::AlwaysOn)
-                .unwrap_or_else(|| Box::new(Sampler::AlwaysOn));
-            let remote_sampled = branch(file, "remote_parent_sampled", SamplerDefault::AlwaysOn);
+                .unwrap_or_else(|| SamplerSetting::sdk(Sampler::AlwaysOn));
+            let mut other_branch = |key: &str, default: SamplerDefault| {
+                branch(file, key, default).map(|setting| setting.sampler)
+            };
+            let remote_sampled = other_branch("remote_parent_sampled", SamplerDefault::AlwaysOn);
             let remote_not_sampled =
-                branch(file, "remote_parent_not_sampled", SamplerDefault::AlwaysOff);
-            let local_sampled = branch(file, "local_parent_sampled", SamplerDefault::AlwaysOn);
+                other_branch("remote_parent_not_sampled", SamplerDefault::AlwaysOff);
+            let local_sampled = other_branch("local_parent_sampled", SamplerDefault::AlwaysOn);
             let local_not_sampled =
-                branch(file, "local_parent_not_sampled", SamplerDefault::AlwaysOff);
+                other_branch("local_parent_not_sampled", SamplerDefault::AlwaysOff);
             if remote_sampled.is_none()
                 && remote_not_sampled.is_none()
                 && local_sampled.is_none()
                 && local_not_sampled.is_none()
             {
-                return SamplerSetting::sdk(Sampler::ParentBased(root));
+                return SamplerSetting::parent_based(root);
             }
-            let mut parent_based = ParentBasedSampler::new(root);
+            let mut parent_based = ParentBasedSampler::new(root.sampler);
             if let Some(sampler) = remote_sampled {
                 parent_based = parent_based.with_remote_parent_sampled(sampler);
             }

@@ -2,7 +2,9 @@
 
 use std::any::Any;
 
-use opentelemetry_sdk::trace::{Sampler, ShouldSample};
+use opentelemetry::Context;
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample};
 
 use super::source::{Describe, Reader};
 
@@ -28,17 +30,82 @@ pub(crate) struct SamplerSetting {
     /// `ShouldSample` rather than a `Sampler`, because the file's `parent_based` sampler
     /// with non-default branches is an SDK `ParentBasedSampler`.
     pub(crate) sampler: Box<dyn ShouldSample>,
-    /// It is the SDK's `Sampler::ParentBased`, which drops every span whose parent is not
-    /// sampled (keeping the parent's trace state), whatever its root sampler.
-    pub(crate) follows_parent: bool,
+    /// Set when it is one of the SDK's `Sampler`s, which `#[traced]` then reads without
+    /// asking it for a whole `SamplingResult` (see [`Builtin`]).
+    pub(crate) builtin: Option<Builtin>,
+}
+
+/// One of the SDK's `Sampler`s. They add no attributes and keep the parent's trace state,
+/// so only their decision is needed; where it follows from the sampler's kind and the
+/// parent, `#[traced]` makes it as the SDK would, without a call (whose `SamplingResult`,
+/// returned through memory and moved on, cost store-forwarding stalls).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Builtin {
+    /// `AlwaysOn` (`true`) or `AlwaysOff`: the same decision for every span.
+    Fixed(bool),
+    /// `ParentBased`: under a parent span, the parent's decision; for a root, the root
+    /// sampler's, known when it is `AlwaysOn` or `AlwaysOff` (`Some`), else the SDK's.
+    ParentBased { root: Option<bool> },
+    /// A ratio (or any other kind): the SDK decides.
+    Other,
+}
+
+impl Builtin {
+    /// The decision for a span under `parent`: the SDK's own (`sdk`) only when it does not
+    /// follow from the sampler's kind.
+    #[inline]
+    pub(crate) fn decision(
+        self,
+        parent: &Context,
+        sdk: impl FnOnce() -> SamplingDecision,
+    ) -> SamplingDecision {
+        let sampled = match self {
+            Self::Fixed(sampled) => sampled,
+            // As the SDK's `ParentBased` tells a parent: any span in the context, even
+            // one with an invalid span context (which then counts as not sampled).
+            Self::ParentBased { .. } if parent.has_active_span() => {
+                parent.span().span_context().is_sampled()
+            }
+            Self::ParentBased {
+                root: Some(sampled),
+            } => sampled,
+            Self::ParentBased { root: None } | Self::Other => return sdk(),
+        };
+        if sampled {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        }
+    }
 }
 
 impl SamplerSetting {
     /// One of the SDK's samplers.
     pub(crate) fn sdk(sampler: Sampler) -> Self {
+        let builtin = match &sampler {
+            Sampler::AlwaysOn => Builtin::Fixed(true),
+            Sampler::AlwaysOff => Builtin::Fixed(false),
+            // The root is a boxed `ShouldSample`: not known from here (see `parent_based`).
+            Sampler::ParentBased(_) => Builtin::ParentBased { root: None },
+            _ => Builtin::Other,
+        };
         Self {
-            follows_parent: matches!(sampler, Sampler::ParentBased(_)),
             sampler: Box::new(sampler),
+            builtin: Some(builtin),
+        }
+    }
+
+    /// The SDK's `ParentBased` sampler with `root` for roots.
+    pub(crate) fn parent_based(root: Self) -> Self {
+        let root_decision = match root.builtin {
+            Some(Builtin::Fixed(sampled)) => Some(sampled),
+            _ => None,
+        };
+        Self {
+            sampler: Box::new(Sampler::ParentBased(root.sampler)),
+            builtin: Some(Builtin::ParentBased {
+                root: root_decision,
+            }),
         }
     }
 
@@ -48,15 +115,21 @@ impl SamplerSetting {
             Some(sdk) => Self::sdk(sdk.clone()),
             None => Self {
                 sampler: Box::new(sampler),
-                follows_parent: false,
+                builtin: None,
             },
         }
+    }
+
+    /// It is the SDK's `Sampler::ParentBased`, which drops every span whose parent is not
+    /// sampled (keeping the parent's trace state), whatever its root sampler.
+    pub(crate) fn follows_parent(&self) -> bool {
+        matches!(self.builtin, Some(Builtin::ParentBased { .. }))
     }
 }
 
 /// The default sampler: parent-based, sampling every root.
 pub(crate) fn default_sampler() -> SamplerSetting {
-    SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+    SamplerSetting::parent_based(SamplerSetting::sdk(Sampler::AlwaysOn))
 }
 
 /// A ratio in `[0, 1]`.
@@ -88,11 +161,11 @@ pub(crate) fn sampler_from_env(reader: &mut Reader<'_>) -> SamplerSetting {
         "traceidratio" => SamplerSetting::sdk(Sampler::TraceIdRatioBased(ratio(reader))),
         "parentbased_always_on" => default_sampler(),
         "parentbased_always_off" => {
-            SamplerSetting::sdk(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+            SamplerSetting::parent_based(SamplerSetting::sdk(Sampler::AlwaysOff))
         }
-        "parentbased_traceidratio" => SamplerSetting::sdk(Sampler::ParentBased(Box::new(
+        "parentbased_traceidratio" => SamplerSetting::parent_based(SamplerSetting::sdk(
             Sampler::TraceIdRatioBased(ratio(reader)),
-        ))),
+        )),
         unsupported if UNSUPPORTED.contains(&unsupported) => {
             reader.warn(
                 OTEL_TRACES_SAMPLER,
@@ -137,7 +210,7 @@ mod tests {
 
     fn follows_parent(value: &str) -> bool {
         let lookup = |name: &str| (name == OTEL_TRACES_SAMPLER).then(|| value.to_owned());
-        sampler_from_env(&mut Reader::new(&lookup)).follows_parent
+        sampler_from_env(&mut Reader::new(&lookup)).follows_parent()
     }
 
     #[test]
@@ -152,16 +225,103 @@ mod tests {
         for name in ["always_on", "always_off", "traceidratio"] {
             assert!(!follows_parent(name), "{name}");
         }
-        assert!(default_sampler().follows_parent);
+        assert!(default_sampler().follows_parent());
         // Given as a value: recognised when it is the SDK's enum, never otherwise (a sampler
         // of the application's own may decide anything under any parent).
         assert!(
-            SamplerSetting::any(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))).follows_parent
+            SamplerSetting::any(Sampler::ParentBased(Box::new(Sampler::AlwaysOff)))
+                .follows_parent()
         );
-        assert!(!SamplerSetting::any(Sampler::AlwaysOn).follows_parent);
+        assert!(!SamplerSetting::any(Sampler::AlwaysOn).follows_parent());
         let custom = opentelemetry_sdk::trace::ParentBasedSampler::new(Sampler::AlwaysOn)
             .with_remote_parent_not_sampled(Sampler::AlwaysOn);
-        assert!(!SamplerSetting::any(custom).follows_parent);
+        assert!(!SamplerSetting::any(custom).follows_parent());
+    }
+
+    #[test]
+    fn builtin_decisions_are_the_sdk_samplers_own_and_ask_it_only_when_needed() {
+        use opentelemetry::trace::{
+            SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState,
+        };
+
+        let state = TraceState::from_key_value([("vendor", "value")]).unwrap_or_default();
+        let parent = |remote: bool, flags: TraceFlags| {
+            let span = SpanContext::new(
+                TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+                SpanId::from(0x00f0_67aa_0ba9_02b7),
+                flags,
+                remote,
+                state.clone(),
+            );
+            Context::new().with_remote_span_context(span)
+        };
+        let parents = [
+            Context::new(),
+            // A span in the context, but an invalid one: a parent to `ParentBased`.
+            Context::new().with_remote_span_context(SpanContext::empty_context()),
+            parent(true, TraceFlags::SAMPLED),
+            parent(true, TraceFlags::default()),
+            parent(false, TraceFlags::SAMPLED),
+            parent(false, TraceFlags::default()),
+        ];
+        let settings = [
+            SamplerSetting::sdk(Sampler::AlwaysOn),
+            SamplerSetting::sdk(Sampler::AlwaysOff),
+            SamplerSetting::sdk(Sampler::TraceIdRatioBased(0.5)),
+            default_sampler(),
+            SamplerSetting::parent_based(SamplerSetting::sdk(Sampler::AlwaysOff)),
+            SamplerSetting::parent_based(SamplerSetting::sdk(Sampler::TraceIdRatioBased(0.5))),
+            // Given as a value: its root is not known, so roots are the SDK's to decide.
+            SamplerSetting::any(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
+        ];
+        let mut decisions = [0_usize; 2];
+        for setting in &settings {
+            let Some(builtin) = setting.builtin else {
+                panic!("{:?} is one of the SDK's samplers", setting.sampler);
+            };
+            for parent in &parents {
+                for id in 1..=64_u128 {
+                    let trace_id =
+                        TraceId::from(id.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
+                    let sdk = setting.sampler.should_sample(
+                        Some(parent),
+                        trace_id,
+                        "step",
+                        &SpanKind::Internal,
+                        &[],
+                        &[],
+                    );
+                    // What `#[traced]` relies on to read the decision alone.
+                    assert!(sdk.attributes.is_empty());
+                    assert_eq!(sdk.trace_state, *parent.span().span_context().trace_state());
+                    let mut asked = false;
+                    let decision = builtin.decision(parent, || {
+                        asked = true;
+                        sdk.decision.clone()
+                    });
+                    let case = format!("{:?} under {parent:?}", setting.sampler);
+                    assert_eq!(decision, sdk.decision, "{case}");
+                    let needs_sdk = match builtin {
+                        Builtin::Fixed(_) => false,
+                        Builtin::ParentBased { root } => {
+                            !parent.has_active_span() && root.is_none()
+                        }
+                        Builtin::Other => true,
+                    };
+                    assert_eq!(asked, needs_sdk, "{case}");
+                    decisions[usize::from(decision == SamplingDecision::RecordAndSample)] += 1;
+                }
+            }
+        }
+        // Both decisions were compared, many times over.
+        assert!(decisions.iter().all(|&count| count > 100), "{decisions:?}");
+    }
+
+    #[test]
+    fn a_custom_sampler_is_not_read_as_a_builtin_one() {
+        let custom = opentelemetry_sdk::trace::ParentBasedSampler::new(Sampler::AlwaysOn)
+            .with_remote_parent_not_sampled(Sampler::AlwaysOn);
+        assert_eq!(SamplerSetting::any(custom).builtin, None);
     }
 
     #[test]
