@@ -52,7 +52,7 @@ impl RecordedAttribute {
     /// Appends `key = value` to `attributes`.
     #[inline(always)]
     pub(crate) fn push(attributes: &mut Attributes, key: Key, value: Value) {
-        Self::push_in_place(attributes, || Self::new(key, value));
+        Self::push_in_place(attributes, Self::new(key, value));
     }
 
     /// Appends `key = text` to `attributes`, inline when it fits.
@@ -60,10 +60,10 @@ impl RecordedAttribute {
     pub(crate) fn push_text(attributes: &mut Attributes, key: Key, text: &str) {
         if text.len() > INLINE_TEXT_BYTES {
             let value = Value::String(text.to_owned().into());
-            Self::push_in_place(attributes, || Self::new(key, value));
+            Self::push_in_place(attributes, Self::new(key, value));
             return;
         }
-        let attribute = Self::push_in_place(attributes, || Self::empty_text(key));
+        let attribute = Self::push_in_place(attributes, Self::empty_text(key));
         if let Some(Self {
             value: RecordedValue::Text(inline),
             ..
@@ -100,7 +100,7 @@ impl RecordedAttribute {
         text: fmt::Arguments<'_>,
         fallback: impl FnOnce() -> String,
     ) {
-        let attribute = Self::push_in_place(attributes, || Self::empty_text(key));
+        let attribute = Self::push_in_place(attributes, Self::empty_text(key));
         if let Some(Self { value, .. }) = attribute {
             let fits = match value {
                 RecordedValue::Text(inline) => inline.write_fmt(text).is_ok(),
@@ -121,17 +121,13 @@ impl RecordedAttribute {
         }
     }
 
-    /// Appends the attribute `make` builds, built only now, and returns it where it is kept.
-    ///
-    /// Text is then written into it there: built on the stack and moved into the list, the
-    /// attribute was read back in 16-byte loads right after being written in smaller
-    /// stores, a store-forwarding stall per argument (`perf annotate`).
+    /// Appends `attribute` and returns it where it is kept, for its text to be written
+    /// there: text built on the stack and moved into the list was read back in 16-byte
+    /// loads right after being written in smaller stores, a store-forwarding stall per
+    /// argument (`perf annotate`).
     #[inline(always)]
-    fn push_in_place(
-        attributes: &mut Attributes,
-        make: impl FnOnce() -> Self,
-    ) -> Option<&mut Self> {
-        attributes.push(make());
+    fn push_in_place(attributes: &mut Attributes, attribute: Self) -> Option<&mut Self> {
+        attributes.push(attribute);
         attributes.last_mut()
     }
 
