@@ -227,13 +227,14 @@ impl<'a> Recorder<'a> {
     #[inline]
     pub fn record(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
         if let Some(value) = value {
-            RecordedAttribute::push(self.attributes, Key::from_static_str(key), value);
+            self.record_value(key, value);
         }
     }
 
-    /// Adds `key = value`, a number or a bool: built where the span keeps it.
+    /// Adds `key = value`. Numbers and bools call it directly, so their value is built
+    /// where the span keeps it rather than returned through memory as an `Option`.
     #[inline(always)]
-    pub fn record_scalar(&mut self, key: &'static str, value: opentelemetry::Value) {
+    pub fn record_value(&mut self, key: &'static str, value: opentelemetry::Value) {
         RecordedAttribute::push(self.attributes, Key::from_static_str(key), value);
     }
 
