@@ -346,3 +346,51 @@ fn nothing_is_recorded_where_telemetry_is_suppressed() {
         "only the unsuppressed call"
     );
 }
+
+#[traced::traced]
+fn wait(millis: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+}
+
+#[traced::traced]
+fn ended_early(at: std::time::SystemTime) {
+    use opentelemetry::trace::TraceContextExt as _;
+    opentelemetry::Context::current()
+        .span()
+        .end_with_timestamp(at);
+}
+
+#[test]
+fn spans_are_timed_by_the_system_clock_and_keep_an_end_time_given_them() {
+    use std::time::{Duration, SystemTime};
+
+    let (_installing, otel, kept) = install(|config| config);
+    let before = SystemTime::now();
+    wait(20);
+    let after = SystemTime::now();
+    let given = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    ended_early(given);
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    let waited = spans.iter().find(|span| span.name == "wait").unwrap();
+    // The counter's conversion is within tens of nanoseconds of the system clock.
+    let slack = Duration::from_micros(1);
+    assert!(waited.start_time + slack >= before, "{waited:?} {before:?}");
+    assert!(waited.end_time <= after + slack, "{waited:?} {after:?}");
+    let took = waited.end_time.duration_since(waited.start_time).unwrap();
+    let around = after.duration_since(before).unwrap();
+    assert!(
+        took >= Duration::from_millis(20) && took <= around + slack,
+        "{took:?}"
+    );
+
+    let early = spans
+        .iter()
+        .find(|span| span.name == "ended_early")
+        .unwrap();
+    assert_eq!(
+        early.end_time, given,
+        "ended through the API, not at the call's end"
+    );
+}

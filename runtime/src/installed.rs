@@ -95,6 +95,8 @@ pub(crate) fn set_pipeline_provider(
     sampler: SamplerSetting,
     sink: SpanSink,
 ) {
+    // The clock is chosen before any of the pipeline's spans reads it.
+    crate::clock::start();
     install(provider, Some(OwnSpans { sampler, sink }));
 }
 

@@ -76,6 +76,7 @@ pub use value::{ArrayElement, AttributeValue};
 pub mod __private;
 
 mod callsite;
+mod clock;
 mod config;
 mod context;
 mod diagnostics;

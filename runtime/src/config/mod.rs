@@ -47,5 +47,7 @@ pub(crate) use batch::{BatchSettings, MAX_CONCURRENT_EXPORTS_LIMIT};
 pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};
-pub(crate) use sampler::{SamplerSetting, default_sampler};
+pub(crate) use sampler::SamplerSetting;
+#[cfg(feature = "testing")]
+pub(crate) use sampler::default_sampler;
 pub(crate) use settings::{ProcessorSettings, Settings};

@@ -29,6 +29,7 @@ use smallvec::SmallVec;
 use super::Recorder;
 use super::recorded::RecordedAttribute;
 use crate::callsite::CODE_ATTRIBUTES;
+use crate::clock::{self, Timestamp};
 use crate::installed;
 
 /// How many attributes a span keeps without allocating, besides its call site's `code.*`
@@ -47,8 +48,9 @@ pub(crate) struct SpanRecord {
     pub(crate) parent_span_is_remote: bool,
     pub(crate) kind: SpanKind,
     pub(crate) name: Cow<'static, str>,
-    pub(crate) start_time: SystemTime,
-    pub(crate) end_time: SystemTime,
+    /// Read from [`crate::clock`], made wall-clock time when exported.
+    pub(crate) start_time: Timestamp,
+    pub(crate) end_time: Timestamp,
     /// The call site's `code.*` attributes, the first ones exported: referred to, not
     /// copied, until the span is exported.
     pub(crate) code: Option<&'static [KeyValue; CODE_ATTRIBUTES]>,
@@ -109,8 +111,8 @@ impl SpanRecord {
             parent_span_is_remote: self.parent_span_is_remote,
             span_kind: self.kind,
             name: self.name,
-            start_time: self.start_time,
-            end_time: self.end_time,
+            start_time: self.start_time.system_time(),
+            end_time: self.end_time.system_time(),
             dropped_attributes_count: self.dropped_attributes_count,
             events: self.events,
             links: self.links,
@@ -166,8 +168,8 @@ impl LeanSpan {
             parent_span_is_remote: parent.is_valid() && parent.is_remote(),
             kind,
             name: Cow::Borrowed(name),
-            start_time: SystemTime::UNIX_EPOCH,
-            end_time: SystemTime::UNIX_EPOCH,
+            start_time: Timestamp::Wall(SystemTime::UNIX_EPOCH),
+            end_time: Timestamp::Wall(SystemTime::UNIX_EPOCH),
             code: Some(code),
             attributes: Attributes::new(),
             dropped_attributes_count: 0,
@@ -181,7 +183,7 @@ impl LeanSpan {
             span.name = Cow::Owned(name);
         }
         span.limit_attributes(limits.max_attributes_per_span as usize);
-        let start_time = opentelemetry::time::now();
+        let start_time = clock::now();
         span.start_time = start_time;
         span.end_time = start_time;
         Self {
@@ -292,7 +294,13 @@ impl Span for LeanSpan {
         let Some(mut record) = self.record.take() else {
             return;
         };
-        record.end_time = timestamp;
+        // `#[traced]` ends its spans with the marker: the time is read here, from the
+        // span's clock, rather than from the system clock by the OpenTelemetry API.
+        record.end_time = if timestamp == clock::now_marker() {
+            clock::now()
+        } else {
+            Timestamp::Wall(timestamp)
+        };
         // The pipeline installed when the span ends takes it; with none (after shutdown)
         // the span is dropped, as the SDK drops spans ending after its provider shut down.
         installed::with_installed(move |installed| {

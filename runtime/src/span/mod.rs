@@ -19,7 +19,7 @@ use start::Start;
 
 use crate::callsite::CallSite;
 use crate::value::AttributeValue;
-use crate::{installed, outcome};
+use crate::{clock, installed, outcome};
 
 /// A handle to a span: by default the one current on this thread, see [`current_span`].
 ///
@@ -288,15 +288,27 @@ enum Origin {
 #[derive(Debug)]
 struct Started {
     cx: Context,
-    recording: bool,
+    recording: Recording,
+}
+
+/// Whether a started span records, and who reads the time it ends at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recording {
+    /// Nothing to end.
+    No,
+    /// A span of the SDK: the OpenTelemetry API reads the system clock.
+    Sdk,
+    /// `traced`'s own span ([`lean::LeanSpan`]), which reads [`crate::clock`] itself.
+    Own,
 }
 
 impl Drop for Started {
     fn drop(&mut self) {
-        // Ending reads the clock before anything else; a span that does not record has
-        // nothing to end.
-        if self.recording {
-            self.cx.span().end();
+        // Ending reads the clock before anything else.
+        match self.recording {
+            Recording::No => {}
+            Recording::Sdk => self.cx.span().end(),
+            Recording::Own => self.cx.span().end_with_timestamp(clock::now_marker()),
         }
     }
 }
@@ -406,7 +418,7 @@ impl ActiveSpan {
             // A future polled elsewhere brings its parent's context along.
             Some(Start::Inherited) if matches!(origin, Origin::Future) => Some(Box::new(Started {
                 cx: parent.clone(),
-                recording: false,
+                recording: Recording::No,
             })),
             Some(Start::Inherited) | None => None,
         };
@@ -420,7 +432,7 @@ impl ActiveSpan {
     pub fn is_recording(&self) -> bool {
         self.started
             .as_ref()
-            .is_some_and(|started| started.recording)
+            .is_some_and(|started| started.recording != Recording::No)
     }
 
     /// The span, when one was started.

@@ -18,7 +18,7 @@ use opentelemetry_sdk::trace::SamplingDecision;
 use super::ids;
 use super::lean::{Attributes, LeanSpan, SpanStart};
 use super::recorded::RecordedAttribute;
-use super::{Origin, Recorder, Started};
+use super::{Origin, Recorder, Recording, Started};
 use crate::callsite::CallSite;
 use crate::installed::OwnSpans;
 
@@ -41,7 +41,7 @@ impl Start {
     /// the stack and copied from there (read back in wider loads than it was written
     /// with: a store-forwarding stall, by `perf annotate`).
     #[inline(always)]
-    fn own(recording: bool, cx: impl FnOnce() -> Context) -> Self {
+    fn own(recording: Recording, cx: impl FnOnce() -> Context) -> Self {
         let mut started = Box::new(Started {
             cx: Context::new(),
             recording,
@@ -118,7 +118,9 @@ pub(super) fn own(
         // A context holding just the span context (the OpenTelemetry API's non-recording
         // span, despite the method's name: the context stays local): children see an
         // unsampled parent in this trace, as with an SDK span, without building one.
-        return Start::own(false, || parent.with_remote_span_context(span_context));
+        return Start::own(Recording::No, || {
+            parent.with_remote_span_context(span_context)
+        });
     }
     let sampled = decision == SamplingDecision::RecordAndSample;
     let span_context = SpanContext::new(
@@ -144,7 +146,7 @@ pub(super) fn own(
             recorder.record_attribute(attribute);
         }
     });
-    Start::own(true, || parent.with_span(span))
+    Start::own(Recording::Own, || parent.with_span(span))
 }
 
 /// A copy of `state`. Most are empty: the constant is then written where the span context is
@@ -184,5 +186,10 @@ pub(super) fn built(
         let attributes = attributes.into_iter();
         span.set_attributes(attributes.map(RecordedAttribute::into_key_value));
     }
+    let recording = if recording {
+        Recording::Sdk
+    } else {
+        Recording::No
+    };
     Start::own(recording, || cx)
 }

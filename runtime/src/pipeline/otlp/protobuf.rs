@@ -12,16 +12,14 @@
 //! reserved, and a message of 128 bytes or more (most spans, and every enclosing message)
 //! has its body moved up to fit the longer length, one copy of the body.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
-use crate::installed;
 use crate::pipeline::export::Queued;
 use crate::span::lean::SpanRecord;
 use crate::span::recorded::ValueRef;
+use crate::{clock, installed};
 
 /// Protobuf wire types.
 const VARINT: u32 = 0;
@@ -70,8 +68,8 @@ impl EncodedSpan for SpanData {
             parent_span_is_remote: self.parent_span_is_remote,
             name: &self.name,
             kind: &self.span_kind,
-            start_time: self.start_time,
-            end_time: self.end_time,
+            start_time: clock::unix_nanos(self.start_time),
+            end_time: clock::unix_nanos(self.end_time),
             dropped_attributes_count: self.dropped_attributes_count,
             events: &self.events,
             links: &self.links,
@@ -95,8 +93,8 @@ impl EncodedSpan for SpanRecord {
             parent_span_is_remote: self.parent_span_is_remote,
             name: &self.name,
             kind: &self.kind,
-            start_time: self.start_time,
-            end_time: self.end_time,
+            start_time: self.start_time.unix_nanos(),
+            end_time: self.end_time.unix_nanos(),
             dropped_attributes_count: self.dropped_attributes_count,
             events: &self.events,
             links: &self.links,
@@ -184,8 +182,9 @@ struct SpanFields<'a> {
     parent_span_is_remote: bool,
     name: &'a str,
     kind: &'a SpanKind,
-    start_time: SystemTime,
-    end_time: SystemTime,
+    /// Nanoseconds since 1970.
+    start_time: u64,
+    end_time: u64,
     dropped_attributes_count: u32,
     events: &'a SpanEvents,
     links: &'a SpanLinks,
@@ -203,13 +202,13 @@ fn write_span(writer: &mut Writer, span: &SpanFields<'_>, attributes: impl FnOnc
     }
     writer.string(5, span.name);
     writer.varint_field(6, kind_number(span.kind));
-    writer.fixed64(7, nanos(span.start_time));
-    writer.fixed64(8, nanos(span.end_time));
+    writer.fixed64(7, span.start_time);
+    writer.fixed64(8, span.end_time);
     attributes(writer);
     writer.varint_field(10, u64::from(span.dropped_attributes_count));
     for event in span.events.iter() {
         writer.message(11, |writer| {
-            writer.fixed64(1, nanos(event.timestamp));
+            writer.fixed64(1, clock::unix_nanos(event.timestamp));
             writer.string(2, &event.name);
             write_attributes(writer, 3, &event.attributes);
             writer.varint_field(4, u64::from(event.dropped_attributes_count));
@@ -261,13 +260,6 @@ fn kind_number(kind: &SpanKind) -> u64 {
         SpanKind::Producer => 4,
         SpanKind::Consumer => 5,
     }
-}
-
-/// Nanoseconds since the Unix epoch; 0 before it.
-fn nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
-        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
-    })
 }
 
 /// A repeated `KeyValue` field.
@@ -451,7 +443,7 @@ fn varint_bytes(mut value: u64) -> impl Iterator<Item = u8> {
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use opentelemetry::trace::{Event, Link, TraceFlags};
     use opentelemetry::{InstrumentationScope, StringValue};

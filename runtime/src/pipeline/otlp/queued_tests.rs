@@ -4,6 +4,7 @@
 //! attributes included.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags};
@@ -16,6 +17,7 @@ use prost::Message;
 
 use super::encoding::{self, RequestResource};
 use super::test_fixtures::{self, scope_names};
+use crate::clock::{self, Timestamp};
 use crate::pipeline::export::Queued;
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
@@ -59,8 +61,8 @@ fn record(id: u64) -> SpanRecord {
         parent_span_is_remote: false,
         kind: SpanKind::Internal,
         name: Cow::Borrowed("checkout"),
-        start_time: start,
-        end_time: start + Duration::from_micros(80),
+        start_time: start.into(),
+        end_time: (start + Duration::from_micros(80)).into(),
         code: Some(code()),
         attributes,
         dropped_attributes_count: 0,
@@ -72,7 +74,9 @@ fn record(id: u64) -> SpanRecord {
 
 /// Records taking every path the encoder and the finishing take differently.
 fn records() -> Vec<SpanRecord> {
-    let plain = record(1);
+    // Timed as spans are, by the counter where the kernel keeps time with it.
+    let mut plain = record(1);
+    (plain.start_time, plain.end_time) = clock_times();
 
     // A key set twice (the later value wins at the first place), and a call site's key set
     // by hand (the call site's attributes are copied into the span to be replaced).
@@ -99,7 +103,7 @@ fn records() -> Vec<SpanRecord> {
     full.dropped_attributes_count = 2;
     full.events.events.push(Event::new(
         "exception",
-        full.start_time + Duration::from_micros(3),
+        full.start_time.system_time() + Duration::from_micros(3),
         vec![KeyValue::new("exception.message", "the disk is full")],
         1,
     ));
@@ -118,6 +122,15 @@ fn records() -> Vec<SpanRecord> {
     owned.attributes.truncate(4);
 
     vec![plain, replaced, long, full, owned]
+}
+
+/// Two times read from the clock spans are timed with, the same at every call.
+fn clock_times() -> (Timestamp, Timestamp) {
+    static TIMES: OnceLock<(Timestamp, Timestamp)> = OnceLock::new();
+    *TIMES.get_or_init(|| {
+        clock::start();
+        (clock::now(), clock::now())
+    })
 }
 
 /// The records, with an OpenTelemetry API span between them: two scopes, the first
