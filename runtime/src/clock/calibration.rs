@@ -1,7 +1,8 @@
 //! Converting counts of the time stamp counter into wall-clock time.
 //!
 //! The counter's rate is measured against the monotonic clock between two readings of both,
-//! the earlier one kept between 1 and 2 minutes old, so the rate follows the slow frequency
+//! the earlier one a minute old or more (1 to 2 minutes while spans are exported steadily),
+//! so the rate follows the slow frequency
 //! corrections NTP makes to the kernel's clock and the error of one reading (tens of
 //! nanoseconds) is spread over a minute. The wall-clock time of a count is then the
 //! system clock at the latest reading, minus the time between the count and that reading:
