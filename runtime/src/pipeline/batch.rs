@@ -16,9 +16,7 @@
 
 use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{
-    Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
-};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,7 +25,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
-use super::export::{BatchExporter, Queued};
+use super::export::{BatchExporter, Queued, read_exporter, write_exporter};
 use super::senders::Senders;
 use super::sink::EndedSpanProcessor;
 use crate::config::BatchSettings;
@@ -201,16 +199,6 @@ impl<E: BatchExporter> EndedSpanProcessor for BatchProcessor<E> {
             self.shared.enqueue(span);
         }
     }
-}
-
-/// The exporter to export with, even if an export panicked while holding it.
-fn read_exporter<E>(exporter: &RwLock<E>) -> RwLockReadGuard<'_, E> {
-    exporter.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The exporter to change, even if an export panicked while holding it.
-fn write_exporter<E>(exporter: &RwLock<E>) -> RwLockWriteGuard<'_, E> {
-    exporter.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The flush deadline: the export timeout, or 30 s when it is 0 ("no limit").

@@ -6,7 +6,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
@@ -55,7 +55,7 @@ impl Queued {
     }
 
     /// The span as exporters of the OpenTelemetry SDK take it, finished.
-    pub(crate) fn into_finished_span_data(self, limit: Option<usize>) -> SpanData {
+    fn into_finished_span_data(self, limit: Option<usize>) -> SpanData {
         let mut data = match self {
             Self::Traced(record) => record.into_span_data(),
             Self::Sdk(data) => data,
@@ -88,7 +88,7 @@ pub(crate) trait BatchExporter: Debug + Send + Sync + 'static {
 
     /// Makes one batch ready to send, finishing its spans: `value_length_limit` is
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, to apply with [`Queued::finish`] or
-    /// [`Queued::into_finished_span_data`].
+    /// [`finished_span_data`].
     fn prepare(
         &self,
         batch: impl ExactSizeIterator<Item = Queued>,
@@ -101,6 +101,27 @@ pub(crate) trait BatchExporter: Debug + Send + Sync + 'static {
     fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult;
 
     fn set_resource(&mut self, resource: &Resource);
+}
+
+/// The exporter to export with, even if an export panicked while holding it.
+pub(super) fn read_exporter<E>(exporter: &RwLock<E>) -> RwLockReadGuard<'_, E> {
+    exporter.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The exporter to change, even if an export panicked while holding it.
+pub(super) fn write_exporter<E>(exporter: &RwLock<E>) -> RwLockWriteGuard<'_, E> {
+    exporter.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `batch` as exporters of the OpenTelemetry SDK take it: every span [`SpanData`],
+/// finished with the attribute value length `limit`.
+pub(super) fn finished_span_data(
+    batch: impl Iterator<Item = Queued>,
+    limit: Option<usize>,
+) -> Vec<SpanData> {
+    batch
+        .map(|span| span.into_finished_span_data(limit))
+        .collect()
 }
 
 /// An exporter of the OpenTelemetry SDK's interface: it gets every span as [`SpanData`],
@@ -118,8 +139,7 @@ impl<E: SpanExporter + 'static> BatchExporter for ViaSpanData<E> {
         batch: impl ExactSizeIterator<Item = Queued>,
         value_length_limit: Option<usize>,
     ) -> Vec<SpanData> {
-        let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
-        batch.collect()
+        finished_span_data(batch, value_length_limit)
     }
 
     fn send(&self, batch: Vec<SpanData>) -> OTelSdkResult {

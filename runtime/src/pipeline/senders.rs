@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 
-use super::export::BatchExporter;
+use super::export::{BatchExporter, read_exporter};
 use crate::diagnostics::warn_once;
 
 /// A pool of threads sending an exporter's prepared requests.
@@ -155,10 +155,7 @@ fn send_loop<E: BatchExporter>(queue: &SendQueue<E::Request>, exporter: &RwLock<
         let sending = Sending(queue);
         // The exporter counts and reports its own failures (the OTLP exporter's dropped
         // counter), as when the export thread sends.
-        let _ = exporter
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .send(request);
+        let _ = read_exporter(exporter).send(request);
         drop(sending);
     }
 }

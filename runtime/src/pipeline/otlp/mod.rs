@@ -29,7 +29,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::config::{OtlpProtocol, OtlpSettings};
-use crate::pipeline::export::{BatchExporter, Queued};
+use crate::pipeline::export::{BatchExporter, Queued, finished_span_data};
 use encoding::RequestResource;
 use retry::Failure;
 use tls::TlsFiles;
@@ -351,8 +351,7 @@ impl BatchExporter for OtlpExporter {
         value_length_limit: Option<usize>,
     ) -> EncodedBatch {
         if self.protocol == OtlpProtocol::HttpJson {
-            let batch = batch.map(|span| span.into_finished_span_data(value_length_limit));
-            return self.encode_span_data(batch.collect());
+            return self.encode_span_data(finished_span_data(batch, value_length_limit));
         }
         let mut batch: Vec<Queued> = batch.collect();
         for span in &mut batch {

@@ -18,7 +18,7 @@ use prost::Message;
 use super::encoding::{self, RequestResource};
 use super::test_fixtures::{self, scope_names};
 use crate::clock::{self, Timestamp};
-use crate::pipeline::export::Queued;
+use crate::pipeline::export::{Queued, finished_span_data};
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
 
@@ -181,10 +181,7 @@ fn both_ways(limit: Option<usize>) -> (Vec<u8>, Vec<u8>) {
         span.finish(limit);
     }
     let direct = encoding::protobuf_queued(&direct, &resource);
-    let via_span_data: Vec<SpanData> = queued()
-        .into_iter()
-        .map(|span| span.into_finished_span_data(limit))
-        .collect();
+    let via_span_data = finished_span_data(queued().into_iter(), limit);
     (direct, encoding::protobuf(&via_span_data, &resource))
 }
 
