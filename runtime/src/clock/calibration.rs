@@ -18,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::tsc;
+use super::{signed_unix_nanos, tsc};
 
 /// After how long the earlier reading is replaced by a newer one.
 const BASELINE_AGE: Duration = Duration::from_secs(60);
@@ -156,14 +156,6 @@ impl Converter {
     pub(super) fn unix_nanos(&self, ticks: u64) -> i128 {
         let ticks_before = i128::from(self.ticks.wrapping_sub(ticks) as i64);
         self.unix_nanos - ((ticks_before * self.rate) >> RATE_SHIFT)
-    }
-}
-
-/// Nanoseconds since 1970 (negative before).
-fn signed_unix_nanos(time: SystemTime) -> i128 {
-    match time.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(since) => since.as_nanos() as i128,
-        Err(before) => -(before.duration().as_nanos() as i128),
     }
 }
 

@@ -36,16 +36,7 @@ impl Timestamp {
     pub(crate) fn system_time(self) -> SystemTime {
         match self {
             Self::Wall(time) => time,
-            Self::Ticks(ticks) => {
-                let nanos = counter_unix_nanos(ticks);
-                let since_epoch = Duration::from_nanos(saturate(nanos.unsigned_abs()));
-                let time = if nanos >= 0 {
-                    SystemTime::UNIX_EPOCH.checked_add(since_epoch)
-                } else {
-                    SystemTime::UNIX_EPOCH.checked_sub(since_epoch)
-                };
-                time.unwrap_or(SystemTime::UNIX_EPOCH)
-            }
+            Self::Ticks(ticks) => time_at(counter_unix_nanos(ticks)),
         }
     }
 
@@ -54,19 +45,41 @@ impl Timestamp {
     pub(crate) fn unix_nanos(self) -> u64 {
         match self {
             Self::Wall(time) => unix_nanos(time),
-            Self::Ticks(ticks) => saturate(counter_unix_nanos(ticks).max(0).unsigned_abs()),
+            Self::Ticks(ticks) => otlp_nanos(counter_unix_nanos(ticks)),
         }
     }
 }
 
 /// Nanoseconds since 1970 of `time`, as OTLP writes times: 0 before it.
+#[cfg(feature = "otlp")]
 pub(crate) fn unix_nanos(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| saturate(since.as_nanos()))
+    otlp_nanos(signed_unix_nanos(time))
 }
 
-fn saturate(nanos: u128) -> u64 {
-    u64::try_from(nanos).unwrap_or(u64::MAX)
+/// Nanoseconds since 1970 of `time`, negative before.
+fn signed_unix_nanos(time: SystemTime) -> i128 {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => since.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    }
+}
+
+/// The time `nanos` nanoseconds after 1970 (before it when negative), the epoch itself where
+/// the platform cannot represent it.
+fn time_at(nanos: i128) -> SystemTime {
+    let distance = Duration::from_nanos(u64::try_from(nanos.unsigned_abs()).unwrap_or(u64::MAX));
+    let time = if nanos >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(distance)
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(distance)
+    };
+    time.unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// Signed nanoseconds since 1970 as OTLP's unsigned field: 0 before 1970, saturated above.
+#[cfg(feature = "otlp")]
+fn otlp_nanos(nanos: i128) -> u64 {
+    u64::try_from(nanos.max(0)).unwrap_or(u64::MAX)
 }
 
 impl From<SystemTime> for Timestamp {
@@ -117,7 +130,7 @@ fn counter_unix_nanos(ticks: u64) -> i128 {
     let Some(Some(calibration)) = COUNTER.get() else {
         // Unreachable: counts are only read once calibrated. The time now is the closest
         // guess there would be.
-        return i128::from(unix_nanos(SystemTime::now()));
+        return signed_unix_nanos(SystemTime::now());
     };
     let converter = match CONVERTER.get() {
         Some(converter) if !converter.is_before(ticks) => converter,
