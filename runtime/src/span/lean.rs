@@ -22,7 +22,9 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{Event, Link, Span, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::trace::{
+    Event, Link, Span, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
@@ -123,14 +125,23 @@ impl SpanRecord {
 }
 
 /// How a span starts: everything known before it starts, but its attributes.
+///
+/// The span context comes in its parts, put together where the record keeps it: a whole
+/// `SpanContext` built first and moved here was read back in wider loads than it was
+/// written with (a store-forwarding stall, by `perf annotate`).
 pub(crate) struct SpanStart<'a> {
-    pub(crate) span_context: SpanContext,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) trace_flags: TraceFlags,
+    pub(crate) trace_state: TraceState,
     pub(crate) parent: &'a SpanContext,
     pub(crate) kind: SpanKind,
     pub(crate) name: &'static str,
     pub(crate) code: &'static [KeyValue; CODE_ATTRIBUTES],
     pub(crate) links: Vec<Link>,
     pub(crate) limits: SpanLimits,
+    /// Recorded after the arguments, as the SDK records them.
+    pub(crate) sampler_attributes: Vec<KeyValue>,
 }
 
 /// A recording span of `traced`'s pipeline; ending it (or dropping it unended) hands it to
@@ -152,18 +163,22 @@ impl LeanSpan {
     /// stack and moved, its 528 bytes were copied four times (17 % of a sampled call on the
     /// application's thread, by `perf`). Boxing the empty record copies it once more, but
     /// building it in place (`Box::new_uninit`) measured no faster.
-    pub(crate) fn start(start: SpanStart<'_>, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
+    pub(crate) fn start(start: SpanStart<'_>, record: &mut dyn FnMut(&mut Recorder<'_>)) -> Self {
         let SpanStart {
-            span_context,
+            trace_id,
+            span_id,
+            trace_flags,
+            trace_state,
             parent,
             kind,
             name,
             code,
             links,
             limits,
+            sampler_attributes,
         } = start;
         let mut span = Box::new(SpanRecord {
-            span_context: span_context.clone(),
+            span_context: SpanContext::new(trace_id, span_id, trace_flags, false, trace_state),
             parent_span_id: parent.span_id(),
             parent_span_is_remote: parent.is_valid() && parent.is_remote(),
             kind,
@@ -179,6 +194,9 @@ impl LeanSpan {
         });
         let mut recorder = Recorder::new(&mut span.attributes);
         record(&mut recorder);
+        for attribute in sampler_attributes {
+            recorder.record_attribute(attribute);
+        }
         if let Some(name) = recorder.into_name() {
             span.name = Cow::Owned(name);
         }
@@ -187,7 +205,7 @@ impl LeanSpan {
         span.start_time = start_time;
         span.end_time = start_time;
         Self {
-            span_context,
+            span_context: span.span_context.clone(),
             record: Some(span),
             limits,
         }
