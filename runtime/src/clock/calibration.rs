@@ -97,8 +97,9 @@ impl Calibration {
         }
     }
 
-    /// A converter for the counts taken until now, from a new reading.
-    pub(super) fn converter(&self) -> Converter {
+    /// A converter for the counts taken until now, from a new reading. `on_renewal` is
+    /// called when the baseline is renewed: about once a minute while counts are converted.
+    pub(super) fn converter(&self, on_renewal: impl FnOnce()) -> Converter {
         // A panic cannot leave the baseline half-written (it is copied whole).
         let mut baseline = self.readings.lock().unwrap_or_else(PoisonError::into_inner);
         let mut reading = Reading::now();
@@ -110,6 +111,7 @@ impl Calibration {
         if reading.monotonic.duration_since(baseline.next.monotonic) >= BASELINE_AGE {
             baseline.since = baseline.next;
             baseline.next = reading;
+            on_renewal();
         }
         Converter::between(&baseline.since, &reading)
     }
@@ -160,8 +162,20 @@ impl Converter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// Makes the readings of `calibration` look over a minute old: the next conversion
+    /// renews the baseline.
+    pub(in crate::clock) fn age_baseline(calibration: &Calibration) {
+        let age = BASELINE_AGE + Duration::from_secs(1);
+        let Some(then) = Instant::now().checked_sub(age) else {
+            panic!("the monotonic clock started less than {age:?} ago");
+        };
+        let mut baseline = calibration.readings.lock().unwrap();
+        baseline.since.monotonic = then;
+        baseline.next.monotonic = then;
+    }
 
     /// A reading `nanos` after `origin`, on a counter that ticks `ticks_per_nano` times a
     /// nanosecond, with the system clock `wall_offset` ahead of the monotonic one.
@@ -222,6 +236,20 @@ mod tests {
             converter.unix_nanos(until.wall_ticks),
             signed_unix_nanos(until.wall)
         );
+    }
+
+    #[test]
+    fn the_baseline_is_renewed_once_a_minute_old() {
+        let calibration = Calibration::start();
+        let mut renewals = 0;
+        calibration.converter(|| renewals += 1);
+        assert_eq!(renewals, 0);
+        age_baseline(&calibration);
+        calibration.converter(|| renewals += 1);
+        assert_eq!(renewals, 1);
+        // The reading that replaced it is new.
+        calibration.converter(|| renewals += 1);
+        assert_eq!(renewals, 1);
     }
 
     #[test]

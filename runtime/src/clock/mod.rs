@@ -7,20 +7,26 @@
 //! export thread, which converts it anyway, turns it into wall-clock time ([`calibration`]):
 //! a span's times are then the kernel's clock to within a few tens of nanoseconds.
 //!
-//! The counter is used only when the kernel's clock source is `tsc` ([`tsc::usable`]): the
-//! kernel has then checked that it ticks at a constant rate and agrees across CPUs, and
+//! The counter is used only while the kernel's clock source is `tsc` ([`tsc::is_counter`]):
+//! the kernel has then checked that it ticks at a constant rate and agrees across CPUs, and
 //! `clock_gettime` reads it the same way, so it is never slower nor less right than the
-//! system clock. Anywhere else (another clock source, another architecture or OS) spans
-//! read `SystemTime::now` as before.
+//! system clock. Should the kernel switch away from it (its watchdog found it drifting: a
+//! virtual machine moved to another host, a processor whose counter stops in deep sleep),
+//! spans read the system clock from then on: the clock source is asked again each time the
+//! calibration renews its baseline, every minute or so while counts are converted. Anywhere
+//! else (another clock source, another architecture or OS) spans read `SystemTime::now`.
 
 mod calibration;
 mod tsc;
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use calibration::{Calibration, Converter};
+
+use crate::diagnostics;
 
 /// When something happened: a count of the time stamp counter, converted when exported, or
 /// a wall-clock time (the system clock, or a time given through the OpenTelemetry API).
@@ -88,22 +94,80 @@ impl From<SystemTime> for Timestamp {
     }
 }
 
-/// The counter's calibration, once [`start`] chose it: `None` when it is not used.
-static COUNTER: OnceLock<Option<Calibration>> = OnceLock::new();
+/// The counter, once [`start`] chose it: `None` when it is not used.
+static COUNTER: OnceLock<Option<Counter>> = OnceLock::new();
 
 /// Chooses the clock, once: the counter if the kernel's clock source is it. Called when
 /// `traced`'s pipeline is installed, before any of its spans reads the time.
 pub(crate) fn start() {
-    COUNTER.get_or_init(|| tsc::usable().then(Calibration::start));
+    COUNTER.get_or_init(|| {
+        tsc::is_counter(tsc::clock_source().as_deref()).then(|| Counter::start(tsc::clock_source))
+    });
 }
 
 /// The time now.
 #[inline(always)]
 pub(crate) fn now() -> Timestamp {
-    if let Some(Some(_)) = COUNTER.get() {
-        Timestamp::Ticks(tsc::read())
-    } else {
-        Timestamp::Wall(SystemTime::now())
+    match COUNTER.get() {
+        Some(Some(counter)) => counter.now(),
+        _ => Timestamp::Wall(SystemTime::now()),
+    }
+}
+
+/// The time stamp counter as spans' clock: its calibration, and whether it is still read.
+struct Counter {
+    calibration: Calibration,
+    /// Cleared, for good, once the kernel no longer keeps time with the counter; the counts
+    /// taken before still convert with the calibration.
+    read: AtomicBool,
+    /// The kernel's clock source (a parameter so tests can play the kernel).
+    clock_source: fn() -> Option<String>,
+}
+
+impl Counter {
+    /// Calibrates the counter, before any span reads it.
+    fn start(clock_source: fn() -> Option<String>) -> Self {
+        Self {
+            calibration: Calibration::start(),
+            read: AtomicBool::new(true),
+            clock_source,
+        }
+    }
+
+    #[inline(always)]
+    fn now(&self) -> Timestamp {
+        // Relaxed: a span that reads the counter a moment after it was given up converts
+        // like any count taken before.
+        if self.read.load(Ordering::Relaxed) {
+            Timestamp::Ticks(tsc::read())
+        } else {
+            Timestamp::Wall(SystemTime::now())
+        }
+    }
+
+    /// A converter for the counts taken until now, from a new reading; the kernel's clock
+    /// source is asked again whenever the calibration renews its baseline.
+    fn converter(&self) -> Converter {
+        self.calibration.converter(|| self.check_clock_source())
+    }
+
+    /// Stops reading the counter if the kernel no longer keeps time with it.
+    fn check_clock_source(&self) {
+        if !self.read.load(Ordering::Relaxed) {
+            return;
+        }
+        let source = (self.clock_source)();
+        if tsc::is_counter(source.as_deref()) {
+            return;
+        }
+        self.read.store(false, Ordering::Relaxed);
+        let source = source.unwrap_or_else(|| "unknown".to_owned());
+        diagnostics::warn_once("clock source", || {
+            format!(
+                "the kernel no longer keeps time with the processor's time stamp counter \
+                 (clock source now {source}): spans read the system clock from now on"
+            )
+        });
     }
 }
 
@@ -127,7 +191,7 @@ thread_local! {
 
 /// The wall-clock time of counter value `ticks`, in nanoseconds since 1970.
 fn counter_unix_nanos(ticks: u64) -> i128 {
-    let Some(Some(calibration)) = COUNTER.get() else {
+    let Some(Some(counter)) = COUNTER.get() else {
         // Unreachable: counts are only read once calibrated. The time now is the closest
         // guess there would be.
         return signed_unix_nanos(SystemTime::now());
@@ -137,7 +201,7 @@ fn counter_unix_nanos(ticks: u64) -> i128 {
         // A count later than the reading (the next batch): read again, so that every count
         // converted lies before the reading it is converted with.
         _ => {
-            let converter = calibration.converter();
+            let converter = counter.converter();
             CONVERTER.set(Some(converter));
             converter
         }
@@ -147,6 +211,7 @@ fn counter_unix_nanos(ticks: u64) -> i128 {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
     use std::thread;
 
     use super::*;
@@ -188,6 +253,48 @@ mod tests {
             *measured <= *wall + Duration::from_micros(1),
             "{measured:?} > {wall:?}"
         );
+    }
+
+    /// The clock source the kernel of [`spans_stop_reading_the_counter_once_the_kernel_does`]
+    /// keeps time with.
+    static CLOCK_SOURCE: Mutex<Option<&str>> = Mutex::new(Some("tsc"));
+
+    fn clock_source() -> Option<String> {
+        CLOCK_SOURCE.lock().unwrap().map(str::to_owned)
+    }
+
+    fn set_clock_source(source: Option<&'static str>) {
+        *CLOCK_SOURCE.lock().unwrap() = source;
+    }
+
+    #[test]
+    fn spans_stop_reading_the_counter_once_the_kernel_does() {
+        let counter = Counter::start(clock_source);
+        assert!(matches!(counter.now(), Timestamp::Ticks(_)));
+        // Asked again when the baseline is renewed: still the counter.
+        calibration::tests::age_baseline(&counter.calibration);
+        counter.converter();
+        assert!(matches!(counter.now(), Timestamp::Ticks(_)));
+        // The kernel's watchdog switched to another clock source: not asked until the next
+        // renewal, then spans read the system clock.
+        set_clock_source(Some("hpet"));
+        counter.converter();
+        assert!(matches!(counter.now(), Timestamp::Ticks(_)));
+        calibration::tests::age_baseline(&counter.calibration);
+        counter.converter();
+        assert!(matches!(counter.now(), Timestamp::Wall(_)));
+        // For good, as the kernel does not trust the counter again either.
+        set_clock_source(Some("tsc"));
+        calibration::tests::age_baseline(&counter.calibration);
+        counter.converter();
+        assert!(matches!(counter.now(), Timestamp::Wall(_)));
+    }
+
+    #[test]
+    fn a_clock_source_that_cannot_be_read_is_not_the_counter() {
+        assert!(tsc::is_counter(Some("tsc")));
+        assert!(!tsc::is_counter(Some("kvm-clock")));
+        assert!(!tsc::is_counter(None));
     }
 
     #[test]

@@ -7,12 +7,11 @@ mod x86_64_linux {
     /// Where Linux names the clock source `clock_gettime` reads.
     const CLOCK_SOURCE: &str = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
 
-    /// Whether the kernel keeps time with the counter: it does only once it found the
-    /// counter invariant (constant rate, never stopping) and in step across CPUs. Asked
-    /// once, when the pipeline is installed: should the kernel switch away later (its
-    /// watchdog found the counter drifting), spans keep the counter.
-    pub(in crate::clock) fn usable() -> bool {
-        fs::read_to_string(CLOCK_SOURCE).is_ok_and(|source| source.trim() == "tsc")
+    /// The clock source the kernel keeps time with, by its name (`tsc`, `kvm-clock`,
+    /// `hpet`, ..), if it can be read.
+    pub(in crate::clock) fn clock_source() -> Option<String> {
+        let source = fs::read_to_string(CLOCK_SOURCE).ok()?;
+        Some(source.trim().to_owned())
     }
 
     /// The counter now.
@@ -28,15 +27,22 @@ mod x86_64_linux {
 }
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-pub(super) use x86_64_linux::{read, usable};
+pub(super) use x86_64_linux::{clock_source, read};
 
-/// Elsewhere the system clock is used: the counter is never read.
+/// Elsewhere the system clock is used: no clock source is the counter, which is never read.
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-pub(super) fn usable() -> bool {
-    false
+pub(super) fn clock_source() -> Option<String> {
+    None
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 pub(super) fn read() -> u64 {
     0
+}
+
+/// Whether the clock source named `source` is the counter: the kernel keeps time with it
+/// only once it found it invariant (constant rate, never stopping) and in step across CPUs,
+/// and switches away for good when its watchdog finds it drifting.
+pub(super) fn is_counter(source: Option<&str>) -> bool {
+    source == Some("tsc")
 }
