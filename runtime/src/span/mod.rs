@@ -416,10 +416,9 @@ impl ActiveSpan {
         let started = match start {
             Some(Start::Own(started)) => Some(started),
             // A future polled elsewhere brings its parent's context along.
-            Some(Start::Inherited) if matches!(origin, Origin::Future) => Some(Box::new(Started {
-                cx: parent.clone(),
-                recording: Recording::No,
-            })),
+            Some(Start::Inherited) if matches!(origin, Origin::Future) => {
+                Some(Start::boxed(Recording::No, || parent.clone()))
+            }
             Some(Start::Inherited) | None => None,
         };
         Self {

@@ -43,15 +43,21 @@ impl Start {
     /// onto the stack 4 more. [`never_unwinding`] lets the compiler hand the box to `cx`
     /// as the place to return its context in.
     #[inline(always)]
-    #[allow(unsafe_code)]
     fn own(recording: Recording, cx: impl FnOnce() -> Context) -> Self {
+        Self::Own(Self::boxed(recording, cx))
+    }
+
+    /// The started span of [`Self::own`].
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    pub(super) fn boxed(recording: Recording, cx: impl FnOnce() -> Context) -> Box<Started> {
         let mut started = Box::<Started>::new_uninit();
         started.write(Started {
             cx: never_unwinding(cx),
             recording,
         });
         // SAFETY: `write` initialised the whole value on the line above.
-        Self::Own(unsafe { started.assume_init() })
+        unsafe { started.assume_init() }
     }
 }
 
