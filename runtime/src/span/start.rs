@@ -47,7 +47,7 @@ impl Start {
         Self::Own(Self::boxed(recording, cx))
     }
 
-    /// The started span of [`Self::own`].
+    /// The box of [`Self::own`], also made for a future that brings its parent's context along.
     #[inline(always)]
     #[allow(unsafe_code)]
     pub(super) fn boxed(recording: Recording, cx: impl FnOnce() -> Context) -> Box<Started> {
