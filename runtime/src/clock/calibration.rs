@@ -177,6 +177,15 @@ pub(super) mod tests {
         baseline.next.monotonic = then;
     }
 
+    /// Now on the monotonic clock, and a system-clock time far from 1970 (2^30 s after it,
+    /// in 2004), where signed and unsigned nanoseconds agree.
+    fn origin_in_2004() -> (Instant, SystemTime) {
+        (
+            Instant::now(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30),
+        )
+    }
+
     /// A reading `nanos` after `origin`, on a counter that ticks `ticks_per_nano` times a
     /// nanosecond, with the system clock `wall_offset` ahead of the monotonic one.
     fn reading(origin: &(Instant, SystemTime), nanos: u64, ticks_per_nano: u64) -> Reading {
@@ -192,10 +201,7 @@ pub(super) mod tests {
 
     #[test]
     fn counts_convert_at_the_measured_rate_from_the_latest_reading() {
-        let origin = (
-            Instant::now(),
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30),
-        );
+        let origin = origin_in_2004();
         let since = reading(&origin, 0, 3);
         let until = reading(&origin, 2_000_000_000, 3);
         let converter = Converter::between(&since, &until);
@@ -219,10 +225,7 @@ pub(super) mod tests {
 
     #[test]
     fn the_wall_clock_at_the_reading_places_the_counts() {
-        let origin = (
-            Instant::now(),
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30),
-        );
+        let origin = origin_in_2004();
         let since = reading(&origin, 0, 2);
         let mut until = reading(&origin, 1_000_000, 2);
         // The system clock was stepped back an hour in between: counts follow it, and
