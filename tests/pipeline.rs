@@ -347,6 +347,47 @@ fn nothing_is_recorded_where_telemetry_is_suppressed() {
     );
 }
 
+/// Pending once, then ready: where a future is suspended and later resumed.
+async fn suspend_once() {
+    let mut suspended = false;
+    std::future::poll_fn(|_| {
+        if std::mem::replace(&mut suspended, true) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Whether a span started after a suspension records.
+#[traced::traced]
+async fn recorded_after_suspension() -> bool {
+    suspend_once().await;
+    recorded_only().0
+}
+
+#[test]
+fn a_future_first_polled_where_telemetry_is_suppressed_stays_suppressed_when_resumed() {
+    use std::future::Future as _;
+    use std::task::{Context, Waker};
+
+    let (_installing, otel, kept) = install(|config| config);
+    let mut future = Box::pin(recorded_after_suspension());
+    {
+        let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+        let poll = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        assert!(poll.is_pending());
+    }
+    // Resumed outside the suppressed scope: the future brought its context along.
+    let recording = futures::executor::block_on(future);
+    otel.shutdown().unwrap();
+    assert!(!recording);
+    assert!(kept.0.lock().unwrap().is_empty());
+}
+
 #[traced::traced]
 fn wait(millis: u64) {
     std::thread::sleep(std::time::Duration::from_millis(millis));

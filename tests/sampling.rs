@@ -98,10 +98,15 @@ async fn yield_once() {
     .await;
 }
 
+/// The span context current before its suspension and after it.
 #[traced]
-async fn async_step() -> traced::opentelemetry::trace::SpanContext {
+async fn async_step() -> (
+    traced::opentelemetry::trace::SpanContext,
+    traced::opentelemetry::trace::SpanContext,
+) {
+    let before = traced::current_span().span_context();
     yield_once().await;
-    traced::current_span().span_context()
+    (before, traced::current_span().span_context())
 }
 
 #[test]
@@ -128,5 +133,8 @@ fn an_unsampled_future_keeps_its_parent_context_wherever_it_is_polled() {
     // what it starts inside follows the parent's decision instead of starting a new trace.
     assert!(!traced::current_span().span_context().is_valid());
     assert_eq!(futures::executor::block_on(deferred), parent);
-    assert_eq!(futures::executor::block_on(started), parent);
+    assert_eq!(
+        futures::executor::block_on(started),
+        (parent.clone(), parent)
+    );
 }

@@ -135,6 +135,13 @@ impl Suite<'_> {
             .bench_function(label, &mut asynchronous);
         self.ran.push(label);
     }
+
+    /// Benchmarks `suspending/<label>`: the async shape with an `.await` that suspends once.
+    fn bench_suspending(&mut self, label: &'static str, mut suspending: impl FnMut(&mut Bencher)) {
+        self.criterion
+            .benchmark_group(report::SUSPENDING)
+            .bench_function(label, &mut suspending);
+    }
 }
 
 /// A sampler that samples like the default one while `on` is set and like `AlwaysOff`
@@ -174,11 +181,15 @@ fn overhead(suite: &mut Suite<'_>) {
         |b| b.iter(|| call!(plain)),
         |b| b.iter(|| run(call!(plain_async))),
     );
+    suite.bench_suspending("plain", |b| b.iter(|| run(call!(plain_suspending))));
     suite.bench(
         "traced/no_provider",
         |b| b.iter(|| call!(with_traced)),
         |b| b.iter(|| run(call!(with_traced_async))),
     );
+    suite.bench_suspending("traced/no_provider", |b| {
+        b.iter(|| run(call!(with_traced_suspending)))
+    });
     // The global tracer with no provider installed: OpenTelemetry's no-op.
     let noop = global::tracer("bench");
     suite.bench(
@@ -215,6 +226,9 @@ fn overhead(suite: &mut Suite<'_>) {
         |b| b.iter(|| call!(with_traced)),
         |b| b.iter(|| run(call!(with_traced_async))),
     );
+    suite.bench_suspending("traced/unsampled", |b| {
+        b.iter(|| run(call!(with_traced_suspending)))
+    });
     traced::disable();
     pipeline.shutdown();
 
@@ -224,11 +238,17 @@ fn overhead(suite: &mut Suite<'_>) {
         |b| in_unsampled_trace(|| b.iter(|| call!(with_traced))),
         |b| in_unsampled_trace(|| b.iter(|| run(call!(with_traced_async)))),
     );
+    suite.bench_suspending("traced/unsampled_child", |b| {
+        in_unsampled_trace(|| b.iter(|| run(call!(with_traced_suspending))))
+    });
     suite.bench(
         "traced/sampled",
         |b| b.iter(|| call!(with_traced)),
         |b| b.iter(|| run(call!(with_traced_async))),
     );
+    suite.bench_suspending("traced/sampled", |b| {
+        b.iter(|| run(call!(with_traced_suspending)))
+    });
     traced::disable();
     pipeline.shutdown();
 

@@ -8,6 +8,8 @@ use std::time::SystemTime;
 
 pub const SYNC: &str = "sync";
 pub const ASYNC: &str = "async";
+/// The async shape whose `.await` suspends once (`#[traced]` and `plain` only).
+pub const SUSPENDING: &str = "suspending";
 
 /// Where criterion writes its results: the same rules criterion follows, with the bench
 /// executable's own target directory (`<target>/release/deps/<exe>`) standing in for
@@ -129,7 +131,7 @@ pub fn print(ran: &[&str], started: SystemTime) {
     let dir = criterion_dir();
     let mut medians: HashMap<(&str, &str), f64> = HashMap::new();
     for &label in ran {
-        for group in [SYNC, ASYNC] {
+        for group in [SYNC, ASYNC, SUSPENDING] {
             if let Some(value) = median(&dir, group, label, started) {
                 medians.insert((group, label), value);
             }
@@ -145,22 +147,26 @@ pub fn print(ran: &[&str], started: SystemTime) {
 
     let medians = &medians;
     let get = |group: &'static str| move |label: &str| medians.get(&(group, label)).copied();
-    let (sync, asynchronous) = (get(SYNC), get(ASYNC));
+    let (sync, asynchronous, suspending) = (get(SYNC), get(ASYNC), get(SUSPENDING));
 
     println!(
         "\nMedians of this run, ns/call (criterion, {}):\n",
         dir.display()
     );
-    println!("| variant | sync | async | sync − plain | async − plain |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| variant | sync | async | suspending once | sync − plain | async − plain | suspending − plain |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for &label in ran {
         let over = |m: Medians<'_>| Some(m(label)? - m("plain")?);
         println!(
-            "| `{label}` | {} | {} | {} | {} |",
+            "| `{label}` | {} | {} | {} | {} | {} | {} |",
             cell(sync(label)),
             cell(asynchronous(label)),
+            cell(suspending(label)),
             cell(over(&sync)),
             cell(over(&asynchronous)),
+            cell(over(&suspending)),
         );
     }
 

@@ -4,7 +4,10 @@
 //! `plain` only by what its instrumentation adds. Each instrumented variant records the three
 //! arguments (`id: u64`, `name: &str`, `flag: bool`) on its span.
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer};
@@ -36,6 +39,39 @@ pub fn with_traced(id: u64, name: &str, flag: bool) -> u64 {
 #[inline(never)]
 pub async fn with_traced_async(id: u64, name: &str, flag: bool) -> u64 {
     std::future::ready(()).await;
+    body(id, name, flag)
+}
+
+/// Suspends once: `Pending` (after waking its task) on the first poll, `Ready` on the
+/// second, as an `.await` on I/O that is not ready yet.
+#[derive(Default)]
+pub struct SuspendOnce {
+    polled: bool,
+}
+
+impl Future for SuspendOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.polled, true) {
+            return Poll::Ready(());
+        }
+        task.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The async shape again, its `.await` suspending once: the future is polled twice.
+#[inline(never)]
+pub async fn plain_suspending(id: u64, name: &str, flag: bool) -> u64 {
+    SuspendOnce::default().await;
+    body(id, name, flag)
+}
+
+#[traced::traced]
+#[inline(never)]
+pub async fn with_traced_suspending(id: u64, name: &str, flag: bool) -> u64 {
+    SuspendOnce::default().await;
     body(id, name, flag)
 }
 

@@ -24,6 +24,19 @@ use crate::function::Function;
 use crate::naming::SpanName;
 use crate::params::bound_names;
 
+/// Where and when the instrumented code runs, which decides how its span starts.
+#[derive(Clone, Copy)]
+enum Runs {
+    /// A synchronous body, during the call.
+    InCall,
+    /// An `async fn`'s body: a future the span starts in, at its first poll, awaited right
+    /// there.
+    AwaitedHere,
+    /// A returned future, started at the call and polled wherever its caller polls it: it
+    /// may be polled under another context than the one it started in.
+    Later,
+}
+
 /// The expansion of one instrumented function.
 pub(crate) struct Expansion<'a> {
     args: &'a Args,
@@ -93,10 +106,8 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The `static` call site and the span start, shared by every shape. `carried`: the span
-    /// travels in a future (an `async fn`, a returned future), which may be polled under
-    /// another context than the one it started in.
-    fn start(&self, locals: &Locals, carried: bool) -> TokenStream {
+    /// The `static` call site and the span start, shared by every shape.
+    fn start(&self, locals: &Locals, runs: Runs) -> TokenStream {
         let krate = &self.krate;
         let fn_ident = &self.function.sig.ident;
         let kind = self.kind_variant();
@@ -123,11 +134,13 @@ impl<'a> Expansion<'a> {
             }
         };
         let start = match (self.parent(), self.links()) {
-            (None, None) if carried => {
-                quote!(#krate::__private::ActiveSpan::start_carried(&__TRACED_SITE, #record))
-            }
             (None, None) => {
-                quote!(#krate::__private::ActiveSpan::start(&__TRACED_SITE, #record))
+                let start = match runs {
+                    Runs::InCall => quote!(start),
+                    Runs::AwaitedHere => quote!(start_awaited),
+                    Runs::Later => quote!(start_carried),
+                };
+                quote!(#krate::__private::ActiveSpan::#start(&__TRACED_SITE, #record))
             }
             (parent, links) => {
                 let parent = parent.unwrap_or_else(|| quote!(#krate::__private::current_context));
@@ -254,7 +267,7 @@ impl<'a> Expansion<'a> {
 
     fn sync_body(&self, block: &Block) -> TokenStream {
         let locals = Locals::new();
-        let start = self.start(&locals, false);
+        let start = self.start(&locals, Runs::InCall);
         let Locals {
             span,
             entered,
@@ -293,7 +306,7 @@ impl<'a> Expansion<'a> {
 
     fn async_fn_body(&self, block: &Block) -> TokenStream {
         let locals = Locals::new();
-        let start = self.start(&locals, true);
+        let start = self.start(&locals, Runs::AwaitedHere);
         let output_ty = match &self.function.sig.output {
             ReturnType::Default => Some(quote!(())),
             ReturnType::Type(_, ty) => nameable(ty).then(|| ty.to_token_stream()),
@@ -304,13 +317,13 @@ impl<'a> Expansion<'a> {
         let krate = &self.krate;
         quote! {
             #start
-            #krate::__private::Instrumented::new(#span, #future, #on_output).await
+            #krate::__private::Instrumented::awaited(#span, #future, #on_output).await
         }
     }
 
     fn future_returning_body(&self, returned: ReturnedFuture<'_>) -> TokenStream {
         let locals = Locals::new();
-        let start = self.start(&locals, true);
+        let start = self.start(&locals, Runs::Later);
         let output_ty = returned.output.map(ToTokens::to_token_stream);
         let on_output = self.on_output(&locals, output_ty.as_ref());
         let span = &locals.span;

@@ -280,6 +280,9 @@ enum Origin {
     Call,
     /// A future, under the current context at its first poll (or its creation).
     Future,
+    /// An `async fn`'s future, under the current context at its first poll, where that
+    /// poll goes on straight into the function's body.
+    AwaitedFuture,
     /// An explicit parent, which need not be the current context.
     ExplicitParent,
 }
@@ -339,6 +342,19 @@ impl ActiveSpan {
             return Self::DISABLED;
         }
         Self::start_recorded(site, Origin::Future, &mut Some(record))
+    }
+
+    /// Like [`Self::start_carried`], for the span of an `async fn`, which starts in its
+    /// future's first poll and is polled on right there: a span that adds nothing to the
+    /// current context (an unsampled child) starts as nothing at all, and brings that
+    /// context along only if the poll does not finish the future (see
+    /// [`Self::inherit_current`]).
+    #[inline(always)]
+    pub fn start_awaited(site: &'static CallSite, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
+        if !installed::is_enabled() {
+            return Self::DISABLED;
+        }
+        Self::start_recorded(site, Origin::AwaitedFuture, &mut Some(record))
     }
 
     /// `record` comes by reference: moving the caller's freshly written closure here would
@@ -419,6 +435,8 @@ impl ActiveSpan {
             Some(Start::Inherited) if matches!(origin, Origin::Future) => {
                 Some(Start::boxed(Recording::No, || parent.clone()))
             }
+            // Polled on here, under the same context: it is brought along only if the poll
+            // does not finish the future (`Self::inherit_current`).
             Some(Start::Inherited) | None => None,
         };
         Self {
@@ -453,6 +471,23 @@ impl ActiveSpan {
             span: self,
             attached,
         }
+    }
+
+    /// Brings the current context along as the span's, for an `async fn`'s future whose
+    /// span added nothing to it and whose first poll did not finish it: later polls may run
+    /// elsewhere. Called right after that poll, which has left the context it ran under
+    /// current again.
+    #[inline(always)]
+    pub(crate) fn inherit_current(&mut self) {
+        if self.started.is_none() && installed::is_enabled() {
+            self.hold_current();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn hold_current(&mut self) {
+        *self.started = Some(Start::boxed(Recording::No, Context::current));
     }
 
     /// Makes the span current until the returned guard drops, without ending it then: for
