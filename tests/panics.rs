@@ -1,12 +1,17 @@
 //! A panic in an instrumented function: an `exception` event with message and location,
 //! status Error, the span ends, and the panic continues unchanged.
 
+#[path = "support/suspend.rs"]
+mod suspend;
+
 use std::panic::{self, AssertUnwindSafe};
 
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
 use traced::testing::{capture, capture_future, event_attribute, events};
 use traced::traced;
+
+use suspend::suspend_once;
 
 #[traced]
 fn explode(order_id: u32) -> u32 {
@@ -74,24 +79,9 @@ fn a_function_that_does_not_panic_is_unaffected() {
 #[traced]
 async fn async_explode(after_yield: bool) {
     if after_yield {
-        yield_now().await;
+        suspend_once().await;
     }
     panic!("async failure");
-}
-
-/// Returns Pending once, so the panic happens on a later poll.
-async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            std::task::Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await;
 }
 
 #[test]

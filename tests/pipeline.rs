@@ -1,6 +1,9 @@
 //! The installed pipeline end to end, with an exporter of the test's own: `#[traced]` spans
 //! and OpenTelemetry-API spans go through the same batch processor, as one tree.
 
+#[path = "support/suspend.rs"]
+mod suspend;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The pipeline is process-wide: the tests here install it one at a time.
@@ -9,6 +12,8 @@ static PIPELINE: Mutex<()> = Mutex::new(());
 use opentelemetry::trace::{TraceContextExt, Tracer};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use suspend::suspend_once;
 
 /// Keeps what it is handed.
 #[derive(Clone, Debug, Default)]
@@ -345,19 +350,6 @@ fn nothing_is_recorded_where_telemetry_is_suppressed() {
         1,
         "only the unsuppressed call"
     );
-}
-
-/// Pending once, then ready: where a future is suspended and later resumed.
-async fn suspend_once() {
-    let mut suspended = false;
-    std::future::poll_fn(|_| {
-        if std::mem::replace(&mut suspended, true) {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
 }
 
 /// Whether a span started after a suspension records.

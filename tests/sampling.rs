@@ -1,11 +1,16 @@
 //! An unsampled span evaluates nothing either, but still carries the trace: its children
 //! inherit the not-sampled decision.
 
+#[path = "support/suspend.rs"]
+mod suspend;
+
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use traced::testing::{capture, capture_unsampled};
 use traced::traced;
+
+use suspend::suspend_once;
 
 static FORMATTED: AtomicUsize = AtomicUsize::new(0);
 static FIELD_EVALUATED: AtomicUsize = AtomicUsize::new(0);
@@ -85,19 +90,6 @@ fn deferred_step() -> impl std::future::Future<Output = traced::opentelemetry::t
     async { traced::current_span().span_context() }
 }
 
-/// Pending once, then ready: a point where a future is suspended and later resumed.
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|_| {
-        if std::mem::replace(&mut yielded, true) {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-}
-
 /// The span context current before its suspension and after it.
 #[traced]
 async fn async_step() -> (
@@ -105,7 +97,7 @@ async fn async_step() -> (
     traced::opentelemetry::trace::SpanContext,
 ) {
     let before = traced::current_span().span_context();
-    yield_once().await;
+    suspend_once().await;
     (before, traced::current_span().span_context())
 }
 

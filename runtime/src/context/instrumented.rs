@@ -69,15 +69,14 @@ pin_project! {
     }
 }
 
-impl<F, O> Instrumented<F, O, Returned>
+impl<F, O, P> Instrumented<F, O, P>
 where
     F: Future,
     O: FnOnce(&ActiveSpan, &F::Output),
 {
-    /// Wraps `inner`, a future returned to be polled wherever its caller polls it;
-    /// `on_output` records the output on the span before it ends.
-    #[inline]
-    pub fn new(span: ActiveSpan, inner: F, on_output: O) -> Self {
+    /// Wraps `inner`; `on_output` records the output on the span before it ends.
+    #[inline(always)]
+    fn wrapping(span: ActiveSpan, inner: F, on_output: O) -> Self {
         Self {
             inner,
             span,
@@ -87,21 +86,30 @@ where
     }
 }
 
+impl<F, O> Instrumented<F, O, Returned>
+where
+    F: Future,
+    O: FnOnce(&ActiveSpan, &F::Output),
+{
+    /// Wraps `inner`, a future returned to be polled wherever its caller polls it;
+    /// `on_output` records the output on the span before it ends.
+    #[inline]
+    pub fn new(span: ActiveSpan, inner: F, on_output: O) -> Self {
+        Self::wrapping(span, inner, on_output)
+    }
+}
+
 impl<F, O> Instrumented<F, O, Awaited>
 where
     F: Future,
     O: FnOnce(&ActiveSpan, &F::Output),
 {
     /// Wraps `inner`, the body of an `async fn` whose span
-    /// ([`ActiveSpan::start_awaited`]) started in the poll that now awaits it.
+    /// ([`ActiveSpan::start_awaited`]) started in the poll that now awaits it; `on_output`
+    /// as in [`Instrumented::new`].
     #[inline]
     pub fn awaited(span: ActiveSpan, inner: F, on_output: O) -> Self {
-        Self {
-            inner,
-            span,
-            on_output: Some(on_output),
-            first_poll: PhantomData,
-        }
+        Self::wrapping(span, inner, on_output)
     }
 }
 

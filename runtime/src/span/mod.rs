@@ -487,7 +487,10 @@ impl ActiveSpan {
     #[cold]
     #[inline(never)]
     fn hold_current(&mut self) {
-        *self.started = Some(Start::boxed(Recording::No, Context::current));
+        // The thread-local read stays outside `Start::boxed`'s closure, which must not panic.
+        let started =
+            Context::map_current(|current| Start::boxed(Recording::No, || current.clone()));
+        *self.started = Some(started);
     }
 
     /// Makes the span current until the returned guard drops, without ending it then: for
