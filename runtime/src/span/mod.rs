@@ -435,8 +435,9 @@ impl ActiveSpan {
             Some(Start::Inherited) if matches!(origin, Origin::Future) => {
                 Some(Start::boxed(Recording::No, || parent.clone()))
             }
-            // Polled on here, under the same context: it is brought along only if the poll
-            // does not finish the future (`Self::inherit_current`).
+            // A synchronous call runs under the current context already; so does an `async
+            // fn`'s first poll, which brings it along only if that poll does not finish the
+            // future (`Self::inherit_current`). `None`: nothing is installed.
             Some(Start::Inherited) | None => None,
         };
         Self {
