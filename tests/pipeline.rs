@@ -1,45 +1,15 @@
 //! The installed pipeline end to end, with an exporter of the test's own: `#[traced]` spans
 //! and OpenTelemetry-API spans go through the same batch processor, as one tree.
 
+#[path = "support/kept.rs"]
+mod kept;
 #[path = "support/suspend.rs"]
 mod suspend;
 
-use std::sync::{Arc, Mutex, MutexGuard};
-
-/// The pipeline is process-wide: the tests here install it one at a time.
-static PIPELINE: Mutex<()> = Mutex::new(());
-
 use opentelemetry::trace::{TraceContextExt, Tracer};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use kept::install;
 use suspend::suspend_once;
-
-/// Keeps what it is handed.
-#[derive(Clone, Debug, Default)]
-struct Keep(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanExporter for Keep {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.lock().unwrap().extend(batch);
-        Ok(())
-    }
-}
-
-/// Installs the pipeline, `configure`d, exporting only into a [`Keep`]; the other tests wait
-/// until the returned lock guard drops.
-fn install(
-    configure: impl FnOnce(traced::Config) -> traced::Config,
-) -> (MutexGuard<'static, ()>, traced::OtelGuard, Keep) {
-    let installing = PIPELINE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let kept = Keep::default();
-    let otel = configure(traced::Config::defaults().with_exporters([]))
-        .with_span_exporter(kept.clone())
-        .install();
-    (installing, otel, kept)
-}
 
 #[traced::traced]
 fn checkout(items: u32, customer: &str, express: bool) -> u32 {

@@ -249,6 +249,14 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench_suspending("traced/sampled", |b| {
         b.iter(|| run(call!(with_traced_suspending)))
     });
+    // The OpenTelemetry API's spans on the same pipeline, what a library instrumented with
+    // the API costs there: the global tracer is the pipeline's own.
+    let api = global::tracer("bench");
+    suite.bench(
+        "otel_api/sampled",
+        |b| b.iter(|| call!(with_otel_sdk, &api)),
+        |b| b.iter(|| run(call!(with_otel_sdk_async, &api))),
+    );
     traced::disable();
     pipeline.shutdown();
 

@@ -20,6 +20,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use crate::config::SamplerSetting;
 use crate::outcome;
 use crate::pipeline::sink::SpanSink;
+use crate::span::tracer::PipelineProvider;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Bumped by every install and [`disable`], after [`CURRENT`] changed.
@@ -37,10 +38,12 @@ pub(crate) struct Installed {
     pub(crate) tracer: BoxedTracer,
     /// Set when the provider is `traced`'s own pipeline: `#[traced]` then samples before
     /// anything is built and builds its sampled spans itself.
-    pub(crate) own: Option<OwnSpans>,
+    pub(crate) own: Option<Arc<OwnSpans>>,
 }
 
-/// How `#[traced]` makes its spans for `traced`'s own pipeline.
+/// How `#[traced]` and the OpenTelemetry API's tracers
+/// ([`crate::span::tracer::PipelineTracer`]) make their spans for `traced`'s own pipeline.
+#[derive(Debug)]
 pub(crate) struct OwnSpans {
     /// The provider's sampler.
     pub(crate) sampler: SamplerSetting,
@@ -89,7 +92,8 @@ where
 }
 
 /// Installs a provider of `traced`'s own pipeline: its sampler is `sampler` and its
-/// processors are shared with `sink`.
+/// processors are shared with `sink`. The OpenTelemetry API gets the pipeline's own tracers
+/// ([`PipelineProvider`]), which build their spans as `#[traced]` does.
 pub(crate) fn set_pipeline_provider(
     provider: SdkTracerProvider,
     sampler: SamplerSetting,
@@ -97,12 +101,14 @@ pub(crate) fn set_pipeline_provider(
 ) {
     // The clock is chosen before any of the pipeline's spans reads it.
     crate::clock::start();
-    install(provider, Some(OwnSpans { sampler, sink }));
+    let own = Arc::new(OwnSpans { sampler, sink });
+    let provider = PipelineProvider::new(provider, Arc::clone(&own));
+    install(provider, Some(own));
 }
 
 /// Installs `provider` globally and for `#[traced]`, which makes its own spans when `own`
 /// says how.
-fn install<P, T, S>(provider: P, own: Option<OwnSpans>)
+fn install<P, T, S>(provider: P, own: Option<Arc<OwnSpans>>)
 where
     S: Span + Send + Sync + 'static,
     T: Tracer<Span = S> + Send + Sync + 'static,

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests (each test crate uses what it needs).
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 pub mod child;
 pub mod otlp_receiver;

@@ -68,7 +68,7 @@ impl Queued {
     #[cfg(feature = "otlp")]
     pub(crate) fn scope(&self) -> &opentelemetry::InstrumentationScope {
         match self {
-            Self::Traced(_) => crate::installed::scope(),
+            Self::Traced(record) => record.scope(),
             Self::Sdk(data) => &data.instrumentation_scope,
         }
     }

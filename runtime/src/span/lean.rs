@@ -1,4 +1,5 @@
-//! The span `#[traced]` builds for a sampled call with `traced`'s own pipeline: an
+//! The span `#[traced]` builds for a sampled call with `traced`'s own pipeline, and the
+//! pipeline's tracers build for the OpenTelemetry API ([`super::tracer`]): an
 //! OpenTelemetry [`Span`] implemented here rather than by the SDK tracer.
 //!
 //! The SDK tracer would sample a second time, draw its own ids, clone itself (a shared
@@ -19,12 +20,14 @@
 //! slower: a record coming back from the other core is cold in this core's cache.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::KeyValue;
 use opentelemetry::trace::{
-    Event, Link, Span, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    Event, Link, Span, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
+    TraceState,
 };
+use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
@@ -61,6 +64,9 @@ pub(crate) struct SpanRecord {
     pub(crate) events: SpanEvents,
     pub(crate) links: SpanLinks,
     pub(crate) status: Status,
+    /// The scope of the tracer that started it; `None`: `traced`'s own
+    /// ([`installed::scope`]), every `#[traced]` span's.
+    pub(crate) scope: Option<Arc<InstrumentationScope>>,
 }
 
 impl SpanRecord {
@@ -79,14 +85,21 @@ impl SpanRecord {
 
     /// Keeps the first `limit` attributes, the call site's first, and counts the others.
     fn limit_attributes(&mut self, mut limit: usize) {
-        if limit >= CODE_ATTRIBUTES {
-            limit -= CODE_ATTRIBUTES;
+        let code = self.code.map_or(0, |code| code.len());
+        if limit >= code {
+            limit -= code;
         } else {
             // A limit below the call site's own attributes: they are cut like any other.
             self.own_code_attributes();
         }
         self.dropped_attributes_count = count(self.attributes.len().saturating_sub(limit));
         self.attributes.truncate(limit);
+    }
+
+    /// The instrumentation scope it is exported under.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn scope(&self) -> &InstrumentationScope {
+        self.scope.as_deref().unwrap_or_else(|| installed::scope())
     }
 
     /// Whether the span is sampled (exported), not only recorded.
@@ -119,7 +132,10 @@ impl SpanRecord {
             events: self.events,
             links: self.links,
             status: self.status,
-            instrumentation_scope: installed::scope().clone(),
+            instrumentation_scope: match self.scope {
+                Some(scope) => Arc::unwrap_or_clone(scope),
+                None => installed::scope().clone(),
+            },
         }
     }
 }
@@ -191,6 +207,7 @@ impl LeanSpan {
             events: SpanEvents::default(),
             links: limited_links(links, &limits),
             status: Status::Unset,
+            scope: None,
         });
         let mut recorder = Recorder::new(&mut span.attributes);
         record(&mut recorder);
@@ -210,6 +227,65 @@ impl LeanSpan {
             limits,
         }
     }
+
+    /// Starts the span the OpenTelemetry API asked for with `builder`, under `parent`, as
+    /// the SDK would build it: its attributes (then the sampler's), events and links kept
+    /// within `limits`, its start the builder's or now. Wall-clock time, as the API reads
+    /// the time it ends at from the system clock.
+    pub(crate) fn from_builder(
+        span_context: SpanContext,
+        parent: &SpanContext,
+        builder: SpanBuilder,
+        sampler_attributes: Vec<KeyValue>,
+        scope: Option<Arc<InstrumentationScope>>,
+        limits: SpanLimits,
+    ) -> Self {
+        let SpanBuilder {
+            span_kind,
+            name,
+            start_time,
+            attributes,
+            events,
+            links,
+        } = builder;
+        let start_time = Timestamp::Wall(start_time.unwrap_or_else(opentelemetry::time::now));
+        let mut record = Box::new(SpanRecord {
+            span_context: span_context.clone(),
+            parent_span_id: parent.span_id(),
+            parent_span_is_remote: parent.is_valid() && parent.is_remote(),
+            kind: span_kind.unwrap_or(SpanKind::Internal),
+            name,
+            start_time,
+            end_time: start_time,
+            code: None,
+            attributes: Attributes::new(),
+            dropped_attributes_count: 0,
+            events: limited_events(events.unwrap_or_default(), &limits),
+            links: limited_links(links.unwrap_or_default(), &limits),
+            status: Status::Unset,
+            scope,
+        });
+        let attributes = attributes.into_iter().flatten().chain(sampler_attributes);
+        record
+            .attributes
+            .extend(attributes.map(RecordedAttribute::given));
+        record.limit_attributes(limits.max_attributes_per_span as usize);
+        Self {
+            span_context,
+            record: Some(record),
+            limits,
+        }
+    }
+
+    /// A span that records nothing: what the OpenTelemetry API gets for a span sampled
+    /// out, or where telemetry is suppressed (`span_context` empty then).
+    pub(crate) fn not_recording(span_context: SpanContext, limits: SpanLimits) -> Self {
+        Self {
+            span_context,
+            record: None,
+            limits,
+        }
+    }
 }
 
 /// Cuts `items` to `limit`, returning how many were cut.
@@ -222,6 +298,17 @@ fn truncate<T>(items: &mut Vec<T>, limit: u32) -> u32 {
 
 fn count(dropped: usize) -> u32 {
     u32::try_from(dropped).unwrap_or(u32::MAX)
+}
+
+fn limited_events(mut events: Vec<Event>, limits: &SpanLimits) -> SpanEvents {
+    let mut kept = SpanEvents::default();
+    kept.dropped_count = truncate(&mut events, limits.max_events_per_span);
+    for event in &mut events {
+        event.dropped_attributes_count +=
+            truncate(&mut event.attributes, limits.max_attributes_per_event);
+    }
+    kept.events = events;
+    kept
 }
 
 fn limited_links(mut links: Vec<Link>, limits: &SpanLimits) -> SpanLinks {
@@ -269,7 +356,7 @@ impl Span for LeanSpan {
             return;
         };
         if record.attribute_count() < self.limits.max_attributes_per_span as usize {
-            record.attributes.push(attribute.into());
+            record.attributes.push(RecordedAttribute::given(attribute));
         } else {
             record.dropped_attributes_count += 1;
         }

@@ -13,6 +13,7 @@ mod ids;
 pub(crate) mod lean;
 pub(crate) mod recorded;
 mod start;
+pub(crate) mod tracer;
 
 use recorded::RecordedAttribute;
 use start::Start;

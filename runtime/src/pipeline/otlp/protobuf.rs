@@ -16,10 +16,10 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
+use crate::clock;
 use crate::pipeline::export::Queued;
 use crate::span::lean::SpanRecord;
 use crate::span::recorded::ValueRef;
-use crate::{clock, installed};
 
 /// Protobuf wire types.
 const VARINT: u32 = 0;
@@ -83,7 +83,7 @@ impl EncodedSpan for SpanData {
 
 impl EncodedSpan for SpanRecord {
     fn scope(&self) -> &InstrumentationScope {
-        installed::scope()
+        SpanRecord::scope(self)
     }
 
     fn write(&self, writer: &mut Writer) {

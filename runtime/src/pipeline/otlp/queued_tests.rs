@@ -69,6 +69,7 @@ fn record(id: u64) -> SpanRecord {
         events: SpanEvents::default(),
         links: SpanLinks::default(),
         status: Status::Unset,
+        scope: None,
     }
 }
 
