@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::trace::v1::ScopeSpans;
 use opentelemetry_sdk::trace::{Sampler, SpanData, SpanLimits};
 use traced::{ExporterKind, OtlpProtocol, OtlpSettings};
 
-use kept::install;
+use kept::{install, remote};
 use support::otlp_receiver::HttpReceiver;
 
 /// The scope of a database library instrumented with the OpenTelemetry API.
@@ -29,17 +29,6 @@ fn library_scope() -> InstrumentationScope {
         .with_schema_url("https://opentelemetry.io/schemas/1.30.0")
         .with_attributes([KeyValue::new("db.driver", "native")])
         .build()
-}
-
-/// A remote span that linked spans point at.
-fn remote(id: u64) -> SpanContext {
-    SpanContext::new(
-        TraceId::from(u128::from(id)),
-        SpanId::from(id),
-        TraceFlags::SAMPLED,
-        true,
-        Default::default(),
-    )
 }
 
 /// What the library does for one query: a client span with everything a builder can give.

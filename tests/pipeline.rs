@@ -8,7 +8,7 @@ mod suspend;
 
 use opentelemetry::trace::{TraceContextExt, Tracer};
 
-use kept::install;
+use kept::{install, remote};
 use suspend::suspend_once;
 
 #[traced::traced]
@@ -174,7 +174,6 @@ fn limited(first: u32, second: u32, third: u32, sources: &[opentelemetry::trace:
 
 #[test]
 fn span_limits_cut_traced_spans_and_count_what_they_cut() {
-    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId};
     use opentelemetry_sdk::trace::SpanLimits;
 
     let limits = SpanLimits {
@@ -185,16 +184,7 @@ fn span_limits_cut_traced_spans_and_count_what_they_cut() {
         ..SpanLimits::default()
     };
     let (_installing, otel, kept) = install(|config| config.with_span_limits(limits));
-    let source = |id: u64| {
-        SpanContext::new(
-            TraceId::from(u128::from(id)),
-            SpanId::from(id),
-            TraceFlags::SAMPLED,
-            true,
-            Default::default(),
-        )
-    };
-    limited(1, 2, 3, &[source(1), source(2), source(3)]);
+    limited(1, 2, 3, &[remote(1), remote(2), remote(3)]);
     otel.shutdown().unwrap();
 
     let spans = kept.0.lock().unwrap();

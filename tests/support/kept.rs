@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
@@ -32,4 +33,16 @@ pub fn install(
         .with_span_exporter(kept.clone())
         .install();
     (installing, otel, kept)
+}
+
+/// A sampled remote span whose trace and span ids are both `id`: a parent, or a link's
+/// target.
+pub fn remote(id: u64) -> SpanContext {
+    SpanContext::new(
+        TraceId::from(u128::from(id)),
+        SpanId::from(id),
+        TraceFlags::SAMPLED,
+        true,
+        Default::default(),
+    )
 }
