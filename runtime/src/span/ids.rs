@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, TraceId};
 
 thread_local! {
     /// The generator's state; seeded per thread from the process's random hash keys, the
@@ -44,6 +44,17 @@ pub(crate) fn new_trace_id() -> TraceId {
         if id != 0 {
             return TraceId::from(id);
         }
+    }
+}
+
+/// The trace a span under `parent` belongs to: a valid parent's, else a new one (as the
+/// SDK decides it).
+#[inline]
+pub(crate) fn trace_id_under(parent: &SpanContext) -> TraceId {
+    if parent.is_valid() {
+        parent.trace_id()
+    } else {
+        new_trace_id()
     }
 }
 

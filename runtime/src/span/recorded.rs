@@ -49,6 +49,21 @@ impl RecordedAttribute {
         }
     }
 
+    /// An attribute given through the OpenTelemetry API, short text copied inline: the
+    /// `String` it most likely came in is then freed here, on the thread that allocated
+    /// it, rather than by the export thread (see the module's documentation).
+    pub(crate) fn given(attribute: KeyValue) -> Self {
+        if let Value::String(text) = &attribute.value {
+            if let Some(inline) = InlineText::new(text.as_str()) {
+                return Self {
+                    key: attribute.key,
+                    value: RecordedValue::Text(inline),
+                };
+            }
+        }
+        attribute.into()
+    }
+
     /// Appends `key = value` to `attributes`.
     #[inline(always)]
     pub(crate) fn push(attributes: &mut Attributes, key: Key, value: Value) {
@@ -178,24 +193,6 @@ impl From<KeyValue> for RecordedAttribute {
     }
 }
 
-impl RecordedAttribute {
-    /// An attribute given through the OpenTelemetry API, short text copied inline: the
-    /// `String` it most likely came in is then freed here, on the thread that allocated
-    /// it, rather than by the export thread (see the module's documentation).
-    pub(crate) fn given(attribute: KeyValue) -> Self {
-        if let Value::String(text) = &attribute.value {
-            let mut inline = InlineText::EMPTY;
-            if inline.write_str(text.as_str()).is_ok() {
-                return Self {
-                    key: attribute.key,
-                    value: RecordedValue::Text(inline),
-                };
-            }
-        }
-        attribute.into()
-    }
-}
-
 /// Up to [`INLINE_TEXT_BYTES`] bytes of UTF-8, without a heap allocation.
 #[derive(Clone, Copy)]
 pub(crate) struct InlineText {
@@ -210,7 +207,6 @@ impl InlineText {
     };
 
     /// `text`, when it fits.
-    #[cfg(test)]
     fn new(text: &str) -> Option<Self> {
         let mut inline = Self::EMPTY;
         inline.write_str(text).ok().map(|()| inline)

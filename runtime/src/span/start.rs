@@ -87,12 +87,7 @@ pub(super) fn own(
     if inheritable && sampler.follows_parent() {
         return Start::Inherited;
     }
-    // As the SDK does: a valid parent gives the trace, otherwise a new one starts.
-    let trace_id = if parent_context.is_valid() {
-        parent_context.trace_id()
-    } else {
-        ids::new_trace_id()
-    };
+    let trace_id = ids::trace_id_under(parent_context);
     let code = site.code_attributes();
     let links_slice = links.as_deref().map_or(&[][..], Vec::as_slice);
     let ask_sampler = || {

@@ -70,11 +70,7 @@ impl Tracer for PipelineTracer {
         let parent = Some(parent_span.span_context())
             .filter(|parent| parent.is_valid())
             .unwrap_or(&empty);
-        let trace_id = if parent.is_valid() {
-            parent.trace_id()
-        } else {
-            ids::new_trace_id()
-        };
+        let trace_id = ids::trace_id_under(parent);
         let kind = builder.span_kind.as_ref().unwrap_or(&SpanKind::Internal);
         let result = self.own.sampler.sampler.should_sample(
             Some(parent_cx),
