@@ -126,9 +126,14 @@ type SpanContexts = (
     opentelemetry::trace::SpanContext,
 );
 
+/// Its own span context, the dropped step's and its native child's, and its own again after
+/// the step returned.
 #[traced::traced]
-fn sampled_step() -> (opentelemetry::trace::SpanContext, SpanContexts) {
-    (traced::current_span().span_context(), skipped_step())
+fn sampled_step() -> (opentelemetry::trace::SpanContext, SpanContexts, bool) {
+    let own = traced::current_span().span_context();
+    let step = skipped_step();
+    let current_again = traced::current_span().span_context() == own;
+    (own, step, current_again)
 }
 
 #[traced::traced]
@@ -141,7 +146,7 @@ fn skipped_step() -> SpanContexts {
 #[test]
 fn a_span_dropped_under_a_sampled_parent_has_an_unsampled_context_its_children_follow() {
     let (_installing, otel, kept) = install(|config| config.with_sampler(SkipByName));
-    let (parent, (skipped, native)) = sampled_step();
+    let (parent, (skipped, native), parent_current_again) = sampled_step();
     otel.shutdown().unwrap();
 
     // The parent is sampled, so the dropped span cannot lean on its context: it gets a span
@@ -152,9 +157,59 @@ fn a_span_dropped_under_a_sampled_parent_has_an_unsampled_context_its_children_f
     assert_ne!(skipped.span_id(), parent.span_id());
     assert!(native.is_valid() && !native.is_sampled());
     assert_eq!(native.trace_id(), parent.trace_id());
+    assert!(parent_current_again);
     let spans = kept.0.lock().unwrap();
     let names: Vec<_> = spans.iter().map(|span| span.name.as_ref()).collect();
     assert_eq!(names, ["sampled_step"]);
+}
+
+/// Its own span context, returned or as its error.
+#[traced::traced]
+fn dropped_root(fail: bool) -> Result<opentelemetry::trace::SpanContext, String> {
+    let own = traced::current_span().span_context();
+    if fail {
+        return Err(format!("{:?}", own.span_id()));
+    }
+    Ok(own)
+}
+
+/// Panics with its own span context.
+#[traced::traced]
+fn dropped_root_panicking() {
+    std::panic::panic_any(traced::current_span().span_context());
+}
+
+#[test]
+fn a_root_the_sampler_drops_is_current_for_its_call_only_however_the_call_ends() {
+    use opentelemetry::trace::SpanContext;
+    use opentelemetry_sdk::trace::Sampler;
+
+    let (_installing, otel, kept) = install(|config| config.with_sampler(Sampler::AlwaysOff));
+    let returned = dropped_root(false).unwrap();
+    let after_return = traced::current_span().span_context();
+    let failed = dropped_root(true).unwrap_err();
+    let after_error = traced::current_span().span_context();
+    let panicked = std::panic::catch_unwind(dropped_root_panicking)
+        .unwrap_err()
+        .downcast::<SpanContext>()
+        .unwrap();
+    let after_panic = traced::current_span().span_context();
+    otel.shutdown().unwrap();
+
+    // During the call: a span context of its own, a new trace, not sampled.
+    for own in [&returned, &*panicked] {
+        assert!(own.is_valid() && !own.is_sampled() && !own.is_remote());
+    }
+    assert_ne!(returned.trace_id(), panicked.trace_id());
+    assert_ne!(
+        failed,
+        format!("{:?}", opentelemetry::trace::SpanId::INVALID)
+    );
+    // After it, returned, failed or unwound: nothing current, nothing exported.
+    for after in [after_return, after_error, after_panic] {
+        assert_eq!(after, SpanContext::empty_context());
+    }
+    assert!(kept.0.lock().unwrap().is_empty());
 }
 
 #[traced::traced(links = sources)]
