@@ -189,7 +189,7 @@ fn print_row(label: &str, producers: usize, duration: Duration, run: &Measured, 
 
 /// One run through the discarding pipeline, printed as a table row.
 fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
-    let pipeline = pipeline::install_pipeline(pipeline::sampled());
+    let pipeline = pipeline::install_pipeline(None);
     let run = run_measured(producers, duration, rate, |_| pipeline.exported());
     // Shutting down flushes what is still queued; what never reaches the exporter then is
     // what the full queue dropped.

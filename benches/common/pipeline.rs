@@ -76,15 +76,17 @@ pub fn build_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
 }
 
 /// Installs `traced`'s pipeline as `traced::init()` builds it (batch sizes from `OTEL_BSP_*`),
-/// with `sampler` and a [`DiscardExporter`] as its only exporter.
-pub fn install_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
+/// with `sampler` (`None`: its default, what `traced::init()` samples with when
+/// `OTEL_TRACES_SAMPLER` is not set) and a [`DiscardExporter`] as its only exporter.
+pub fn install_pipeline(sampler: Option<Sampler>) -> Pipeline {
     let exporter = DiscardExporter::default();
     let exported = Arc::clone(&exporter.exported);
-    let guard = traced::Config::from_env()
-        .with_exporters([])
-        .with_sampler(sampler)
-        .with_span_exporter(exporter)
-        .install();
+    let config = traced::Config::from_env().with_exporters([]);
+    let config = match sampler {
+        Some(sampler) => config.with_sampler(sampler),
+        None => config,
+    };
+    let guard = config.with_span_exporter(exporter).install();
     let provider = guard
         .provider()
         .cloned()

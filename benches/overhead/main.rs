@@ -220,7 +220,7 @@ fn overhead(suite: &mut Suite<'_>) {
     drop(guard);
 
     // Phase 3: `#[traced]` through the real batching pipeline, sampling nothing, then all.
-    let pipeline = install_pipeline(unsampled());
+    let pipeline = install_pipeline(Some(unsampled()));
     suite.bench(
         "traced/unsampled",
         |b| b.iter(|| call!(with_traced)),
@@ -232,7 +232,7 @@ fn overhead(suite: &mut Suite<'_>) {
     traced::disable();
     pipeline.shutdown();
 
-    let pipeline = install_pipeline(sampled());
+    let pipeline = install_pipeline(None);
     suite.bench(
         "traced/unsampled_child",
         |b| in_unsampled_trace(|| b.iter(|| call!(with_traced))),
