@@ -98,7 +98,9 @@ pub fn install_pipeline(sampler: Option<Sampler>) -> Pipeline {
     }
 }
 
-/// The sampler a default pipeline has: parent-based, always on (every root sampled).
+/// The SDK's default sampler: parent-based, always on (every root sampled), for the peers'
+/// providers.
+#[allow(dead_code)] // used by the overhead run only
 pub fn sampled() -> Sampler {
     Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
 }
