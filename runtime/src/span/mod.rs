@@ -10,6 +10,7 @@ use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 mod ids;
+mod in_place;
 pub(crate) mod lean;
 pub(crate) mod recorded;
 mod start;

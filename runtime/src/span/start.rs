@@ -16,6 +16,7 @@ use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Trace
 use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::ids;
+use super::in_place::filled;
 use super::lean::{Attributes, LeanSpan, SpanStart};
 use super::recorded::RecordedAttribute;
 use super::{Origin, Recorder, Recording, Started};
@@ -49,15 +50,14 @@ impl Start {
 
     /// The box of [`Self::own`], also made for a future that brings its parent's context along.
     #[inline(always)]
-    #[allow(unsafe_code)]
     pub(super) fn boxed(recording: Recording, cx: impl FnOnce() -> Context) -> Box<Started> {
-        let mut started = Box::<Started>::new_uninit();
-        started.write(Started {
-            cx: never_unwinding(cx),
-            recording,
-        });
-        // SAFETY: `write` initialised the whole value on the line above.
-        unsafe { started.assume_init() }
+        filled(
+            Box::new_uninit(),
+            Started {
+                cx: never_unwinding(cx),
+                recording,
+            },
+        )
     }
 }
 
