@@ -9,12 +9,13 @@
 
 use std::mem::MaybeUninit;
 
-/// `boxed`, allocated before `value` was built (`filled(Box::new_uninit(), Value { .. })`:
-/// arguments are evaluated in order), holding `value`.
+/// Puts `value` in `boxed`, a box allocated before the value was built: called as
+/// `filled(Box::new_uninit(), Value { .. })` (arguments are evaluated in order), the box
+/// exists first and the compiler can build the value straight in it.
 ///
-/// The value is built in the box only if nothing that could unwind runs between the
-/// allocation and the end of the value's construction (else the compiler builds it aside,
-/// as the box could be seen half-written): compute anything that calls out before.
+/// It does so only if nothing that could unwind runs between the allocation and the end of
+/// the value's construction (else it builds the value aside, as the box could be seen
+/// half-written): compute anything that calls out before.
 #[inline(always)]
 #[allow(unsafe_code)]
 pub(crate) fn filled<T>(mut boxed: Box<MaybeUninit<T>>, value: T) -> Box<T> {
