@@ -12,11 +12,11 @@ use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
     Event, Link, Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
-    TraceId, Tracer, TracerProvider as _,
+    TraceId, TraceState, Tracer, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue, global};
 use opentelemetry_proto::tonic::trace::v1::ScopeSpans;
-use opentelemetry_sdk::trace::{Sampler, SpanData, SpanLimits};
+use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, SpanData, SpanLimits};
 use traced::{ExporterKind, OtlpProtocol, OtlpSettings};
 
 use kept::{install, remote};
@@ -136,12 +136,20 @@ fn library_spans_follow_the_pipelines_sampler() {
 fn library_spans_under_a_remote_parent_continue_its_trace_and_decision() {
     let (_installing, otel, kept) = install(|config| config);
     let tracer = global::tracer("native-db");
+    let state = |entry: &str| entry.parse::<TraceState>().unwrap();
     let unsampled = SpanContext::new(
         TraceId::from(0xabc_u128),
         SpanId::from(0xdef_u64),
         TraceFlags::default(),
         true,
-        Default::default(),
+        state("vendor=unsampled"),
+    );
+    let sampled = SpanContext::new(
+        TraceId::from(9_u128),
+        SpanId::from(9_u64),
+        TraceFlags::SAMPLED,
+        true,
+        state("vendor=sampled"),
     );
     let under = |parent: SpanContext| {
         let parent = Context::new().with_remote_span_context(parent);
@@ -151,19 +159,86 @@ fn library_spans_under_a_remote_parent_continue_its_trace_and_decision() {
         child
     };
     let child_of_unsampled = under(unsampled.clone());
-    let child_of_sampled = under(remote(9));
+    let child_of_sampled = under(sampled.clone());
     otel.shutdown().unwrap();
 
     assert_eq!(child_of_unsampled.trace_id(), unsampled.trace_id());
     assert!(!child_of_unsampled.is_sampled());
-    assert_eq!(child_of_sampled.trace_id(), remote(9).trace_id());
+    assert_eq!(child_of_sampled.trace_id(), sampled.trace_id());
     assert!(child_of_sampled.is_sampled());
+    // The parent's trace state carries on, as the SDK's parent-based sampler keeps it.
+    assert_eq!(child_of_unsampled.trace_state(), unsampled.trace_state());
+    assert_eq!(child_of_sampled.trace_state(), sampled.trace_state());
     // Dropped without `end`, it ended then, as the SDK's spans do; only the sampled one.
     let spans = kept.0.lock().unwrap();
     assert_eq!(spans.len(), 1, "{spans:#?}");
     assert_eq!(spans[0].span_context, child_of_sampled);
     assert_eq!(spans[0].parent_span_id, SpanId::from(9));
     assert!(spans[0].parent_span_is_remote);
+}
+
+/// Samples `recorded-query` as record-only; samples every other span, with an attribute
+/// and a trace state of its own.
+#[derive(Clone, Debug)]
+struct Tagging;
+
+impl opentelemetry_sdk::trace::ShouldSample for Tagging {
+    fn should_sample(
+        &self,
+        _parent: Option<&Context>,
+        _trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let tagged = name != "recorded-query";
+        SamplingResult {
+            decision: if tagged {
+                SamplingDecision::RecordAndSample
+            } else {
+                SamplingDecision::RecordOnly
+            },
+            attributes: vec![KeyValue::new("sampler.tag", name.to_owned())],
+            trace_state: "sampler=tagging".parse().unwrap(),
+        }
+    }
+}
+
+#[test]
+fn library_spans_keep_what_a_custom_sampler_adds() {
+    let (_installing, otel, kept) = install(|config| config.with_sampler(Tagging));
+    let tracer = global::tracer("native-db");
+    let started = |name: &'static str| {
+        let span = tracer
+            .span_builder(name)
+            .with_attributes([KeyValue::new("db.system.name", "postgresql")])
+            .start(&tracer);
+        (span.span_context().clone(), span.is_recording())
+    };
+    let (tagged, tagged_recording) = started("tagged-query");
+    let (recorded, recorded_recording) = started("recorded-query");
+    otel.shutdown().unwrap();
+
+    assert!(tagged_recording && tagged.is_sampled());
+    assert!(recorded_recording && !recorded.is_sampled());
+    for context in [&tagged, &recorded] {
+        assert_eq!(context.trace_state().get("sampler"), Some("tagging"));
+    }
+    // Only the sampled one is exported, the sampler's attribute after the builder's.
+    let spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 1, "{spans:#?}");
+    assert_eq!(spans[0].span_context, tagged);
+    let keys: Vec<_> = spans[0]
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str())
+        .collect();
+    assert_eq!(keys, ["db.system.name", "sampler.tag"]);
+    assert_eq!(
+        value(&spans[0], "sampler.tag"),
+        Some(opentelemetry::Value::from("tagged-query"))
+    );
 }
 
 #[test]

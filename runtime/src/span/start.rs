@@ -10,10 +10,10 @@
 //! installed by hand, the SDK samples and builds, and the arguments are recorded afterwards
 //! when the span records.
 
-use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, TraceState, Tracer};
-use opentelemetry_sdk::trace::SamplingDecision;
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
 
 use super::ids;
 use super::in_place::filled;
@@ -21,6 +21,7 @@ use super::lean::{Attributes, LeanSpan, SpanStart};
 use super::recorded::RecordedAttribute;
 use super::{Origin, Recorder, Recording, Started};
 use crate::callsite::CallSite;
+use crate::config::SamplerSetting;
 use crate::installed::OwnSpans;
 
 /// What starting a span gave: one word and a tag, returned in registers (a whole context,
@@ -96,19 +97,8 @@ pub(super) fn own(
             .sampler
             .should_sample(Some(parent), trace_id, name, kind, code, links_slice)
     };
-    // The SDK's samplers add no attributes and keep the parent's trace state: only their
-    // decision is read, made here when it follows from the sampler's kind.
-    let (decision, trace_state, sampler_attributes) = match sampler.builtin {
-        Some(builtin) => (
-            builtin.decision(parent, || ask_sampler().decision),
-            same_trace_state(parent_context.trace_state()),
-            Vec::new(),
-        ),
-        None => {
-            let result = ask_sampler();
-            (result.decision, result.trace_state, result.attributes)
-        }
-    };
+    let (decision, trace_state, sampler_attributes) =
+        sample(sampler, parent, parent_context, ask_sampler);
     if decision == SamplingDecision::Drop {
         if inheritable && trace_state == *parent_context.trace_state() {
             return Start::Inherited;
@@ -143,6 +133,30 @@ pub(super) fn own(
     };
     let span = LeanSpan::start(start, record_arguments);
     Start::own(Recording::Own, || parent.with_span(span))
+}
+
+/// What `sampler` says of a span under `parent` (whose span context is `parent_context`):
+/// its decision, trace state and attributes. `ask` asks the sampler. The SDK's samplers add
+/// no attributes and keep the parent's trace state: only their decision is read, made here
+/// without asking when it follows from the sampler's kind.
+#[inline(always)]
+pub(super) fn sample(
+    sampler: &SamplerSetting,
+    parent: &Context,
+    parent_context: &SpanContext,
+    ask: impl FnOnce() -> SamplingResult,
+) -> (SamplingDecision, TraceState, Vec<KeyValue>) {
+    match sampler.builtin {
+        Some(builtin) => (
+            builtin.decision(parent, || ask().decision),
+            same_trace_state(parent_context.trace_state()),
+            Vec::new(),
+        ),
+        None => {
+            let result = ask();
+            (result.decision, result.trace_state, result.attributes)
+        }
+    }
 }
 
 /// A copy of `state`. Most are empty: the constant is then written where the span context is

@@ -15,8 +15,8 @@ use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SamplingDecision, SdkTracerProvider};
 
-use super::ids;
 use super::lean::LeanSpan;
+use super::{ids, start};
 use crate::installed::{self, OwnSpans};
 
 /// The provider `traced`'s pipeline installs globally: the SDK provider it was built as
@@ -71,34 +71,37 @@ impl Tracer for PipelineTracer {
             .filter(|parent| parent.is_valid())
             .unwrap_or(&empty);
         let trace_id = ids::trace_id_under(parent);
-        let kind = builder.span_kind.as_ref().unwrap_or(&SpanKind::Internal);
-        let result = self.own.sampler.sampler.should_sample(
-            Some(parent_cx),
-            trace_id,
-            &builder.name,
-            kind,
-            builder.attributes.as_deref().unwrap_or_default(),
-            builder.links.as_deref().unwrap_or_default(),
-        );
+        let sampler = &self.own.sampler;
+        let ask_sampler = || {
+            sampler.sampler.should_sample(
+                Some(parent_cx),
+                trace_id,
+                &builder.name,
+                builder.span_kind.as_ref().unwrap_or(&SpanKind::Internal),
+                builder.attributes.as_deref().unwrap_or_default(),
+                builder.links.as_deref().unwrap_or_default(),
+            )
+        };
+        let (decision, trace_state, sampler_attributes) =
+            start::sample(sampler, parent_cx, parent_span.span_context(), ask_sampler);
         let span_id = ids::new_span_id();
-        let sampled = match result.decision {
+        let sampled = match decision {
             SamplingDecision::Drop => {
                 let flags = TraceFlags::default();
-                let span_context =
-                    SpanContext::new(trace_id, span_id, flags, false, result.trace_state);
+                let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
                 return LeanSpan::not_recording(span_context, limits);
             }
             SamplingDecision::RecordOnly => false,
             SamplingDecision::RecordAndSample => true,
         };
         let flags = parent.trace_flags().with_sampled(sampled);
-        let span_context = SpanContext::new(trace_id, span_id, flags, false, result.trace_state);
+        let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
         let scope = self.scope.clone();
         LeanSpan::from_builder(
             span_context,
             parent,
             builder,
-            result.attributes,
+            sampler_attributes,
             scope,
             limits,
         )
