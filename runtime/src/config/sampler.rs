@@ -37,8 +37,9 @@ pub(crate) struct SamplerSetting {
 
 /// One of the SDK's `Sampler`s. They add no attributes and keep the parent's trace state,
 /// so only their decision is needed; where it follows from the sampler's kind and the
-/// parent, `#[traced]` makes it as the SDK would, without a call (whose `SamplingResult`,
-/// returned through memory and moved on, cost store-forwarding stalls).
+/// parent, `#[traced]` and the pipeline's API tracers make it as the SDK would, without a
+/// call (whose `SamplingResult`, returned through memory and moved on, cost
+/// store-forwarding stalls).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Builtin {
     /// `AlwaysOn` (`true`) or `AlwaysOff`: the same decision for every span.

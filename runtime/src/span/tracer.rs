@@ -59,7 +59,8 @@ impl Tracer for PipelineTracer {
 
     /// Builds the span as the SDK's tracer does (`opentelemetry_sdk` 0.33): nothing where
     /// telemetry is suppressed; a valid parent's trace, else a new one; the sampler asked
-    /// with the builder's name, kind, attributes and links.
+    /// with the builder's name, kind, attributes and links (the SDK's own samplers read
+    /// without a call where their kind decides, as for `#[traced]`: [`start::sample`]).
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> LeanSpan {
         let limits = self.own.sink.limits;
         if parent_cx.is_telemetry_suppressed() {
