@@ -61,12 +61,23 @@ impl fmt::Display for Failure {
 /// gets the time left, to use as its own timeout.
 pub(super) fn with_retries<T>(
     timeout: Duration,
-    mut attempt: impl FnMut(Duration) -> Verdict<T>,
+    attempt: impl FnMut(Duration) -> Verdict<T>,
 ) -> Result<T, Failure> {
     let start = Instant::now();
+    retrying(timeout, attempt, || start.elapsed(), std::thread::sleep)
+}
+
+/// [`with_retries`] on a given clock: `elapsed` says how long the export has taken so far,
+/// `sleep` waits (the tests' clock moves only when they say).
+fn retrying<T>(
+    timeout: Duration,
+    mut attempt: impl FnMut(Duration) -> Verdict<T>,
+    elapsed: impl Fn() -> Duration,
+    mut sleep: impl FnMut(Duration),
+) -> Result<T, Failure> {
     let mut attempts = 0_u32;
     loop {
-        let remaining = timeout.saturating_sub(start.elapsed());
+        let remaining = timeout.saturating_sub(elapsed());
         if remaining.is_zero() {
             return Err(Failure {
                 reason: format!("timed out after {}", human(timeout)),
@@ -80,7 +91,7 @@ pub(super) fn with_retries<T>(
             Verdict::Retry { reason, after } => (reason, after),
         };
         let delay = after.unwrap_or_else(|| backoff(attempts - 1, jitter()));
-        let remaining = timeout.saturating_sub(start.elapsed());
+        let remaining = timeout.saturating_sub(elapsed());
         if delay >= remaining {
             let reason = match after {
                 Some(after) => format!(
@@ -92,7 +103,7 @@ pub(super) fn with_retries<T>(
             };
             return Err(Failure { reason, attempts });
         }
-        std::thread::sleep(delay);
+        sleep(delay);
     }
 }
 
@@ -133,7 +144,33 @@ pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
+
+    /// A clock that moves only when slept on or told to: what the retries wait for, without
+    /// the machine's scheduling in the measurement.
+    #[derive(Default)]
+    struct Clock {
+        now: Cell<Duration>,
+        sleeps: RefCell<Vec<Duration>>,
+    }
+
+    impl Clock {
+        fn advance(&self, by: Duration) {
+            self.now.set(self.now.get() + by);
+        }
+
+        fn retrying<T>(
+            &self,
+            timeout: Duration,
+            attempt: impl FnMut(Duration) -> Verdict<T>,
+        ) -> Result<T, Failure> {
+            let sleep = |delay| {
+                self.sleeps.borrow_mut().push(delay);
+                self.advance(delay);
+            };
+            retrying(timeout, attempt, || self.now.get(), sleep)
+        }
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
@@ -189,22 +226,27 @@ mod tests {
 
     #[test]
     fn a_retry_after_past_the_deadline_ends_at_once() {
-        let start = Instant::now();
-        let result: Result<(), _> = with_retries(Duration::from_millis(300), |_| Verdict::Retry {
-            reason: "HTTP 503".into(),
-            after: Some(Duration::from_secs(30)),
-        });
+        let clock = Clock::default();
+        let result: Result<(), _> =
+            clock.retrying(Duration::from_millis(300), |_| Verdict::Retry {
+                reason: "HTTP 503".into(),
+                after: Some(Duration::from_secs(30)),
+            });
         let failure = result.unwrap_err();
         assert_eq!(failure.attempts, 1);
         assert!(failure.reason.contains("retry after 30s"), "{failure}");
-        assert!(start.elapsed() < Duration::from_millis(250));
+        assert!(clock.sleeps.borrow().is_empty(), "no sleep for nothing");
     }
 
     #[test]
-    fn retries_stop_within_the_timeout() {
-        let start = Instant::now();
-        let result: Result<(), _> = with_retries(Duration::from_millis(400), |remaining| {
-            assert!(remaining <= Duration::from_millis(400));
+    fn retries_back_off_and_stop_within_the_timeout() {
+        let clock = Clock::default();
+        let timeout = Duration::from_millis(400);
+        let given = RefCell::new(Vec::new());
+        let result: Result<(), _> = clock.retrying(timeout, |remaining| {
+            given.borrow_mut().push(remaining);
+            // Each attempt takes 20 ms to be refused.
+            clock.advance(Duration::from_millis(20));
             Verdict::Retry {
                 reason: "connection refused".into(),
                 after: None,
@@ -212,8 +254,41 @@ mod tests {
         });
         let failure = result.unwrap_err();
         assert!(failure.attempts >= 2, "{failure:?}");
-        assert!(start.elapsed() < Duration::from_millis(400));
-        assert!(failure.to_string().contains("connection refused"));
+        assert!(
+            failure.to_string().contains("connection refused"),
+            "{failure}"
+        );
+        // The backoff doubles (with jitter: 50-100 ms, then 100-200 ms, ...), and no sleep
+        // runs past the timeout: the export ends within it, each attempt given what is left.
+        let sleeps = clock.sleeps.borrow();
+        assert_eq!(sleeps.len() + 1, failure.attempts as usize);
+        assert!(
+            sleeps.windows(2).all(|pair| pair[1] >= pair[0]),
+            "{sleeps:?}"
+        );
+        assert!(clock.now.get() <= timeout, "{:?}", clock.now.get());
+        let given = given.borrow();
+        assert_eq!(given[0], timeout);
+        assert!(given.windows(2).all(|pair| pair[1] < pair[0]), "{given:?}");
+    }
+
+    #[test]
+    fn retries_stop_when_the_timeout_is_spent() {
+        let clock = Clock::default();
+        let result: Result<(), _> = clock.retrying(Duration::from_millis(400), |_| {
+            // An attempt that uses the whole budget: no second one.
+            clock.advance(Duration::from_millis(400));
+            Verdict::Retry {
+                reason: "connection reset".into(),
+                after: Some(Duration::from_millis(1)),
+            }
+        });
+        let failure = result.unwrap_err();
+        assert_eq!(failure.attempts, 1);
+        assert!(
+            failure.reason.contains("past the export timeout"),
+            "{failure}"
+        );
     }
 
     #[test]
