@@ -10,10 +10,10 @@
 //! installed by hand, the SDK samples and builds, and the arguments are recorded afterwards
 //! when the span records.
 
+use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
-use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, TraceState, Tracer};
-use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
+use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::ids;
 use super::in_place::filled;
@@ -21,7 +21,6 @@ use super::lean::{Attributes, LeanSpan, SpanStart};
 use super::recorded::RecordedAttribute;
 use super::{Origin, Recorder, Recording, Started};
 use crate::callsite::CallSite;
-use crate::config::SamplerSetting;
 use crate::installed::OwnSpans;
 
 /// What starting a span gave: one word and a tag, returned in registers (a whole context,
@@ -98,7 +97,7 @@ pub(super) fn own(
             .should_sample(Some(parent), trace_id, name, kind, code, links_slice)
     };
     let (decision, trace_state, sampler_attributes) =
-        sample(sampler, parent, parent_context, ask_sampler);
+        sampler.sample(parent, parent_context, ask_sampler);
     if decision == SamplingDecision::Drop {
         if inheritable && trace_state == *parent_context.trace_state() {
             return Start::Inherited;
@@ -133,42 +132,6 @@ pub(super) fn own(
     };
     let span = LeanSpan::start(start, record_arguments);
     Start::own(Recording::Own, || parent.with_span(span))
-}
-
-/// What `sampler` says of a span under `parent` (whose span context is `parent_context`):
-/// its decision, trace state and attributes. `ask` asks the sampler. The SDK's samplers add
-/// no attributes and keep the parent's trace state: only their decision is read, made here
-/// without asking when it follows from the sampler's kind.
-#[inline(always)]
-pub(super) fn sample(
-    sampler: &SamplerSetting,
-    parent: &Context,
-    parent_context: &SpanContext,
-    ask: impl FnOnce() -> SamplingResult,
-) -> (SamplingDecision, TraceState, Vec<KeyValue>) {
-    match sampler.builtin {
-        Some(builtin) => (
-            builtin.decision(parent, || ask().decision),
-            same_trace_state(parent_context.trace_state()),
-            Vec::new(),
-        ),
-        None => {
-            let result = ask();
-            (result.decision, result.trace_state, result.attributes)
-        }
-    }
-}
-
-/// A copy of `state`. Most are empty: the constant is then written where the span context is
-/// built, instead of a clone returned through memory and read back in wider loads (a
-/// store-forwarding stall, by `perf annotate`).
-#[inline(always)]
-fn same_trace_state(state: &TraceState) -> TraceState {
-    if *state == TraceState::NONE {
-        TraceState::NONE
-    } else {
-        state.clone()
-    }
 }
 
 /// Lets the SDK sample and build the span, then records the arguments if it records.

@@ -15,8 +15,8 @@ use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::{SamplingDecision, SdkTracerProvider};
 
+use super::ids;
 use super::lean::LeanSpan;
-use super::{ids, start};
 use crate::installed::{self, OwnSpans};
 
 /// The provider `traced`'s pipeline installs globally: the SDK provider it was built as
@@ -60,7 +60,7 @@ impl Tracer for PipelineTracer {
     /// Builds the span as the SDK's tracer does (`opentelemetry_sdk` 0.33): nothing where
     /// telemetry is suppressed; a valid parent's trace, else a new one; the sampler asked
     /// with the builder's name, kind, attributes and links (the SDK's own samplers read
-    /// without a call where their kind decides, as for `#[traced]`: [`start::sample`]).
+    /// without a call where their kind decides, as for `#[traced]`: `SamplerSetting::sample`).
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> LeanSpan {
         let limits = self.own.sink.limits;
         if parent_cx.is_telemetry_suppressed() {
@@ -84,7 +84,7 @@ impl Tracer for PipelineTracer {
             )
         };
         let (decision, trace_state, sampler_attributes) =
-            start::sample(sampler, parent_cx, parent_span.span_context(), ask_sampler);
+            sampler.sample(parent_cx, parent_span.span_context(), ask_sampler);
         let span_id = ids::new_span_id();
         let sampled = match decision {
             SamplingDecision::Drop => {
