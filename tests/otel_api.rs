@@ -114,6 +114,35 @@ fn a_library_span_keeps_what_its_builder_gave_and_its_tracer_scope() {
     assert_eq!(parent.instrumentation_scope.name(), "traced");
 }
 
+/// More tracer scopes than `traced` keeps for the life of the process (256): the first ones
+/// kept, the others shared with their tracers. Each span, either way, is exported under
+/// the scope of the tracer that started it, with the whole scope.
+#[test]
+fn tracers_named_without_bound_each_export_under_their_own_scope() {
+    const TENANTS: usize = 300;
+    let (_installing, otel, kept) = install(|config| config);
+    let scope = |tenant: usize| {
+        InstrumentationScope::builder(format!("tenant-{tenant}"))
+            .with_version(format!("{tenant}.0.0"))
+            .with_attributes([KeyValue::new("tenant", tenant as i64)])
+            .build()
+    };
+    for round in 0..2 {
+        for tenant in 0..TENANTS {
+            let tracer = global::tracer_provider().tracer_with_scope(scope(tenant));
+            tracer.in_span(format!("job {tenant} {round}"), |_| ());
+        }
+    }
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 2 * TENANTS);
+    for span in spans.iter() {
+        let tenant = span.name.split(' ').nth(1).unwrap().parse().unwrap();
+        assert_eq!(span.instrumentation_scope, scope(tenant), "{}", span.name);
+    }
+}
+
 #[test]
 fn library_spans_follow_the_pipelines_sampler() {
     let (_installing, otel, kept) = install(|config| config.with_sampler(Sampler::AlwaysOff));

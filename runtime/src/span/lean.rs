@@ -20,7 +20,6 @@
 //! slower: a record coming back from the other core is cold in this core's cache.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{
@@ -34,6 +33,7 @@ use smallvec::SmallVec;
 use super::Recorder;
 use super::in_place::filled;
 use super::recorded::RecordedAttribute;
+use super::scope::SpanScope;
 use crate::callsite::CODE_ATTRIBUTES;
 use crate::clock::{self, Timestamp};
 use crate::installed;
@@ -65,9 +65,8 @@ pub(crate) struct SpanRecord {
     pub(crate) events: SpanEvents,
     pub(crate) links: SpanLinks,
     pub(crate) status: Status,
-    /// The scope of the tracer that started it; `None`: `traced`'s own
-    /// ([`installed::scope`]), every `#[traced]` span's.
-    pub(crate) scope: Option<Arc<InstrumentationScope>>,
+    /// The scope of the tracer that started it, or `traced`'s own.
+    pub(crate) scope: SpanScope,
 }
 
 impl SpanRecord {
@@ -100,7 +99,7 @@ impl SpanRecord {
     /// The instrumentation scope it is exported under.
     #[cfg(feature = "otlp")]
     pub(crate) fn scope(&self) -> &InstrumentationScope {
-        self.scope.as_deref().unwrap_or_else(|| installed::scope())
+        self.scope.get()
     }
 
     /// Whether the span is sampled (exported), not only recorded.
@@ -133,10 +132,7 @@ impl SpanRecord {
             events: self.events,
             links: self.links,
             status: self.status,
-            instrumentation_scope: match self.scope {
-                Some(scope) => Arc::unwrap_or_clone(scope),
-                None => installed::scope().clone(),
-            },
+            instrumentation_scope: self.scope.into_owned(),
         }
     }
 }
@@ -214,7 +210,7 @@ impl LeanSpan {
                 events: SpanEvents::default(),
                 links,
                 status: Status::Unset,
-                scope: None,
+                scope: SpanScope::Traced,
             },
         );
         let mut recorder = Recorder::new(&mut span.attributes);
@@ -245,7 +241,7 @@ impl LeanSpan {
         parent: &SpanContext,
         builder: SpanBuilder,
         sampler_attributes: Vec<KeyValue>,
-        scope: Option<Arc<InstrumentationScope>>,
+        scope: SpanScope,
         limits: SpanLimits,
     ) -> Self {
         let SpanBuilder {

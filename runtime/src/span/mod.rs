@@ -13,6 +13,7 @@ mod ids;
 mod in_place;
 pub(crate) mod lean;
 pub(crate) mod recorded;
+pub(crate) mod scope;
 mod start;
 pub(crate) mod tracer;
 

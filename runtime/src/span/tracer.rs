@@ -17,7 +17,8 @@ use opentelemetry_sdk::trace::{SamplingDecision, SdkTracerProvider};
 
 use super::ids;
 use super::lean::LeanSpan;
-use crate::installed::{self, OwnSpans};
+use super::scope::SpanScope;
+use crate::installed::OwnSpans;
 
 /// The provider `traced`'s pipeline installs globally: the SDK provider it was built as
 /// (kept for its lifetime, as the global provider held it before), and its tracers.
@@ -38,10 +39,8 @@ impl TracerProvider for PipelineProvider {
     type Tracer = PipelineTracer;
 
     fn tracer_with_scope(&self, scope: InstrumentationScope) -> PipelineTracer {
-        // `traced`'s own scope is not copied: a record without one is exported under it.
-        let scope = (scope != *installed::scope()).then(|| Arc::new(scope));
         PipelineTracer {
-            scope,
+            scope: SpanScope::of(scope),
             own: Arc::clone(&self.own),
         }
     }
@@ -50,7 +49,7 @@ impl TracerProvider for PipelineProvider {
 /// A tracer of [`PipelineProvider`].
 #[derive(Debug)]
 pub(crate) struct PipelineTracer {
-    scope: Option<Arc<InstrumentationScope>>,
+    scope: SpanScope,
     own: Arc<OwnSpans>,
 }
 

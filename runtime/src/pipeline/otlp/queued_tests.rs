@@ -21,6 +21,7 @@ use crate::clock::{self, Timestamp};
 use crate::pipeline::export::{Queued, finished_span_data};
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
+use crate::span::scope::SpanScope;
 
 /// A call site's `code.*` attributes, `'static` as a call site's are.
 fn code() -> &'static [KeyValue; 3] {
@@ -69,7 +70,7 @@ fn record(id: u64) -> SpanRecord {
         events: SpanEvents::default(),
         links: SpanLinks::default(),
         status: Status::Unset,
-        scope: None,
+        scope: SpanScope::Traced,
     }
 }
 
