@@ -131,16 +131,20 @@ impl EncodedSpan for Queued {
 
 fn encode<S: EncodedSpan>(batch: &[S], resource: &[u8], resource_schema_url: &str) -> Vec<u8> {
     let mut writer = Writer::with_capacity(resource.len() + batch.len() * 256);
+    // Most spans take 128 bytes to 16 KiB, a two-byte length; each span's guess is the last
+    // one's length.
+    let mut span_length_bytes = 2;
     // ExportTraceServiceRequest.resource_spans
-    writer.message(1, |writer| {
+    writer.message_sized(1, expected_length_bytes(batch.len()), |writer| {
         // ResourceSpans.resource
         writer.bytes_always(1, resource);
         for (scope, spans) in group_by_scope(batch) {
             // ResourceSpans.scope_spans
-            writer.message(2, |writer| {
+            writer.message_sized(2, expected_length_bytes(spans.len()), |writer| {
                 writer.message(1, |writer| write_scope(writer, scope));
                 for span in spans {
-                    writer.message(2, |writer| span.write(writer));
+                    span_length_bytes =
+                        writer.message_sized(2, span_length_bytes, |writer| span.write(writer));
                 }
                 writer.string(3, scope.schema_url().unwrap_or_default());
             });
@@ -148,6 +152,12 @@ fn encode<S: EncodedSpan>(batch: &[S], resource: &[u8], resource_schema_url: &st
         writer.string(3, resource_schema_url);
     });
     writer.into_bytes()
+}
+
+/// The bytes the length of a message holding `spans` spans most likely takes: spans are
+/// rarely below 128 bytes each.
+fn expected_length_bytes(spans: usize) -> usize {
+    varint_length(spans.saturating_mul(128) as u64)
 }
 
 /// The spans of each scope, scopes in the order they first appear. A batch holds one or a
@@ -402,22 +412,48 @@ impl Writer {
         self.bytes_always(field, text.as_bytes());
     }
 
-    /// A sub-message field: `body` writes its fields.
+    /// A sub-message field: `body` writes its fields. For a body under 128 bytes: a longer
+    /// one is moved up to make room for its length ([`Self::message_sized`]).
     fn message(&mut self, field: u32, body: impl FnOnce(&mut Self)) {
+        self.message_sized(field, 1, body);
+    }
+
+    /// A sub-message field whose length is expected to take `length_bytes` bytes: the body
+    /// is written after that many, so a right guess moves nothing, where a wrong one moves
+    /// the body to fit its length (the whole request, for the outermost message: 13 % of
+    /// the encoding time went to such moves when every message guessed one byte). Returns
+    /// the bytes the length took. The bytes are the same whatever the guess.
+    fn message_sized(
+        &mut self,
+        field: u32,
+        length_bytes: usize,
+        body: impl FnOnce(&mut Self),
+    ) -> usize {
         self.key(field, LENGTH_DELIMITED);
         let length_at = self.buffer.len();
-        self.buffer.push(0);
-        let start = self.buffer.len();
+        let start = length_at + length_bytes;
+        self.buffer.resize(start, 0);
         body(self);
-        let length = self.buffer.len() - start;
-        if length < 0x80 {
-            self.buffer[length_at] = length as u8;
-            return;
+        let length = (self.buffer.len() - start) as u64;
+        let needed = varint_length(length);
+        if needed == length_bytes {
+            for (slot, byte) in self.buffer[length_at..start]
+                .iter_mut()
+                .zip(varint_bytes(length))
+            {
+                *slot = byte;
+            }
+        } else {
+            self.buffer.splice(length_at..start, varint_bytes(length));
         }
-        // The length needs more than the byte reserved: the body moves up to make room.
-        self.buffer
-            .splice(length_at..start, varint_bytes(length as u64));
+        needed
     }
+}
+
+/// How many bytes `value` takes as a protobuf varint.
+fn varint_length(value: u64) -> usize {
+    let bits = u64::BITS - (value | 1).leading_zeros();
+    bits.div_ceil(7) as usize
 }
 
 /// `value` as a protobuf varint: seven bits a byte, low first, the high bit set on all
@@ -606,16 +642,42 @@ mod tests {
     }
 
     #[test]
-    fn lengths_of_every_size_class_are_minimal_varints() {
-        for length in [0, 1, 127, 128, 129, 16_383, 16_384, 70_000] {
-            let mut writer = Writer::with_capacity(0);
-            writer.message(1, |writer| {
-                writer.buffer.extend(std::iter::repeat_n(7u8, length))
-            });
-            let bytes = writer.into_bytes();
+    fn lengths_of_every_size_class_are_minimal_varints_whatever_the_guess() {
+        let lengths = [
+            0, 1, 127, 128, 129, 16_383, 16_384, 70_000, 2_097_151, 2_097_152,
+        ];
+        for length in lengths {
             let mut expected = Vec::new();
             prost::encoding::bytes::encode(1, &vec![7u8; length], &mut expected);
-            assert_eq!(bytes, expected, "length {length}");
+            let expected_length_bytes = expected.len() - 1 - length;
+            for guess in 1..=4 {
+                let mut writer = Writer::with_capacity(0);
+                let length_bytes = writer.message_sized(1, guess, |writer| {
+                    writer.buffer.extend(std::iter::repeat_n(7u8, length))
+                });
+                assert_eq!(length_bytes, expected_length_bytes, "length {length}");
+                assert_eq!(
+                    writer.into_bytes(),
+                    expected,
+                    "length {length}, guess {guess}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn varint_lengths_are_those_written() {
+        for value in [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            assert_eq!(varint_length(value), varint_bytes(value).count(), "{value}");
         }
     }
 }
