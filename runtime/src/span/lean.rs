@@ -22,11 +22,13 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+#[cfg(feature = "otlp")]
+use opentelemetry::InstrumentationScope;
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{
     Event, Link, Span, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
     TraceState,
 };
-use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
 
