@@ -3,8 +3,7 @@
 //! `http/protobuf` and `grpc` exporters do (`OtlpExporter::encode_protobuf`, protobuf written
 //! straight from the spans), the same gzip-compressed (at the level the `http/protobuf`
 //! exporter uses, 2, and at zlib's default, 6, which other SDKs use), and the way they did
-//! before and the
-//! `http/json` exporter still does: grouped into opentelemetry-proto's
+//! before and the `http/json` exporter still does: grouped into opentelemetry-proto's
 //! `ExportTraceServiceRequest` message, then encoded by prost or serde_json. See `README.md`.
 //!
 //! The message-building steps are the runtime's private ones, repeated here with the same
