@@ -16,15 +16,14 @@
 
 #[path = "../common/pipeline.rs"]
 mod pipeline;
+#[path = "../common/poll.rs"]
+mod poll;
 mod report;
 mod subjects;
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Bencher, Criterion};
@@ -37,6 +36,7 @@ use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use pipeline::{build_pipeline, install_pipeline, sampled, unsampled};
+use poll::run;
 use subjects::*;
 
 /// The arguments of every call, through `black_box` so nothing is folded.
@@ -44,18 +44,6 @@ macro_rules! call {
     ($f:expr $(, $extra:expr)*) => {
         $f($($extra,)* black_box(42), black_box("ada"), black_box(true))
     };
-}
-
-/// Polls `future` to completion with a no-op waker: no executor cost in the figures.
-#[inline(always)]
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
 }
 
 /// fastrace records child spans of a root span set as the thread's local parent (a call

@@ -1,0 +1,168 @@
+//! What tracing costs an HTTP server per request: one axum router answering
+//! `GET /users/{id}`, called in process (no socket, so the figures hold no I/O) with the
+//! request a server typically receives (`Host`, `User-Agent`, the peer address, a query), its
+//! response body read to the end. Variants:
+//!
+//! - `plain`: the router alone;
+//! - `traced/no_provider`: behind `traced::http::TraceLayer`, no pipeline installed;
+//! - `traced/sampled`: the same with `traced`'s pipeline installed (its default sampler,
+//!   parent-based always-on), a request with no `traceparent`: a sampled root;
+//! - `traced/sampled_child`: a `traceparent` saying "sampled": a child of the caller's span;
+//! - `traced/unsampled_child`: a `traceparent` saying "not sampled", the common case when
+//!   the service's callers sample a fraction of their traces;
+//! - `tower_http/no_subscriber`: the usual peer, tower-http's `TraceLayer::new_for_http()`,
+//!   with no tracing subscriber;
+//! - `tower_http/otel_sampled`: the same with tracing-opentelemetry onto the SDK's batch
+//!   processor, every span sampled (it reads no `traceparent`: a root span).
+//!
+//! Both pipelines export into a counting, discarding exporter. Then a request's W3C
+//! `traceparent` read by `traced`'s propagator and by the SDK's (`extract_traceparent/*`),
+//! what every traced request does first. See `README.md`.
+
+#[path = "common/pipeline.rs"]
+mod pipeline;
+#[path = "common/poll.rs"]
+mod poll;
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path};
+use axum::routing::get;
+use criterion::Criterion;
+use http::{Request, Response, header};
+use http_body_util::BodyExt as _;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tower_service::Service;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use pipeline::{build_pipeline, install_pipeline, sampled};
+use poll::run;
+
+/// A `traceparent` whose flags say "sampled".
+const SAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// The same caller's span, not sampled.
+const UNSAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+
+/// The handler: a small JSON body built from the path parameter.
+async fn user(Path(id): Path<u64>) -> String {
+    format!("{{\"id\":{id},\"name\":\"ada\"}}")
+}
+
+fn routes() -> Router {
+    Router::new().route("/users/{id}", get(user))
+}
+
+/// The request, as a server builds it from the wire (with `traceparent` when given), and
+/// the peer address axum's `into_make_service_with_connect_info` adds.
+fn request(traceparent: Option<&'static str>) -> Request<Body> {
+    let mut builder = Request::get("/users/42?page=2")
+        .header(header::HOST, "api.example.com:8080")
+        .header(header::USER_AGENT, "curl/8.5.0")
+        .header(header::ACCEPT, "*/*");
+    if let Some(traceparent) = traceparent {
+        builder = builder.header("traceparent", traceparent);
+    }
+    let peer = SocketAddr::from(([192, 0, 2, 7], 52_114));
+    builder
+        .extension(ConnectInfo(peer))
+        .body(Body::empty())
+        .expect("a valid request")
+}
+
+/// One request through `service`, the response body read to its end (where the server's
+/// span ends); returns the body's length.
+fn serve<S, B>(service: &mut S, traceparent: Option<&'static str>) -> usize
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    run(std::future::poll_fn(|cx| service.poll_ready(cx))).expect("the router is ready");
+    let response = run(service.call(request(traceparent))).expect("the router answers");
+    let body = run(response.into_body().collect()).expect("the body is read");
+    body.to_bytes().len()
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group("http_server");
+
+    let mut plain = routes();
+    group.bench_function("plain", |b| b.iter(|| black_box(serve(&mut plain, None))));
+
+    // Before any pipeline is installed.
+    let mut traced = routes().layer(traced::http::TraceLayer::new());
+    group.bench_function("traced/no_provider", |b| {
+        b.iter(|| black_box(serve(&mut traced, None)));
+    });
+
+    // The peer, first without a subscriber, then with one scoped to this thread, so that
+    // `traced`'s runs below see none.
+    let mut tower_http = routes().layer(tower_http::trace::TraceLayer::new_for_http());
+    group.bench_function("tower_http/no_subscriber", |b| {
+        b.iter(|| black_box(serve(&mut tower_http, None)));
+    });
+    {
+        let peer = build_pipeline(sampled());
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(peer.provider.tracer("tower_http")));
+        tracing::subscriber::with_default(subscriber, || {
+            group.bench_function("tower_http/otel_sampled", |b| {
+                b.iter(|| black_box(serve(&mut tower_http, None)));
+            });
+        });
+        report_exported("tower_http/otel_sampled", peer.shutdown());
+    }
+
+    // Also installs the global propagator `traced::init()` does (`tracecontext,baggage`).
+    let pipeline = install_pipeline(None);
+    for (name, traceparent) in [
+        ("traced/sampled", None),
+        ("traced/sampled_child", Some(SAMPLED_PARENT)),
+        ("traced/unsampled_child", Some(UNSAMPLED_PARENT)),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(serve(&mut traced, traceparent)));
+        });
+    }
+    group.finish();
+    report_exported("traced", pipeline.shutdown());
+    extraction(&mut criterion);
+    criterion.final_summary();
+}
+
+/// A sampled `traceparent` (and no `tracestate`, which both read with the API's
+/// `TraceState::from_str`), read by each propagator.
+fn extraction(criterion: &mut Criterion) {
+    let headers =
+        std::collections::HashMap::from([("traceparent".to_owned(), SAMPLED_PARENT.to_owned())]);
+    let mut group = criterion.benchmark_group("extract_traceparent");
+    let propagators: [(&str, Box<dyn TextMapPropagator>); 2] = [
+        ("traced", Box::new(traced::TraceContextPropagator::new())),
+        ("opentelemetry_sdk", Box::new(TraceContextPropagator::new())),
+    ];
+    for (name, propagator) in &propagators {
+        assert!(
+            propagator
+                .extract(&headers)
+                .span()
+                .span_context()
+                .is_sampled()
+        );
+        group.bench_function(*name, |b| {
+            b.iter(|| propagator.extract(black_box(&headers)))
+        });
+    }
+    group.finish();
+}
+
+/// Prints how many spans a pipeline exported, so a run that exported none is seen.
+fn report_exported(pipeline: &str, exported: u64) {
+    println!("{pipeline}: {exported} spans exported");
+}
