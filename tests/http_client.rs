@@ -92,12 +92,27 @@ async fn proxy(Path(port): Path<u16>) -> String {
     }
 }
 
+/// Calls `/echo` on the same server through a traced client, from inside the handler, and
+/// answers with what `/echo` answered: the headers the second request carried.
+async fn relay(Path(port): Path<u16>) -> String {
+    let url = format!("http://127.0.0.1:{port}/echo");
+    let response = traced_client().get(url).send().await;
+    match response {
+        Ok(response) => response
+            .text()
+            .await
+            .unwrap_or_else(|error| error.to_string()),
+        Err(error) => error.to_string(),
+    }
+}
+
 /// The traced app, served on an ephemeral port.
 async fn serve() -> SocketAddr {
     let app: Router = Router::new()
         .route("/echo", any(echo))
         .route("/status/{code}", get(status))
         .route("/proxy/{port}", get(proxy))
+        .route("/relay/{port}", get(relay))
         .layer(TraceLayer::new());
     serve_app(app).await
 }
@@ -524,6 +539,43 @@ fn a_call_from_a_handler_is_a_child_of_the_server_span() {
         let first_client = spans.parent_of(outer).expect("the test's client span");
         assert_eq!(first_client.span_kind, SpanKind::Client);
         assert_eq!(spans.all().len(), 4, "{}", spans.tree());
+    });
+}
+
+#[test]
+fn a_trace_not_sampled_goes_on_to_the_next_service_without_spans() {
+    use opentelemetry::trace::{
+        FutureExt as _, SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+
+    run("tracecontext", async {
+        let addr = serve().await;
+        let trace = TraceId::from(0x5a17_c0de_0000_0000_0000_0000_0000_0001);
+        let caller = SpanId::from(0x00f0_67aa_0ba9_02b7);
+        let not_sampled = SpanContext::new(
+            trace,
+            caller,
+            TraceFlags::NOT_SAMPLED,
+            true,
+            TraceState::NONE,
+        );
+        let cx = opentelemetry::Context::new().with_remote_span_context(not_sampled);
+        // test -> server /relay -> client -> server /echo, all in a trace not sampled.
+        let url = format!("http://{addr}/relay/{}", addr.port());
+        let response = traced_client().get(&url).send().with_context(cx).await;
+        let body = response.expect("response").text().await.expect("body");
+        let seen: BTreeMap<String, Vec<String>> = serde_json::from_str(&body).expect("json");
+
+        // Under the parent-based sampler neither client nor server span would add anything,
+        // so none is built and the caller's context travels on unchanged.
+        let expected = format!("00-{trace:032x}-{caller:016x}-00");
+        assert_eq!(seen["traceparent"], [expected]);
+        let exported = traced::testing::install().finished_spans();
+        let in_trace: Vec<_> = exported
+            .iter()
+            .filter(|span| span.span_context.trace_id() == trace)
+            .collect();
+        assert!(in_trace.is_empty(), "{in_trace:#?}");
     });
 }
 

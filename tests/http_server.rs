@@ -77,6 +77,15 @@ async fn echo(headers: HeaderMap, body: Bytes) -> Response {
     response
 }
 
+/// The `traceparent` a request from the handler would carry (the global propagator's).
+async fn outgoing() -> String {
+    let mut headers = std::collections::HashMap::new();
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&opentelemetry::Context::current(), &mut headers);
+    });
+    headers.remove("traceparent").unwrap_or_default()
+}
+
 async fn panics() -> &'static str {
     panic!("{PANIC_MESSAGE}")
 }
@@ -90,6 +99,7 @@ fn routes() -> Router {
         .route("/teapot", get(teapot))
         .route("/echo", post(echo))
         .route("/panic", get(panics))
+        .route("/outgoing", get(outgoing))
 }
 
 /// The app under test, served on an ephemeral port with the peer address.
@@ -129,6 +139,8 @@ struct Call<'a> {
     method: &'a str,
     path: &'a str,
     trace: TraceId,
+    /// The `traceparent`'s flags: `01` (sampled) unless [`Call::not_sampled`].
+    flags: &'a str,
     headers: &'a [(&'a str, &'a str)],
     body: &'a [u8],
 }
@@ -139,8 +151,17 @@ impl<'a> Call<'a> {
             method,
             path,
             trace,
+            flags: "01",
             headers: &[],
             body: &[],
+        }
+    }
+
+    /// The caller did not sample its trace.
+    fn not_sampled(self) -> Self {
+        Self {
+            flags: "00",
+            ..self
         }
     }
 
@@ -163,7 +184,7 @@ impl<'a> Call<'a> {
             .uri(format!("http://{addr}{}", self.path))
             .header(
                 "traceparent",
-                format!("00-{:032x}-{:016x}-01", self.trace, PARENT_SPAN),
+                format!("00-{:032x}-{PARENT_SPAN:016x}-{}", self.trace, self.flags),
             )
             .header("user-agent", "traced-test/1.0");
         for (name, value) in self.headers {
@@ -296,6 +317,37 @@ async fn excluded_urls_get_no_span() {
     let trace = trace_id();
     send(addr, "GET", "/users/1", trace, &[]).await;
     assert_eq!(spans_of(trace).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_its_caller_did_not_sample_runs_in_the_callers_trace_without_a_span() {
+    let addr = serve(TraceLayer::new()).await;
+    let trace = trace_id();
+    let (status, sent) = Call::new("GET", "/outgoing", trace)
+        .not_sampled()
+        .send(addr)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Under the parent-based sampler the server's span would add nothing, so none is built:
+    // the handler runs in the caller's context, and a request it makes tells the next
+    // service the same trace, the caller's span as its parent, and "not sampled".
+    let expected = format!("00-{trace:032x}-{PARENT_SPAN:016x}-00");
+    assert_eq!(String::from_utf8_lossy(&sent), expected);
+    // `#[traced]` calls in such a handler record nothing either.
+    let (status, body) = Call::new("GET", "/users/5", trace)
+        .not_sampled()
+        .send(addr)
+        .await;
+    assert_eq!((status, &body[..]), (StatusCode::OK, &b"user-5"[..]));
+    assert!(spans_of(trace).is_empty(), "{:#?}", spans_of(trace));
+
+    // A sampled request from the same caller gets its own server span, whose id goes out.
+    let trace = trace_id();
+    let (_, sent) = Call::new("GET", "/outgoing", trace).send(addr).await;
+    let spans = spans_of(trace);
+    let server = one(&spans, "GET /outgoing");
+    let expected = format!("00-{trace:032x}-{}-01", server.span_context.span_id());
+    assert_eq!(String::from_utf8_lossy(&sent), expected);
 }
 
 #[tokio::test(flavor = "multi_thread")]

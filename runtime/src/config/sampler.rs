@@ -52,6 +52,22 @@ pub(crate) enum Builtin {
 }
 
 impl Builtin {
+    /// Whether a span under `parent` is sampled, when that follows from the sampler's kind
+    /// and the parent alone (`None`: the SDK decides).
+    #[inline]
+    fn known_decision(self, parent: &Context) -> Option<bool> {
+        match self {
+            Self::Fixed(sampled) => Some(sampled),
+            // As the SDK's `ParentBased` tells a parent: any span in the context, even
+            // one with an invalid span context (which then counts as not sampled).
+            Self::ParentBased { .. } if parent.has_active_span() => {
+                Some(parent.span().span_context().is_sampled())
+            }
+            Self::ParentBased { root } => root,
+            Self::Other => None,
+        }
+    }
+
     /// The decision for a span under `parent`: the SDK's own (`sdk`) only when it does not
     /// follow from the sampler's kind.
     #[inline]
@@ -60,22 +76,10 @@ impl Builtin {
         parent: &Context,
         sdk: impl FnOnce() -> SamplingDecision,
     ) -> SamplingDecision {
-        let sampled = match self {
-            Self::Fixed(sampled) => sampled,
-            // As the SDK's `ParentBased` tells a parent: any span in the context, even
-            // one with an invalid span context (which then counts as not sampled).
-            Self::ParentBased { .. } if parent.has_active_span() => {
-                parent.span().span_context().is_sampled()
-            }
-            Self::ParentBased {
-                root: Some(sampled),
-            } => sampled,
-            Self::ParentBased { root: None } | Self::Other => return sdk(),
-        };
-        if sampled {
-            SamplingDecision::RecordAndSample
-        } else {
-            SamplingDecision::Drop
+        match self.known_decision(parent) {
+            Some(true) => SamplingDecision::RecordAndSample,
+            Some(false) => SamplingDecision::Drop,
+            None => sdk(),
         }
     }
 }
@@ -161,6 +165,24 @@ impl SamplerSetting {
     /// sampled (keeping the parent's trace state), whatever its root sampler.
     pub(crate) fn follows_parent(&self) -> bool {
         matches!(self.builtin, Some(Builtin::ParentBased { .. }))
+    }
+
+    /// Whether a span started under `parent` would add nothing to it, whatever its name,
+    /// kind and attributes: the parent is a valid span context that is neither sampled nor
+    /// recording, and this sampler is one of the SDK's, known to drop the span there (and
+    /// keep the parent's trace state). The parent's context then carries the trace and the
+    /// decision the span's children follow, as `#[traced]`'s children inherit it. Read by
+    /// the HTTP integrations, before they build a span's name and attributes.
+    #[cfg(any(test, feature = "http-server", feature = "reqwest"))]
+    pub(crate) fn adds_nothing_under(&self, parent: &Context) -> bool {
+        let span = parent.span();
+        let parent_context = span.span_context();
+        parent_context.is_valid()
+            && !parent_context.is_sampled()
+            && !span.is_recording()
+            && self
+                .builtin
+                .is_some_and(|builtin| builtin.known_decision(parent) == Some(false))
     }
 }
 
@@ -278,11 +300,10 @@ mod tests {
         assert_eq!(custom.builtin, None);
     }
 
-    #[test]
-    fn builtin_decisions_are_the_sdk_samplers_own_and_ask_it_only_when_needed() {
-        use opentelemetry::trace::{
-            SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState,
-        };
+    /// Parents of every kind a sampler tells apart: none, an invalid span, and a valid span
+    /// remote or local, sampled or not (with a trace state).
+    fn parents() -> [Context; 6] {
+        use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
         let state = TraceState::from_key_value([("vendor", "value")]).expect("a valid state");
         let parent = |remote: bool, flags: TraceFlags| {
@@ -295,7 +316,7 @@ mod tests {
             );
             Context::new().with_remote_span_context(span)
         };
-        let parents = [
+        [
             Context::new(),
             // A span in the context, but an invalid one: a parent to `ParentBased`.
             Context::new().with_remote_span_context(SpanContext::empty_context()),
@@ -303,8 +324,12 @@ mod tests {
             parent(true, TraceFlags::default()),
             parent(false, TraceFlags::SAMPLED),
             parent(false, TraceFlags::default()),
-        ];
-        let settings = [
+        ]
+    }
+
+    /// Each of the SDK's samplers, as the environment or the application gives them.
+    fn builtin_settings() -> [SamplerSetting; 7] {
+        [
             SamplerSetting::sdk(Sampler::AlwaysOn),
             SamplerSetting::sdk(Sampler::AlwaysOff),
             SamplerSetting::sdk(Sampler::TraceIdRatioBased(0.5)),
@@ -313,16 +338,30 @@ mod tests {
             SamplerSetting::parent_based(SamplerSetting::sdk(Sampler::TraceIdRatioBased(0.5))),
             // Given as a value: its root is not known, so roots are the SDK's to decide.
             SamplerSetting::any(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
-        ];
+        ]
+    }
+
+    /// Trace ids spread over the whole range, for the ratio samplers.
+    fn trace_ids() -> impl Iterator<Item = opentelemetry::trace::TraceId> {
+        (1..=64_u128).map(|id| {
+            opentelemetry::trace::TraceId::from(
+                id.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835),
+            )
+        })
+    }
+
+    #[test]
+    fn builtin_decisions_are_the_sdk_samplers_own_and_ask_it_only_when_needed() {
+        use opentelemetry::trace::SpanKind;
+
+        let parents = parents();
         let mut decisions = [0_usize; 2];
-        for setting in &settings {
+        for setting in &builtin_settings() {
             let Some(builtin) = setting.builtin else {
                 panic!("{:?} is one of the SDK's samplers", setting.sampler);
             };
             for parent in &parents {
-                for id in 1..=64_u128 {
-                    let trace_id =
-                        TraceId::from(id.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
+                for trace_id in trace_ids() {
                     let sdk = setting.sampler.should_sample(
                         Some(parent),
                         trace_id,
@@ -355,6 +394,48 @@ mod tests {
         }
         // Both decisions were compared, many times over.
         assert!(decisions.iter().all(|&count| count > 100), "{decisions:?}");
+    }
+
+    #[test]
+    fn a_span_adds_nothing_only_where_the_sdk_drops_it_under_a_parent_not_sampled() {
+        use opentelemetry::trace::SpanKind;
+
+        let mut adds_nothing = 0;
+        for setting in &builtin_settings() {
+            for parent in &parents() {
+                if !setting.adds_nothing_under(parent) {
+                    continue;
+                }
+                adds_nothing += 1;
+                let case = format!("{:?} under {parent:?}", setting.sampler);
+                let parent_context = parent.span().span_context().clone();
+                assert!(
+                    parent_context.is_valid() && !parent_context.is_sampled(),
+                    "{case}"
+                );
+                // Whatever the span's trace, name, kind and attributes.
+                for trace_id in trace_ids() {
+                    let sdk = setting.sampler.should_sample(
+                        Some(parent),
+                        trace_id,
+                        "GET /users/{id}",
+                        &SpanKind::Server,
+                        &[KeyValue::new("http.request.method", "GET")],
+                        &[],
+                    );
+                    assert_eq!(sdk.decision, SamplingDecision::Drop, "{case}");
+                    assert_eq!(sdk.trace_state, *parent_context.trace_state(), "{case}");
+                }
+            }
+        }
+        // The parent-based samplers (four) and `AlwaysOff`, each under both unsampled
+        // parents (remote and local); never a ratio sampler, which decides by trace id.
+        assert_eq!(adds_nothing, 10);
+        let unsampled = &parents()[3];
+        assert!(default_sampler().adds_nothing_under(unsampled));
+        // A sampler of the application's own may decide anything: never assumed.
+        let custom = opentelemetry_sdk::trace::ParentBasedSampler::new(Sampler::AlwaysOn);
+        assert!(!SamplerSetting::any(custom).adds_nothing_under(unsampled));
     }
 
     #[test]

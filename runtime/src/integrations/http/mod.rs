@@ -16,6 +16,13 @@
 //! responses only. A handler that panics gets an `exception` event, status Error and
 //! `http.response.status_code` `500`, and the panic goes on unchanged.
 //!
+//! A request in a trace its caller did not sample, under `traced`'s pipeline with a
+//! parent-based sampler (the default) or `always_off`, gets no span of its own, on either
+//! side: it would record nothing, and building its name and attributes was most of what
+//! such a request cost (`benches/README.md`, "HTTP server"). The caller's context is then
+//! current in the handler and goes out with the client's requests, carrying the same trace
+//! and the same decision, as `#[traced]` functions under such a parent add nothing either.
+//!
 //! `url.query` has the values of signature parameters (`sig`, `Signature`,
 //! `X-Goog-Signature`, `AWSAccessKeyId`) replaced by `REDACTED`; `url.scheme` follows a
 //! proxy's `X-Forwarded-Proto` or `Forwarded: proto=` (see

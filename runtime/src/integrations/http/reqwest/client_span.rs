@@ -38,15 +38,22 @@ impl<'a> ClientSpan<'a> {
             return None;
         }
         let parent = Context::current();
-        let (name, mut attributes) = attributes::request(request);
-        options.names.add_old_names(Side::Client, &mut attributes);
-        let span = installed::with_tracer(|tracer| {
-            let builder = SpanBuilder::from_name(name)
-                .with_kind(SpanKind::Client)
-                .with_attributes(attributes);
-            tracer.build_with_context(builder, &parent)
-        })?;
-        let cx = parent.with_span(span);
+        // In a trace not sampled, under a sampler that follows it, the span would add
+        // nothing: none is built (no name, no attributes), and the parent's context goes
+        // out, telling the server the same trace and decision.
+        let cx = if installed::adds_nothing_under(&parent) {
+            parent
+        } else {
+            let (name, mut attributes) = attributes::request(request);
+            options.names.add_old_names(Side::Client, &mut attributes);
+            let span = installed::with_tracer(|tracer| {
+                let builder = SpanBuilder::from_name(name)
+                    .with_kind(SpanKind::Client)
+                    .with_attributes(attributes);
+                tracer.build_with_context(builder, &parent)
+            })?;
+            parent.with_span(span)
+        };
         // Injected even when the span is not recording: the server must learn that this
         // trace is not sampled.
         global::get_text_map_propagator(|propagator| {

@@ -94,6 +94,13 @@ fn start<B>(options: &Options, req: &Request<B>) -> Option<(Context, Plan)> {
         (parent, SpanKind::Server)
     };
     let plan = options.capture.plan();
+    // A request its caller did not sample, under a sampler that follows the caller: the
+    // span would add nothing, so none is built (no name, no attributes); the handler runs
+    // in the caller's context, which tells its children and outgoing requests the same
+    // trace and decision.
+    if installed::adds_nothing_under(&parent) {
+        return Some((parent, plan));
+    }
     let (name, mut attributes) = attributes::request(req, options.forwarded_proto);
     let headers = if plan.all_request_headers {
         &options.all_headers
