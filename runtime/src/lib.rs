@@ -66,7 +66,8 @@ pub use pipeline::{Config, ConsoleExporter, ConsoleTreeExporter, OtelGuard, Shut
 #[cfg(feature = "otlp")]
 pub use pipeline::{DroppedSpans, OtlpError, OtlpExporter};
 pub use propagation::{
-    B3Encoding, B3Propagator, JaegerPropagator, OtTracePropagator, XrayPropagator, propagator,
+    B3Encoding, B3Propagator, JaegerPropagator, OtTracePropagator, TraceContextPropagator,
+    XrayPropagator, propagator,
 };
 pub use span::{SpanHandle, current_span};
 pub use value::{ArrayElement, AttributeValue};

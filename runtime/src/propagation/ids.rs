@@ -3,8 +3,9 @@
 
 use opentelemetry::trace::{SpanId, TraceId};
 
-/// Lowercase hex only (`0-9a-f`), as B3, X-Ray and OT Trace write identifiers.
-fn is_lower_hex(text: &str) -> bool {
+/// Lowercase hex only (`0-9a-f`), as W3C Trace Context, B3, X-Ray and OT Trace write
+/// identifiers.
+pub(super) fn is_lower_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
@@ -13,26 +14,41 @@ fn is_any_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The value of at most 32 lowercase hex digits, checked and read in one pass (half the
+/// time of a check, then `from_str_radix`: every traced request reads a `traceparent`).
+fn lower_hex_value(text: &str) -> Option<u128> {
+    if text.is_empty() || text.len() > 32 {
+        return None;
+    }
+    text.bytes().try_fold(0_u128, |value, byte| {
+        let digit = match byte {
+            b'0'..=b'9' => byte - b'0',
+            b'a'..=b'f' => byte - b'a' + 10,
+            _ => return None,
+        };
+        Some(value << 4 | u128::from(digit))
+    })
+}
+
 /// A trace id of exactly 32 lowercase hex digits, or of 16 when `allow_64_bit` (then
 /// left-padded with zeros to 128 bits). `None` for anything else, and for the all-zero id.
 pub(super) fn trace_id_lower_hex(text: &str, allow_64_bit: bool) -> Option<TraceId> {
     let length_ok = text.len() == 32 || (allow_64_bit && text.len() == 16);
-    if !length_ok || !is_lower_hex(text) {
+    if !length_ok {
         return None;
     }
-    u128::from_str_radix(text, 16)
-        .ok()
+    lower_hex_value(text)
         .filter(|id| *id != 0)
         .map(TraceId::from)
 }
 
 /// A span id of exactly 16 lowercase hex digits, not all zero.
 pub(super) fn span_id_lower_hex(text: &str) -> Option<SpanId> {
-    if text.len() != 16 || !is_lower_hex(text) {
+    if text.len() != 16 {
         return None;
     }
-    u64::from_str_radix(text, 16)
-        .ok()
+    lower_hex_value(text)
+        .and_then(|id| u64::try_from(id).ok())
         .filter(|id| *id != 0)
         .map(SpanId::from)
 }
@@ -92,6 +108,26 @@ mod tests {
             "-0f067aa0ba902b7",
         ] {
             assert_eq!(span_id_lower_hex(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lower_hex_reads_as_from_str_radix_for_lowercase_digits() {
+        for text in [
+            "0",
+            "f",
+            "09af",
+            "ffffffffffffffffffffffffffffffff",
+            "00f067aa0ba902b7",
+        ] {
+            assert_eq!(
+                lower_hex_value(text),
+                u128::from_str_radix(text, 16).ok(),
+                "{text}"
+            );
+        }
+        for bad in ["", "A", "g", "+1", "-1", " 1", "é", &"f".repeat(33)] {
+            assert_eq!(lower_hex_value(bad), None, "{bad:?}");
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! | name           | format                                                     | from |
 //! |----------------|------------------------------------------------------------|------|
-//! | `tracecontext` | W3C `traceparent` / `tracestate`                           | `opentelemetry_sdk` |
+//! | `tracecontext` | W3C `traceparent` / `tracestate`                           | [`TraceContextPropagator`] |
 //! | `baggage`      | W3C `baggage`                                              | `opentelemetry_sdk` |
 //! | `b3`           | B3, writes the single `b3` header                          | [`B3Propagator`] |
 //! | `b3multi`      | B3, writes `X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled`/`X-B3-Flags` | [`B3Propagator`] |
@@ -19,17 +19,19 @@ mod baggage_headers;
 mod ids;
 mod jaeger;
 mod ottrace;
+mod trace_context;
 mod xray;
 
 pub use b3::{B3Encoding, B3Propagator};
 pub use jaeger::JaegerPropagator;
 pub use ottrace::OtTracePropagator;
+pub use trace_context::TraceContextPropagator;
 pub use xray::XrayPropagator;
 
 use opentelemetry::Context;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::propagation::BaggagePropagator;
 
 use crate::diagnostics::warn_once;
 
