@@ -14,8 +14,9 @@ fn is_any_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The value of at most 32 lowercase hex digits, checked and read in one pass (half the
-/// time of a check, then `from_str_radix`: every traced request reads a `traceparent`).
+/// The value of at most 32 lowercase hex digits, checked and read in one pass, where a
+/// check and then `from_str_radix` went over the digits twice, the second time guarding
+/// each against overflow (every traced request reads a `traceparent`).
 fn lower_hex_value(text: &str) -> Option<u128> {
     if text.is_empty() || text.len() > 32 {
         return None;
