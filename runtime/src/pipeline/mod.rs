@@ -11,6 +11,7 @@ mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod senders;
+mod set_aside;
 pub(crate) mod sink;
 
 pub use console::ConsoleExporter;

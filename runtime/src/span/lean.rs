@@ -139,6 +139,29 @@ impl SpanRecord {
     }
 }
 
+#[cfg(test)]
+impl SpanRecord {
+    /// A record named `name` with `span_context`, no attributes, ended when it started.
+    pub(crate) fn empty(name: &'static str, span_context: SpanContext) -> Self {
+        Self {
+            span_context,
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            kind: SpanKind::Internal,
+            name: Cow::Borrowed(name),
+            start_time: Timestamp::Wall(SystemTime::UNIX_EPOCH),
+            end_time: Timestamp::Wall(SystemTime::UNIX_EPOCH),
+            code: None,
+            attributes: Attributes::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            scope: SpanScope::Traced,
+        }
+    }
+}
+
 /// How a span starts: everything known before it starts, but its attributes.
 ///
 /// The span context comes in its parts, put together where the record keeps it: a whole
