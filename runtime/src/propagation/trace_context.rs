@@ -272,6 +272,45 @@ mod tests {
     }
 
     #[test]
+    fn mutated_values_never_panic_and_are_read_as_the_sdk_reads_them_when_accepted() {
+        let valid = format!("00-{TRACE}-{PARENT}-01");
+        let replacements = ['-', '0', 'f', 'A', 'g', ' ', 'é', '☕'];
+        // A fixed linear congruential sequence: the same cases on every run.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        let mut accepted = 0;
+        for _ in 0..5_000 {
+            let mut chars: Vec<char> = valid.chars().collect();
+            for _ in 0..=next(3) {
+                match next(4) {
+                    0 if !chars.is_empty() => {
+                        chars.remove(next(chars.len()));
+                    }
+                    1 => chars.insert(next(chars.len() + 1), replacements[next(8)]),
+                    _ => {
+                        let at = next(chars.len());
+                        chars[at] = replacements[next(8)];
+                    }
+                }
+            }
+            let value: String = chars.into_iter().collect();
+            let headers = [("traceparent", value.as_str())];
+            let ours = extract(&headers);
+            if ours.is_valid() {
+                accepted += 1;
+                assert_eq!(ours, extract_by_sdk(&headers), "{value:?}");
+            }
+        }
+        // Some mutations keep a valid value (a digit for a digit, the flags changed).
+        assert!(accepted > 100, "{accepted}");
+    }
+
+    #[test]
     fn writes_what_the_sdk_writes() {
         let states = [
             TraceState::NONE,
