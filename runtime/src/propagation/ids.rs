@@ -17,7 +17,7 @@ fn is_any_hex(text: &str) -> bool {
 /// The value of at most 32 lowercase hex digits, checked and read in one pass, where a
 /// check and then `from_str_radix` went over the digits twice, the second time guarding
 /// each against overflow (every traced request reads a `traceparent`).
-fn lower_hex_value(text: &str) -> Option<u128> {
+pub(super) fn lower_hex_value(text: &str) -> Option<u128> {
     if text.is_empty() || text.len() > 32 {
         return None;
     }

@@ -15,7 +15,7 @@ use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 
-use super::ids::{is_lower_hex, span_id_lower_hex, trace_id_lower_hex};
+use super::ids::{is_lower_hex, lower_hex_value, span_id_lower_hex, trace_id_lower_hex};
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -83,28 +83,20 @@ fn parse_traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     if !is_lower_hex(version) || version == "ff" {
         return None;
     }
-    let fields_end = match value.len() {
-        TRACEPARENT_LENGTH => TRACEPARENT_LENGTH,
+    let bytes = value.as_bytes();
+    let length_valid = match bytes.len() {
+        TRACEPARENT_LENGTH => true,
         // Later versions may append fields, each after a `-`; version 00 has none.
-        longer if longer > TRACEPARENT_LENGTH && version != "00" => {
-            if value.as_bytes()[TRACEPARENT_LENGTH] != b'-' {
-                return None;
-            }
-            TRACEPARENT_LENGTH
+        longer => {
+            longer > TRACEPARENT_LENGTH && version != "00" && bytes[TRACEPARENT_LENGTH] == b'-'
         }
-        _ => return None,
     };
-    let fields = value.get(..fields_end)?.as_bytes();
-    if fields[2] != b'-' || fields[35] != b'-' || fields[52] != b'-' {
+    if !length_valid || bytes[2] != b'-' || bytes[35] != b'-' || bytes[52] != b'-' {
         return None;
     }
     let trace_id = trace_id_lower_hex(value.get(3..35)?, false)?;
     let span_id = span_id_lower_hex(value.get(36..52)?)?;
-    let flags = value.get(53..55)?;
-    if !is_lower_hex(flags) {
-        return None;
-    }
-    let flags = u8::from_str_radix(flags, 16).ok()?;
+    let flags = u8::try_from(lower_hex_value(value.get(53..55)?)?).ok()?;
     Some((
         trace_id,
         span_id,
