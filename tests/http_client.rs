@@ -83,21 +83,27 @@ async fn status(Path(code): Path<u16>) -> (StatusCode, [(&'static str, &'static 
     )
 }
 
-/// Calls `/echo` on the same server through a traced client, from inside the handler.
+/// Calls `/echo` on the same server (at `port`) through a traced client, from inside a
+/// handler.
+async fn call_echo(port: u16) -> traced::http::reqwest::Result<reqwest::Response> {
+    traced_client()
+        .get(format!("http://127.0.0.1:{port}/echo"))
+        .send()
+        .await
+}
+
+/// Answers with the status `/echo` gave a request made from the handler.
 async fn proxy(Path(port): Path<u16>) -> String {
-    let url = format!("http://127.0.0.1:{port}/echo");
-    match traced_client().get(url).send().await {
+    match call_echo(port).await {
         Ok(response) => response.status().to_string(),
         Err(error) => error.to_string(),
     }
 }
 
-/// Calls `/echo` on the same server through a traced client, from inside the handler, and
-/// answers with what `/echo` answered: the headers the second request carried.
+/// Answers with what `/echo` answered a request made from the handler: the headers that
+/// request carried.
 async fn relay(Path(port): Path<u16>) -> String {
-    let url = format!("http://127.0.0.1:{port}/echo");
-    let response = traced_client().get(url).send().await;
-    match response {
+    match call_echo(port).await {
         Ok(response) => response
             .text()
             .await

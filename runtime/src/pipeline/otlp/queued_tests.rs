@@ -21,7 +21,6 @@ use crate::clock::{self, Timestamp};
 use crate::pipeline::export::{Queued, finished_span_data};
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
-use crate::span::scope::SpanScope;
 
 /// A call site's `code.*` attributes, `'static` as a call site's are.
 fn code() -> &'static [KeyValue; 3] {
@@ -57,20 +56,12 @@ fn record(id: u64) -> SpanRecord {
     .into_iter()
     .collect();
     SpanRecord {
-        span_context: context(id, false, ""),
         parent_span_id: SpanId::from(7),
-        parent_span_is_remote: false,
-        kind: SpanKind::Internal,
-        name: Cow::Borrowed("checkout"),
         start_time: start.into(),
         end_time: (start + Duration::from_micros(80)).into(),
         code: Some(code()),
         attributes,
-        dropped_attributes_count: 0,
-        events: SpanEvents::default(),
-        links: SpanLinks::default(),
-        status: Status::Unset,
-        scope: SpanScope::Traced,
+        ..SpanRecord::empty("checkout", context(id, false, ""))
     }
 }
 
