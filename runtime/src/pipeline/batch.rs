@@ -134,11 +134,14 @@ impl Shared {
     #[cold]
     #[inline(never)]
     fn enqueue_spilled(&self, mut span: Box<SpanRecord>) {
-        let mut spilled = mem::take(&mut span.attributes);
+        let spilled = mem::take(&mut span.attributes);
+        // Freed after the lock is released (or with `spilled`, if the span is dropped).
+        let mut emptied = Vec::new();
         self.enqueue_with(span, |state| {
             let at = state.queue.len();
-            state.set_aside.put(at, &mut spilled);
+            emptied = state.set_aside.put(at, spilled);
         });
+        drop(emptied);
     }
 
     /// [`Self::enqueue`], calling `before_push` under the lock when the span is queued.
