@@ -33,6 +33,11 @@ pub(crate) struct SamplerSetting {
     /// Set when it is one of the SDK's `Sampler`s, which `#[traced]` then reads without
     /// asking it for a whole `SamplingResult` (see [`Builtin`]).
     pub(crate) builtin: Option<Builtin>,
+    /// Whether it may read a span's attributes: false only where it is known to be made of
+    /// the SDK's `AlwaysOn`, `AlwaysOff` and ratio samplers, which never do. An integration
+    /// then need not make its attributes as `KeyValue`s only to show them to it.
+    #[cfg_attr(not(feature = "http-server"), allow(dead_code))]
+    pub(crate) reads_attributes: bool,
 }
 
 /// One of the SDK's `Sampler`s. They add no attributes and keep the parent's trace state,
@@ -123,6 +128,10 @@ impl SamplerSetting {
 
     /// One of the SDK's samplers.
     pub(crate) fn sdk(sampler: Sampler) -> Self {
+        let reads_attributes = !matches!(
+            sampler,
+            Sampler::AlwaysOn | Sampler::AlwaysOff | Sampler::TraceIdRatioBased(_)
+        );
         let builtin = match &sampler {
             Sampler::AlwaysOn => Builtin::Fixed(true),
             Sampler::AlwaysOff => Builtin::Fixed(false),
@@ -133,6 +142,7 @@ impl SamplerSetting {
         Self {
             sampler: Box::new(sampler),
             builtin: Some(builtin),
+            reads_attributes,
         }
     }
 
@@ -147,6 +157,8 @@ impl SamplerSetting {
             builtin: Some(Builtin::ParentBased {
                 root: root_decision,
             }),
+            // Its other branches are the SDK's `AlwaysOn` and `AlwaysOff`.
+            reads_attributes: root.reads_attributes,
         }
     }
 
@@ -157,6 +169,7 @@ impl SamplerSetting {
             None => Self {
                 sampler: Box::new(sampler),
                 builtin: None,
+                reads_attributes: true,
             },
         }
     }
@@ -270,6 +283,31 @@ mod tests {
     fn follows_parent(value: &str) -> bool {
         let lookup = |name: &str| (name == OTEL_TRACES_SAMPLER).then(|| value.to_owned());
         sampler_from_env(&mut Reader::new(&lookup)).follows_parent()
+    }
+
+    #[test]
+    fn only_samplers_of_the_applications_own_may_read_attributes() {
+        let from_env = |value: &str| {
+            let lookup = |name: &str| (name == OTEL_TRACES_SAMPLER).then(|| value.to_owned());
+            sampler_from_env(&mut Reader::new(&lookup)).reads_attributes
+        };
+        for name in [
+            "always_on",
+            "always_off",
+            "traceidratio",
+            "parentbased_always_on",
+            "parentbased_always_off",
+            "parentbased_traceidratio",
+        ] {
+            assert!(!from_env(name), "{name}");
+        }
+        assert!(!default_sampler().reads_attributes);
+        assert!(!SamplerSetting::any(Sampler::TraceIdRatioBased(0.1)).reads_attributes);
+        // A root given inside the SDK's enum is a `ShouldSample` this cannot look into.
+        let boxed_root = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+        assert!(SamplerSetting::any(boxed_root).reads_attributes);
+        let custom = opentelemetry_sdk::trace::ParentBasedSampler::new(Sampler::AlwaysOn);
+        assert!(SamplerSetting::any(custom).reads_attributes);
     }
 
     #[test]

@@ -26,8 +26,7 @@ use std::time::SystemTime;
 use opentelemetry::InstrumentationScope;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{
-    Event, Link, Span, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
-    TraceState,
+    Event, Link, Span, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLimits, SpanLinks};
 use smallvec::SmallVec;
@@ -182,6 +181,21 @@ pub(crate) struct SpanStart<'a> {
     pub(crate) sampler_attributes: Vec<KeyValue>,
 }
 
+/// How a span the OpenTelemetry API or an integration asked for starts: everything but its
+/// attributes, sampled already ([`super::tracer`]).
+pub(crate) struct ApiStart<'a> {
+    pub(crate) span_context: SpanContext,
+    /// The parent's span context; an invalid one makes a root.
+    pub(crate) parent: &'a SpanContext,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) start_time: SystemTime,
+    pub(crate) events: Vec<Event>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) scope: SpanScope,
+    pub(crate) limits: SpanLimits,
+}
+
 /// A recording span of `traced`'s pipeline; ending it (or dropping it unended) hands it to
 /// the installed pipeline's processors.
 #[derive(Debug)]
@@ -257,39 +271,39 @@ impl LeanSpan {
         }
     }
 
-    /// Starts the span the OpenTelemetry API asked for with `builder`, under `parent`, as
-    /// the SDK would build it: its attributes (then the sampler's), events and links kept
-    /// within `limits`, its start the builder's or now. Wall-clock time, as the API reads
-    /// the time it ends at from the system clock.
-    pub(crate) fn from_builder(
-        span_context: SpanContext,
-        parent: &SpanContext,
-        builder: SpanBuilder,
-        sampler_attributes: Vec<KeyValue>,
-        scope: SpanScope,
-        limits: SpanLimits,
-    ) -> Self {
-        let SpanBuilder {
-            span_kind,
+    /// Starts the span the OpenTelemetry API (or an integration) asked for, as the SDK
+    /// would build it: the attributes `record` writes (the sampler's last), events and
+    /// links kept within the limits. Wall-clock time, as the API reads the time it ends at
+    /// from the system clock.
+    pub(crate) fn started(start: ApiStart<'_>, record: impl FnOnce(&mut Attributes)) -> Self {
+        let ApiStart {
+            span_context,
+            parent,
+            kind,
             name,
             start_time,
-            attributes,
             events,
             links,
-        } = builder;
-        let start_time = Timestamp::Wall(start_time.unwrap_or_else(opentelemetry::time::now));
-        let events = limited_events(events.unwrap_or_default(), &limits);
-        let links = limited_links(links.unwrap_or_default(), &limits);
-        let parent_span_id = parent.span_id();
-        let parent_span_is_remote = parent.is_valid() && parent.is_remote();
+            scope,
+            limits,
+        } = start;
+        let start_time = Timestamp::Wall(start_time);
+        let events = limited_events(events, &limits);
+        let links = limited_links(links, &limits);
+        // An invalid parent (none, or one the API made invalid) makes a root.
+        let (parent_span_id, parent_span_is_remote) = if parent.is_valid() {
+            (parent.span_id(), parent.is_remote())
+        } else {
+            (SpanId::INVALID, false)
+        };
         let recorded_context = span_context.clone();
-        let mut record = filled(
+        let mut span = filled(
             Box::new_uninit(),
             SpanRecord {
                 span_context: recorded_context,
                 parent_span_id,
                 parent_span_is_remote,
-                kind: span_kind.unwrap_or(SpanKind::Internal),
+                kind,
                 name,
                 start_time,
                 end_time: start_time,
@@ -302,22 +316,19 @@ impl LeanSpan {
                 scope,
             },
         );
-        let attributes = attributes.unwrap_or_default();
-        // Room for all at once: past the inline ones, the list would grow (and copy) twice
-        // for an HTTP server span's dozen.
-        record
-            .attributes
-            .reserve(attributes.len() + sampler_attributes.len());
-        let attributes = attributes.into_iter().chain(sampler_attributes);
-        record
-            .attributes
-            .extend(attributes.map(RecordedAttribute::given));
-        record.limit_attributes(limits.max_attributes_per_span as usize);
+        record(&mut span.attributes);
+        span.limit_attributes(limits.max_attributes_per_span as usize);
         Self {
             span_context,
-            record: Some(record),
+            record: Some(span),
             limits,
         }
+    }
+
+    /// The span's record, taken: the span then ends nowhere (tests read what it recorded).
+    #[cfg(all(test, feature = "http-server"))]
+    pub(crate) fn into_record(mut self) -> Option<Box<SpanRecord>> {
+        self.record.take()
     }
 
     /// A span that records nothing: what the OpenTelemetry API gets for a span sampled

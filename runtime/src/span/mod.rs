@@ -9,6 +9,8 @@ use std::mem::ManuallyDrop;
 use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
+pub(crate) mod attribute_sink;
 mod ids;
 mod in_place;
 pub(crate) mod lean;

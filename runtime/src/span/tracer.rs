@@ -8,15 +8,22 @@
 //! parent's trace and flags), the same ids, the span limits, and the tracer's
 //! instrumentation scope on every span it exports.
 
+#[cfg(feature = "http-server")]
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use opentelemetry::trace::{SpanBuilder, SpanContext, SpanKind, TraceContextExt, TraceFlags};
+use opentelemetry::trace::{
+    SpanBuilder, SpanContext, SpanKind, TraceContextExt, TraceFlags, TraceId,
+};
 use opentelemetry::trace::{Tracer, TracerProvider};
-use opentelemetry::{Context, InstrumentationScope};
-use opentelemetry_sdk::trace::{SamplingDecision, SdkTracerProvider};
+use opentelemetry::{Context, InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, SdkTracerProvider};
 
 use super::ids;
-use super::lean::LeanSpan;
+#[cfg(feature = "http-server")]
+use super::lean::Attributes;
+use super::lean::{ApiStart, LeanSpan};
+use super::recorded::RecordedAttribute;
 use super::scope::SpanScope;
 use crate::installed::OwnSpans;
 
@@ -61,19 +68,14 @@ impl Tracer for PipelineTracer {
     /// with the builder's name, kind, attributes and links (the SDK's own samplers read
     /// without a call where their kind decides, as for `#[traced]`: `SamplerSetting::sample`).
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> LeanSpan {
-        let limits = self.own.sink.limits;
+        let own = &*self.own;
         if parent_cx.is_telemetry_suppressed() {
-            return LeanSpan::not_recording(SpanContext::empty_context(), limits);
+            return LeanSpan::not_recording(SpanContext::empty_context(), own.sink.limits);
         }
         let parent_span = parent_cx.span();
-        let empty = SpanContext::empty_context();
-        let parent = Some(parent_span.span_context())
-            .filter(|parent| parent.is_valid())
-            .unwrap_or(&empty);
-        let trace_id = ids::trace_id_under(parent);
-        let sampler = &self.own.sampler;
-        let ask_sampler = || {
-            sampler.sampler.should_sample(
+        let parent = parent_span.span_context();
+        let ask_sampler = |trace_id| {
+            own.sampler.sampler.should_sample(
                 Some(parent_cx),
                 trace_id,
                 &builder.name,
@@ -82,28 +84,342 @@ impl Tracer for PipelineTracer {
                 builder.links.as_deref().unwrap_or_default(),
             )
         };
-        let (decision, trace_state, sampler_attributes) =
-            sampler.sample(parent_cx, parent_span.span_context(), ask_sampler);
-        let span_id = ids::new_span_id();
-        let sampled = match decision {
-            SamplingDecision::Drop => {
-                let flags = TraceFlags::default();
-                let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
-                return LeanSpan::not_recording(span_context, limits);
+        let (span_context, sampler_attributes) = match sample(own, parent_cx, parent, ask_sampler) {
+            Sampled::Dropped(span_context) => {
+                return LeanSpan::not_recording(span_context, own.sink.limits);
             }
-            SamplingDecision::RecordOnly => false,
-            SamplingDecision::RecordAndSample => true,
+            Sampled::Recorded(span_context, sampler_attributes) => {
+                (span_context, sampler_attributes)
+            }
         };
-        let flags = parent.trace_flags().with_sampled(sampled);
-        let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
-        let scope = self.scope.clone();
-        LeanSpan::from_builder(
+        let SpanBuilder {
+            span_kind,
+            name,
+            start_time,
+            attributes,
+            events,
+            links,
+        } = builder;
+        let start = ApiStart {
             span_context,
             parent,
-            builder,
-            sampler_attributes,
-            scope,
-            limits,
-        )
+            kind: span_kind.unwrap_or(SpanKind::Internal),
+            name,
+            start_time: start_time.unwrap_or_else(opentelemetry::time::now),
+            events: events.unwrap_or_default(),
+            links: links.unwrap_or_default(),
+            scope: self.scope.clone(),
+            limits: own.sink.limits,
+        };
+        let attributes = attributes.unwrap_or_default();
+        LeanSpan::started(start, |recorded| {
+            // Room for all at once: past the inline ones, the list would grow (and copy)
+            // twice for a dozen.
+            recorded.reserve(attributes.len() + sampler_attributes.len());
+            let given = attributes.into_iter().chain(sampler_attributes);
+            recorded.extend(given.map(RecordedAttribute::given));
+        })
+    }
+}
+
+/// What the pipeline's sampler made of a span.
+enum Sampled {
+    /// Not recorded: the span context its children and outgoing requests see.
+    Dropped(SpanContext),
+    /// Recorded (and sampled, if its flags say so), with the sampler's attributes.
+    Recorded(SpanContext, Vec<KeyValue>),
+}
+
+/// Samples a span under `parent_cx` (whose span's context is `parent`) as the SDK's tracer
+/// does: a valid parent's trace, else a new one, a new span id, the parent's flags with the
+/// decision. `ask` asks the sampler for the span of that trace, when its kind does not
+/// decide ([`crate::config::SamplerSetting::sample`]).
+fn sample(
+    own: &OwnSpans,
+    parent_cx: &Context,
+    parent: &SpanContext,
+    ask: impl FnOnce(TraceId) -> SamplingResult,
+) -> Sampled {
+    let trace_id = ids::trace_id_under(parent);
+    let (decision, trace_state, sampler_attributes) =
+        own.sampler.sample(parent_cx, parent, || ask(trace_id));
+    let span_id = ids::new_span_id();
+    let sampled = match decision {
+        SamplingDecision::Drop => {
+            let flags = TraceFlags::default();
+            let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+            return Sampled::Dropped(span_context);
+        }
+        SamplingDecision::RecordOnly => false,
+        SamplingDecision::RecordAndSample => true,
+    };
+    let parent_flags = if parent.is_valid() {
+        parent.trace_flags()
+    } else {
+        TraceFlags::default()
+    };
+    let flags = parent_flags.with_sampled(sampled);
+    let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+    Sampled::Recorded(span_context, sampler_attributes)
+}
+
+/// A span of one of `traced`'s integrations (an HTTP server's request) on the pipeline
+/// `own`, sampled as the API's tracers sample and built straight into its record: `record`
+/// writes its attributes there, short text inline, rather than into `KeyValue`s copied
+/// into the record afterwards. Only a sampler that may read them (one of the application's
+/// own) is shown them as `KeyValue`s (`key_values`, then what the record holds too); the
+/// SDK's never are. Started now, in wall-clock time, as the API that ends it reads the time from the
+/// system clock.
+#[cfg(feature = "http-server")]
+pub(crate) fn start_integration_span(
+    own: &OwnSpans,
+    parent_cx: &Context,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    key_values: impl FnOnce() -> Vec<KeyValue>,
+    record: impl FnOnce(&mut Attributes),
+) -> LeanSpan {
+    if parent_cx.is_telemetry_suppressed() {
+        return LeanSpan::not_recording(SpanContext::empty_context(), own.sink.limits);
+    }
+    let parent_span = parent_cx.span();
+    let parent = parent_span.span_context();
+    let reads_attributes = own.sampler.reads_attributes;
+    let mut asked = None;
+    let ask_sampler = |trace_id| {
+        // Made only for a sampler that may read them: under `parentbased_traceidratio`
+        // every root request asks the SDK's ratio sampler, which never does.
+        let attributes = if reads_attributes {
+            key_values()
+        } else {
+            Vec::new()
+        };
+        let result = own.sampler.sampler.should_sample(
+            Some(parent_cx),
+            trace_id,
+            &name,
+            &kind,
+            &attributes,
+            &[],
+        );
+        if reads_attributes {
+            asked = Some(attributes);
+        }
+        result
+    };
+    let (span_context, sampler_attributes) = match sample(own, parent_cx, parent, ask_sampler) {
+        Sampled::Dropped(span_context) => {
+            return LeanSpan::not_recording(span_context, own.sink.limits);
+        }
+        Sampled::Recorded(span_context, sampler_attributes) => (span_context, sampler_attributes),
+    };
+    let start = ApiStart {
+        span_context,
+        parent,
+        kind,
+        name,
+        start_time: opentelemetry::time::now(),
+        events: Vec::new(),
+        links: Vec::new(),
+        scope: SpanScope::Traced,
+        limits: own.sink.limits,
+    };
+    LeanSpan::started(start, |recorded| {
+        match asked {
+            Some(attributes) => {
+                recorded.extend(attributes.into_iter().map(RecordedAttribute::given))
+            }
+            None => record(recorded),
+        }
+        recorded.extend(sampler_attributes.into_iter().map(RecordedAttribute::given));
+    })
+}
+
+#[cfg(test)]
+#[cfg(feature = "http-server")]
+mod tests {
+    use std::cell::Cell;
+    use std::sync::Mutex;
+
+    use opentelemetry::trace::{Span, SpanId, TraceState};
+    use opentelemetry::{Key, Value};
+    use opentelemetry_sdk::Resource;
+    use opentelemetry_sdk::trace::{Sampler, ShouldSample, SpanLimits};
+
+    use super::*;
+    use crate::config::{SamplerSetting, default_sampler};
+    use crate::pipeline::sink::SinkBuilder;
+    use crate::span::attribute_sink::AttributeSink;
+    use crate::span::lean::SpanRecord;
+
+    const TRACE: TraceId =
+        TraceId::from_bytes(0x5b8e_fe2a_0c31_4f2a_9d2e_67c0_1a2b_3c4d_u128.to_be_bytes());
+    const PARENT: SpanId = SpanId::from_bytes(0x0a0b_0c0d_0e0f_1011_u64.to_be_bytes());
+
+    /// The pipeline's span making, sampled by `sampler`; nothing ends in it (the tests take
+    /// each span's record).
+    fn own(sampler: SamplerSetting) -> OwnSpans {
+        let sink = SinkBuilder::new(Resource::builder().build()).build(SpanLimits::default());
+        OwnSpans { sampler, sink }
+    }
+
+    /// A context whose span is a remote parent, sampled or not.
+    fn remote_parent(sampled: bool) -> Context {
+        let flags = TraceFlags::default().with_sampled(sampled);
+        let parent = SpanContext::new(TRACE, PARENT, flags, true, TraceState::NONE);
+        Context::new().with_remote_span_context(parent)
+    }
+
+    /// A request's attributes, as the HTTP server writes them.
+    fn request(path: &str, sink: &mut impl AttributeSink) {
+        sink.static_text("http.request.method", "GET");
+        sink.text("url.path", path);
+        sink.int("server.port", 8080);
+    }
+
+    fn key_values(path: &str) -> Vec<KeyValue> {
+        let mut attributes = Vec::new();
+        request(path, &mut attributes);
+        attributes
+    }
+
+    fn exported(record: &mut SpanRecord) -> Vec<KeyValue> {
+        record
+            .attributes
+            .drain(..)
+            .map(RecordedAttribute::into_key_value)
+            .collect()
+    }
+
+    #[test]
+    fn under_the_sdks_samplers_an_integration_span_writes_its_record_without_key_values() {
+        let own = own(default_sampler());
+        let parent = remote_parent(true);
+        let asked = Cell::new(false);
+        let span = start_integration_span(
+            &own,
+            &parent,
+            Cow::Borrowed("GET /users/{id}"),
+            SpanKind::Server,
+            || {
+                asked.set(true);
+                key_values("/users/7")
+            },
+            |recorded| request("/users/7", recorded),
+        );
+        assert!(!asked.get(), "the parent-based sampler needs no attributes");
+        let span_context = span.span_context().clone();
+        let mut record = span.into_record().expect("a sampled parent: recorded");
+        assert_eq!(span_context.trace_id(), TRACE);
+        assert!(span_context.is_sampled() && !span_context.is_remote());
+        assert_eq!(record.span_context, span_context);
+        assert_eq!(record.parent_span_id, PARENT);
+        assert!(record.parent_span_is_remote);
+        assert_eq!(record.kind, SpanKind::Server);
+        assert_eq!(record.name, "GET /users/{id}");
+        assert!(matches!(record.scope, SpanScope::Traced));
+        assert_eq!(exported(&mut record), key_values("/users/7"));
+    }
+
+    /// Drops requests for `/health`, samples the others with an attribute of its own, and
+    /// keeps the attributes it was shown.
+    #[derive(Clone, Debug, Default)]
+    struct SkipsHealthChecks {
+        shown: Arc<Mutex<Vec<Vec<KeyValue>>>>,
+    }
+
+    impl ShouldSample for SkipsHealthChecks {
+        fn should_sample(
+            &self,
+            parent: Option<&Context>,
+            trace_id: TraceId,
+            name: &str,
+            kind: &SpanKind,
+            attributes: &[KeyValue],
+            links: &[opentelemetry::trace::Link],
+        ) -> SamplingResult {
+            let _ = (parent, trace_id, name, kind, links);
+            self.shown.lock().unwrap().push(attributes.to_vec());
+            let health = attributes.contains(&KeyValue::new("url.path", "/health"));
+            SamplingResult {
+                decision: if health {
+                    SamplingDecision::Drop
+                } else {
+                    SamplingDecision::RecordAndSample
+                },
+                attributes: vec![KeyValue::new("sampler.rule", "not health")],
+                trace_state: TraceState::NONE,
+            }
+        }
+    }
+
+    #[test]
+    fn a_sampler_of_its_own_is_shown_the_attributes_and_the_record_holds_them_once() {
+        let sampler = SkipsHealthChecks::default();
+        let own = own(SamplerSetting::any(sampler.clone()));
+        let start = |path: &'static str| {
+            start_integration_span(
+                &own,
+                &Context::new(),
+                Cow::Borrowed("GET"),
+                SpanKind::Server,
+                || key_values(path),
+                |_| panic!("the sampler's attributes are recorded, not written again"),
+            )
+        };
+
+        let health = start("/health");
+        assert!(!health.is_recording());
+        assert!(health.span_context().is_valid() && !health.span_context().is_sampled());
+
+        let users = start("/users/7");
+        let mut record = users.into_record().expect("sampled");
+        assert_eq!(record.parent_span_id, SpanId::INVALID, "a root");
+        let mut expected = key_values("/users/7");
+        expected.push(KeyValue::new("sampler.rule", "not health"));
+        assert_eq!(exported(&mut record), expected);
+        let shown = sampler.shown.lock().unwrap();
+        assert_eq!(*shown, [key_values("/health"), key_values("/users/7")]);
+    }
+
+    #[test]
+    fn a_ratio_sampler_decides_without_the_attributes_and_the_limits_apply() {
+        let own = OwnSpans {
+            sampler: SamplerSetting::sdk(Sampler::TraceIdRatioBased(1.0)),
+            sink: SinkBuilder::new(Resource::builder().build()).build(SpanLimits {
+                max_attributes_per_span: 2,
+                ..SpanLimits::default()
+            }),
+        };
+        let span = start_integration_span(
+            &own,
+            &Context::new(),
+            Cow::Borrowed("GET"),
+            SpanKind::Server,
+            || key_values("/asked"),
+            |recorded| request("/written", recorded),
+        );
+        let mut record = span.into_record().expect("ratio 1: sampled");
+        assert_eq!(record.dropped_attributes_count, 1);
+        let kept = exported(&mut record);
+        assert_eq!(kept, key_values("/written")[..2]);
+        assert_eq!(kept[1].value, Value::from("/written"));
+        assert_eq!(kept[1].key, Key::from_static_str("url.path"));
+    }
+
+    #[test]
+    fn where_telemetry_is_suppressed_an_integration_span_is_nothing() {
+        let own = own(default_sampler());
+        let parent = remote_parent(true).with_telemetry_suppressed();
+        let span = start_integration_span(
+            &own,
+            &parent,
+            Cow::Borrowed("GET"),
+            SpanKind::Server,
+            || panic!("not asked"),
+            |_| panic!("not written"),
+        );
+        assert!(!span.is_recording());
+        assert!(!span.span_context().is_valid());
     }
 }

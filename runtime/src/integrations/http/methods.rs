@@ -2,10 +2,11 @@
 //! shared by the server layer and the client middleware.
 
 use http::{Method, Version};
-use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
     HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
 };
+
+use crate::span::attribute_sink::AttributeSink;
 
 /// The method's name when it is one the conventions know (`_OTHER` is recorded otherwise).
 pub(crate) fn known_method(method: &Method) -> Option<&'static str> {
@@ -27,15 +28,14 @@ pub(crate) fn known_method(method: &Method) -> Option<&'static str> {
 /// `http.request.method_original`. Returns the name when the conventions know it.
 pub(crate) fn record_method(
     method: &Method,
-    attributes: &mut Vec<KeyValue>,
+    attributes: &mut impl AttributeSink,
 ) -> Option<&'static str> {
     let known = known_method(method);
     match known {
-        Some(name) => attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, name)),
+        Some(name) => attributes.static_text(HTTP_REQUEST_METHOD, name),
         None => {
-            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
-            let original = method.as_str().to_owned();
-            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, original));
+            attributes.static_text(HTTP_REQUEST_METHOD, "_OTHER");
+            attributes.text(HTTP_REQUEST_METHOD_ORIGINAL, method.as_str());
         }
     }
     known

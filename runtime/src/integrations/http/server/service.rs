@@ -5,16 +5,15 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use http::{Request, Response};
-use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanKind, TraceContextExt};
 use opentelemetry::{Context, global};
 use tower_service::Service;
 
 use super::super::body::{Tap, TracedBody};
-use super::super::headers::Side;
-use super::attributes;
 use super::capture::{HTTP_REQUEST_BODY, Plan};
 use super::future::{ResponseFuture, State};
 use super::options::Options;
+use super::span;
 use crate::context::HeaderExtractor;
 use crate::installed;
 use crate::span::SpanHandle;
@@ -101,21 +100,13 @@ fn start<B>(options: &Options, req: &Request<B>) -> Option<(Context, Plan)> {
     if installed::adds_nothing_under(&parent) {
         return Some((parent, plan));
     }
-    let (name, mut attributes) = attributes::request(req, options.forwarded_proto);
     let headers = if plan.all_request_headers {
         &options.all_headers
     } else {
         &options.headers
     };
-    headers.request_attributes(req.headers(), &mut attributes);
-    options.names.add_old_names(Side::Server, &mut attributes);
-    let span = installed::with_tracer(|tracer| {
-        let builder = SpanBuilder::from_name(name)
-            .with_kind(kind)
-            .with_attributes(attributes);
-        tracer.build_with_context(builder, &parent)
-    })?;
-    Some((parent.with_span(span), plan))
+    let cx = span::start(options, headers, req, parent, kind)?;
+    Some((cx, plan))
 }
 
 /// Runs the request hook and wraps the body: a copy for `http.request.body` when it is
