@@ -32,10 +32,10 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
-use opentelemetry::{Value, global};
+use opentelemetry::trace::{Link, SpanId, SpanKind, Status, TraceContextExt, TraceId};
+use opentelemetry::{Context, KeyValue, Value, global};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample, SpanData};
 use traced::http::TraceLayer;
 use traced::testing::{attribute, event_attribute, events};
 use traced::traced;
@@ -111,6 +111,12 @@ async fn serve(layer: TraceLayer) -> SocketAddr {
 async fn serve_app(app: Router) -> SocketAddr {
     global::set_text_map_propagator(TraceContextPropagator::new());
     traced::testing::install();
+    listen(app).await
+}
+
+/// `app` served on an ephemeral port with the peer address, traced by whatever pipeline is
+/// installed.
+async fn listen(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -890,6 +896,96 @@ fn child_follows_the_installed_data_capture() {
             assert_eq!(get("http.request.header.x-tenant"), None);
         }
     });
+}
+
+/// A sampler of the application's own that reads a request's attributes: drops health
+/// checks by their `url.path` and samples the rest, saying so in an attribute.
+#[derive(Clone, Debug)]
+struct SkipsHealthChecks;
+
+impl ShouldSample for SkipsHealthChecks {
+    fn should_sample(
+        &self,
+        parent: Option<&Context>,
+        _trace_id: TraceId,
+        _name: &str,
+        _kind: &SpanKind,
+        attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let health = attributes.contains(&KeyValue::new("url.path", "/health"));
+        let trace_state = parent
+            .map(|cx| cx.span().span_context().trace_state().clone())
+            .unwrap_or_default();
+        if health {
+            return SamplingResult {
+                decision: SamplingDecision::Drop,
+                attributes: Vec::new(),
+                trace_state,
+            };
+        }
+        SamplingResult {
+            decision: SamplingDecision::RecordAndSample,
+            attributes: vec![KeyValue::new("sampling.rule", "not a health check")],
+            trace_state,
+        }
+    }
+}
+
+#[test]
+#[ignore = "run by a_sampler_of_the_applications_own_is_shown_each_requests_attributes"]
+fn child_sampler_of_the_applications_own() {
+    let exporter = traced::testing::InMemoryExporter::default();
+    let otel = traced::Config::defaults()
+        .with_exporters([])
+        .with_span_exporter(exporter.clone())
+        .with_sampler(SkipsHealthChecks)
+        .install();
+    let (health, users) = (trace_id(), trace_id());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let addr = listen(routes().layer(TraceLayer::new())).await;
+        let (status, _) = Call::new("GET", "/health", health).send(addr).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = Call::new("GET", "/users/7?verbose=1", users)
+            .send(addr)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    });
+    otel.shutdown().expect("flushed");
+    let spans = exporter.finished_spans();
+    let of = |trace| {
+        spans
+            .iter()
+            .filter(|span| span.span_context.trace_id() == trace)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        of(health).is_empty(),
+        "the sampler dropped the health check"
+    );
+    let users = of(users);
+    let server = users
+        .iter()
+        .find(|span| span.name == "GET /users/{id}")
+        .expect("the request's span");
+    let get = |key| attribute(server, key).cloned();
+    assert_eq!(get("sampling.rule"), string("not a health check"));
+    assert_eq!(get("url.path"), string("/users/7"));
+    assert_eq!(get("url.query"), string("verbose=1"));
+    assert_eq!(get("http.response.status_code"), Some(Value::I64(200)));
+    // Each once: shown to the sampler, then recorded as they were shown.
+    let keys: Vec<&str> = server.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    let mut unique = keys.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), keys.len(), "{keys:?}");
+    assert_eq!(keys.last(), Some(&"http.response.status_code"));
+}
+
+#[test]
+fn a_sampler_of_the_applications_own_is_shown_each_requests_attributes() {
+    run_child("child_sampler_of_the_applications_own", &[]);
 }
 
 #[test]

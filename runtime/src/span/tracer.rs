@@ -133,7 +133,9 @@ enum Sampled {
 /// Samples a span under `parent_cx` (whose span's context is `parent`) as the SDK's tracer
 /// does: a valid parent's trace, else a new one, a new span id, the parent's flags with the
 /// decision. `ask` asks the sampler for the span of that trace, when its kind does not
-/// decide ([`crate::config::SamplerSetting::sample`]).
+/// decide ([`crate::config::SamplerSetting::sample`]). Inlined, so that what it makes is
+/// not returned through memory.
+#[inline(always)]
 fn sample(
     own: &OwnSpans,
     parent_cx: &Context,

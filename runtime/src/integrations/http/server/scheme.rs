@@ -7,11 +7,12 @@
 //! accepted, so no arbitrary text reaches the attribute), which is why they are read by
 //! default; `TraceLayer::trust_forwarded_proto(false)` records what the server itself saw.
 
-use http::HeaderMap;
 use http::header::FORWARDED;
+use http::{HeaderMap, HeaderName};
 
-/// `X-Forwarded-Proto`, the de facto standard header.
-const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
+/// `X-Forwarded-Proto`, the de facto standard header: a `HeaderName` made once, as looking
+/// one up by `&str` parses the name again for every request.
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// The scheme: `https` when the request URI says so, else (when `forwarded`) the first
 /// `X-Forwarded-Proto` value, else the first `Forwarded` element's `proto`, else `http`.
@@ -31,7 +32,7 @@ pub(crate) fn scheme(uri: &http::Uri, headers: &HeaderMap, forwarded: bool) -> &
 /// The first value of the first `X-Forwarded-Proto` (each proxy appends its own), when it is
 /// `http` or `https`.
 fn x_forwarded_proto(headers: &HeaderMap) -> Option<&'static str> {
-    let value = headers.get(X_FORWARDED_PROTO)?.to_str().ok()?;
+    let value = headers.get(&X_FORWARDED_PROTO)?.to_str().ok()?;
     known(value.split(',').next()?)
 }
 
