@@ -23,6 +23,12 @@
 //! current in the handler and goes out with the client's requests, carrying the same trace
 //! and the same decision, as `#[traced]` functions under such a parent add nothing either.
 //!
+//! A sampler of the application's own (`Config::with_sampler`) is shown a server request's
+//! attributes (`url.path`, `http.route`, …) when it decides, so it can drop health checks.
+//! The SDK's samplers never read them: with those, a sampled request's span is built
+//! straight into its record on `traced`'s pipeline, its attributes written there without
+//! a `KeyValue` list in between.
+//!
 //! `url.query` has the values of signature parameters (`sig`, `Signature`,
 //! `X-Goog-Signature`, `AWSAccessKeyId`) replaced by `REDACTED`; `url.scheme` follows a
 //! proxy's `X-Forwarded-Proto` or `Forwarded: proto=` (see
