@@ -155,8 +155,8 @@ pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Runs `f` with the installed tracer, if any (for the integrations' own spans).
-#[cfg(any(feature = "http-server", feature = "reqwest"))]
+/// Runs `f` with the installed tracer, if any (for the HTTP client's spans).
+#[cfg(feature = "reqwest")]
 pub(crate) fn with_tracer<R>(f: impl FnOnce(&BoxedTracer) -> R) -> Option<R> {
     with_installed(|installed| f(&installed.tracer))
 }

@@ -48,6 +48,6 @@ pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};
 pub(crate) use sampler::SamplerSetting;
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", all(test, feature = "http-server")))]
 pub(crate) use sampler::default_sampler;
 pub(crate) use settings::{ProcessorSettings, Settings};

@@ -18,6 +18,7 @@ pub(crate) trait AttributeSink {
     /// `key = value`.
     fn int(&mut self, key: &'static str, value: i64);
     /// Attributes made as the OpenTelemetry API has them (captured headers).
+    #[cfg(feature = "http-server")]
     fn key_values(&mut self, attributes: Vec<KeyValue>);
 }
 
@@ -34,6 +35,7 @@ impl AttributeSink for Vec<KeyValue> {
         self.push(KeyValue::new(key, value));
     }
 
+    #[cfg(feature = "http-server")]
     fn key_values(&mut self, mut attributes: Vec<KeyValue>) {
         self.append(&mut attributes);
     }
@@ -52,6 +54,7 @@ impl AttributeSink for Attributes {
         RecordedAttribute::push(self, Key::from_static_str(key), Value::I64(value));
     }
 
+    #[cfg(feature = "http-server")]
     fn key_values(&mut self, attributes: Vec<KeyValue>) {
         self.extend(attributes.into_iter().map(RecordedAttribute::given));
     }
@@ -61,31 +64,52 @@ impl AttributeSink for Attributes {
 mod tests {
     use super::*;
 
-    /// Writes the same attributes into `sink`.
-    fn write(sink: &mut impl AttributeSink) {
+    /// What a record holds, as exported.
+    fn exported(record: Attributes) -> Vec<KeyValue> {
+        record
+            .into_iter()
+            .map(RecordedAttribute::into_key_value)
+            .collect()
+    }
+
+    /// Writes the same attributes into `sink`: text past the inline room, inline text, text
+    /// that lives for the whole program, a number.
+    fn attributes(sink: &mut impl AttributeSink) {
         sink.text("url.path", "/users/42/orders/with/a/long/path");
+        sink.text("server.address", "example.com");
         sink.static_text("http.request.method", "GET");
         sink.int("server.port", 8080);
-        sink.key_values(vec![KeyValue::new("user.id", "7"), KeyValue::new("n", 1.5)]);
     }
 
     #[test]
     fn a_record_exports_what_the_api_list_holds() {
         let mut api = Vec::new();
-        write(&mut api);
+        attributes(&mut api);
         let mut record = Attributes::new();
-        write(&mut record);
-        let exported: Vec<KeyValue> = record
-            .into_iter()
-            .map(RecordedAttribute::into_key_value)
-            .collect();
-        assert_eq!(exported, api);
-        assert_eq!(api.len(), 5);
+        attributes(&mut record);
+        assert_eq!(exported(record), api);
         assert_eq!(
-            api[0],
-            KeyValue::new("url.path", "/users/42/orders/with/a/long/path")
+            api,
+            [
+                KeyValue::new("url.path", "/users/42/orders/with/a/long/path"),
+                KeyValue::new("server.address", "example.com"),
+                KeyValue::new("http.request.method", "GET"),
+                KeyValue::new("server.port", 8080),
+            ]
         );
-        assert_eq!(api[2], KeyValue::new("server.port", 8080));
-        assert_eq!(api[4], KeyValue::new("n", 1.5));
+    }
+
+    #[cfg(feature = "http-server")]
+    #[test]
+    fn key_values_are_appended_as_they_are() {
+        let given = || vec![KeyValue::new("user.id", "7"), KeyValue::new("n", 1.5)];
+        let mut api = vec![KeyValue::new("first", 1)];
+        api.key_values(given());
+        let mut record = Attributes::new();
+        record.int("first", 1);
+        record.key_values(given());
+        assert_eq!(exported(record), api);
+        assert_eq!(api.len(), 3);
+        assert_eq!(api[2], KeyValue::new("n", 1.5));
     }
 }

@@ -10,6 +10,7 @@ use reqwest::{Request, Response};
 
 use super::super::methods::{protocol_version, record_method};
 use super::super::redaction;
+use crate::span::attribute_sink::AttributeSink;
 
 /// The span name and the attributes known before the request is sent (all of them are
 /// given to the sampler).
@@ -17,20 +18,17 @@ pub(crate) fn request(req: &Request) -> (&'static str, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(6);
     let method = record_method(req.method(), &mut attributes);
     let url = req.url();
-    attributes.push(KeyValue::new(
-        URL_FULL,
-        redaction::full(url.as_str()).into_owned(),
-    ));
+    attributes.text(URL_FULL, &redaction::full(url.as_str()));
     if let Some(host) = url.host_str() {
         // `Url` keeps IPv6 literals in brackets; the conventions record the bare address.
         let host = host
             .strip_prefix('[')
             .and_then(|host| host.strip_suffix(']'))
             .unwrap_or(host);
-        attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+        attributes.text(SERVER_ADDRESS, host);
     }
     if let Some(port) = url.port_or_known_default() {
-        attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+        attributes.int(SERVER_PORT, i64::from(port));
     }
     // The conventions: `{method}` for a client, `HTTP` standing for an unknown method.
     (method.unwrap_or("HTTP"), attributes)
