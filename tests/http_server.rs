@@ -4,8 +4,9 @@
 //! and redacts headers, redacts signatures in `url.query`, takes the scheme from proxy
 //! headers, records the old names with `http/dup`, records a handler's panic and lets it go
 //! on, captures bodies without changing or holding them back, ends with the response body,
-//! follows `HT_DATA_CAPTURE_*` through `traced::init()`, and is the parent of `#[traced]`
-//! functions in handlers.
+//! follows `HT_DATA_CAPTURE_*` through `traced::init()`, shows a sampler of the
+//! application's own each request's attributes, works with a provider installed by hand,
+//! and is the parent of `#[traced]` functions in handlers.
 
 #[path = "support/child.rs"]
 mod child;
@@ -981,6 +982,48 @@ fn child_sampler_of_the_applications_own() {
     unique.dedup();
     assert_eq!(unique.len(), keys.len(), "{keys:?}");
     assert_eq!(keys.last(), Some(&"http.response.status_code"));
+}
+
+#[test]
+#[ignore = "run by with_a_provider_installed_by_hand_its_tracer_builds_the_span"]
+fn child_provider_installed_by_hand() {
+    let spans = traced::testing::InMemoryExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(spans.clone())
+        .build();
+    traced::set_tracer_provider(provider);
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let trace = trace_id();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let addr = runtime.block_on(async {
+        let addr = listen(routes().layer(TraceLayer::new())).await;
+        let (status, _) = Call::new("GET", "/users/7", trace).send(addr).await;
+        assert_eq!(status, StatusCode::OK);
+        addr
+    });
+    let spans: Vec<SpanData> = spans
+        .finished_spans()
+        .into_iter()
+        .filter(|span| span.span_context.trace_id() == trace)
+        .collect();
+    let server = one(&spans, "GET /users/{id}");
+    assert_eq!(server.span_kind, SpanKind::Server);
+    assert_eq!(server.parent_span_id, SpanId::from(PARENT_SPAN));
+    // Built by the tracer `traced::set_tracer_provider` took from the SDK, in its scope.
+    assert_eq!(server.instrumentation_scope.name(), "traced");
+    let get = |key| attribute(server, key).cloned();
+    assert_eq!(get("http.request.method"), string("GET"));
+    assert_eq!(get("url.path"), string("/users/7"));
+    assert_eq!(get("http.route"), string("/users/{id}"));
+    assert_eq!(get("server.port"), Some(Value::I64(i64::from(addr.port()))));
+    assert_eq!(get("http.response.status_code"), Some(Value::I64(200)));
+    let child = one(&spans, "load_user");
+    assert_eq!(child.parent_span_id, server.span_context.span_id());
+}
+
+#[test]
+fn with_a_provider_installed_by_hand_its_tracer_builds_the_span() {
+    run_child("child_provider_installed_by_hand", &[]);
 }
 
 #[test]

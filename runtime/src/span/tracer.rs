@@ -170,8 +170,8 @@ fn sample(
 /// writes its attributes there, short text inline, rather than into `KeyValue`s copied
 /// into the record afterwards. Only a sampler that may read them (one of the application's
 /// own) is shown them as `KeyValue`s (`key_values`, then what the record holds too); the
-/// SDK's never are. Started now, in wall-clock time, as the API that ends it reads the time from the
-/// system clock.
+/// SDK's never are. Started now, in wall-clock time, as the API that ends it reads the time
+/// from the system clock.
 #[cfg(feature = "http-server")]
 pub(crate) fn start_integration_span(
     own: &OwnSpans,

@@ -5,10 +5,6 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, SocketAddr};
 
-use super::super::methods::{known_method, protocol_version, record_method};
-use super::super::redaction;
-use super::scheme;
-use crate::span::attribute_sink::AttributeSink;
 use http::Request;
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
@@ -16,6 +12,11 @@ use opentelemetry_semantic_conventions::attribute::{
     NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME,
     USER_AGENT_ORIGINAL,
 };
+
+use super::super::methods::{known_method, protocol_version, record_method};
+use super::super::redaction;
+use super::scheme;
+use crate::span::attribute_sink::AttributeSink;
 
 /// The span name: `{method} {route}`, or the method alone where the route is not known;
 /// `HTTP` stands for a method the conventions do not know.
@@ -158,8 +159,11 @@ impl AddressText {
     }
 
     fn as_str(&self) -> &str {
-        // Only ASCII digits, dots, colons and hex letters are ever written.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+        // Only ASCII digits, dots, colons and hex letters are ever written, within the room.
+        self.bytes
+            .get(..self.len)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or_default()
     }
 }
 
