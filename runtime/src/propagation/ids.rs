@@ -14,21 +14,42 @@ fn is_any_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Marks a byte that is not a lowercase hex digit in [`LOWER_HEX_DIGITS`].
+const NOT_LOWER_HEX: u8 = 0x10;
+
+/// Each byte's value as a lowercase hex digit, or [`NOT_LOWER_HEX`].
+const LOWER_HEX_DIGITS: [u8; 256] = {
+    let mut digits = [NOT_LOWER_HEX; 256];
+    let mut value = 0;
+    while value < 16 {
+        let digit = if value < 10 {
+            b'0' + value
+        } else {
+            b'a' + value - 10
+        };
+        digits[digit as usize] = value;
+        value += 1;
+    }
+    digits
+};
+
 /// The value of at most 32 lowercase hex digits, checked and read in one pass, where a
 /// check and then `from_str_radix` went over the digits twice, the second time guarding
-/// each against overflow (every traced request reads a `traceparent`).
+/// each against overflow (every traced request reads a `traceparent`). Each digit is looked
+/// up in a table and the checks are gathered into one test at the end: no branch per
+/// digit.
 pub(super) fn lower_hex_value(text: &str) -> Option<u128> {
     if text.is_empty() || text.len() > 32 {
         return None;
     }
-    text.bytes().try_fold(0_u128, |value, byte| {
-        let digit = match byte {
-            b'0'..=b'9' => byte - b'0',
-            b'a'..=b'f' => byte - b'a' + 10,
-            _ => return None,
-        };
-        Some(value << 4 | u128::from(digit))
-    })
+    let mut value = 0_u128;
+    let mut marks = 0_u8;
+    for byte in text.bytes() {
+        let digit = LOWER_HEX_DIGITS[usize::from(byte)];
+        marks |= digit;
+        value = value << 4 | u128::from(digit & 0x0f);
+    }
+    (marks & NOT_LOWER_HEX == 0).then_some(value)
 }
 
 /// A trace id of exactly 32 lowercase hex digits, or of 16 when `allow_64_bit` (then
