@@ -155,12 +155,6 @@ pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Runs `f` with the installed tracer, if any (for the HTTP client's spans).
-#[cfg(feature = "reqwest")]
-pub(crate) fn with_tracer<R>(f: impl FnOnce(&BoxedTracer) -> R) -> Option<R> {
-    with_installed(|installed| f(&installed.tracer))
-}
-
 /// Whether a span started under `parent` would add nothing to it
 /// ([`SamplerSetting::adds_nothing_under`]), so that an integration need not build its
 /// name and attributes. Never with a provider installed by hand, whose tracer decides.

@@ -48,6 +48,9 @@ pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};
 pub(crate) use sampler::SamplerSetting;
-#[cfg(any(feature = "testing", all(test, feature = "http-server")))]
+#[cfg(any(
+    feature = "testing",
+    all(test, any(feature = "http-server", feature = "reqwest"))
+))]
 pub(crate) use sampler::default_sampler;
 pub(crate) use settings::{ProcessorSettings, Settings};

@@ -36,7 +36,10 @@ pub(crate) struct SamplerSetting {
     /// Whether it may read a span's attributes: false only where it is known to be made of
     /// the SDK's `AlwaysOn`, `AlwaysOff` and ratio samplers, which never do. An integration
     /// then need not make its attributes as `KeyValue`s only to show them to it.
-    #[cfg_attr(not(feature = "http-server"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "http-server", feature = "reqwest")),
+        allow(dead_code)
+    )]
     pub(crate) reads_attributes: bool,
 }
 

@@ -18,7 +18,6 @@ pub(crate) trait AttributeSink {
     /// `key = value`.
     fn int(&mut self, key: &'static str, value: i64);
     /// Attributes made as the OpenTelemetry API has them (captured headers).
-    #[cfg(feature = "http-server")]
     fn key_values(&mut self, attributes: Vec<KeyValue>);
 }
 
@@ -35,7 +34,6 @@ impl AttributeSink for Vec<KeyValue> {
         self.push(KeyValue::new(key, value));
     }
 
-    #[cfg(feature = "http-server")]
     fn key_values(&mut self, mut attributes: Vec<KeyValue>) {
         self.append(&mut attributes);
     }
@@ -54,7 +52,6 @@ impl AttributeSink for Attributes {
         RecordedAttribute::push(self, Key::from_static_str(key), Value::I64(value));
     }
 
-    #[cfg(feature = "http-server")]
     fn key_values(&mut self, attributes: Vec<KeyValue>) {
         self.extend(attributes.into_iter().map(RecordedAttribute::given));
     }
@@ -99,7 +96,6 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "http-server")]
     #[test]
     fn key_values_are_appended_as_they_are() {
         let given = || vec![KeyValue::new("user.id", "7"), KeyValue::new("n", 1.5)];

@@ -329,7 +329,7 @@ impl LeanSpan {
     }
 
     /// The span's record, taken: the span then ends nowhere (tests read what it recorded).
-    #[cfg(all(test, feature = "http-server"))]
+    #[cfg(all(test, any(feature = "http-server", feature = "reqwest")))]
     pub(crate) fn into_record(mut self) -> Option<Box<SpanRecord>> {
         self.record.take()
     }

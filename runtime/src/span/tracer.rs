@@ -8,7 +8,7 @@
 //! parent's trace and flags), the same ids, the span limits, and the tracer's
 //! instrumentation scope on every span it exports.
 
-#[cfg(feature = "http-server")]
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, SdkTracerProvider};
 
 use super::ids;
-#[cfg(feature = "http-server")]
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
 use super::lean::Attributes;
 use super::lean::{ApiStart, LeanSpan};
 use super::recorded::RecordedAttribute;
@@ -165,14 +165,14 @@ fn sample(
     Sampled::Recorded(span_context, sampler_attributes)
 }
 
-/// A span of one of `traced`'s integrations (an HTTP server's request) on the pipeline
+/// A span of one of `traced`'s integrations (an HTTP request's) on the pipeline
 /// `own`, sampled as the API's tracers sample and built straight into its record: `record`
 /// writes its attributes there, short text inline, rather than into `KeyValue`s copied
 /// into the record afterwards. Only a sampler that may read them (one of the application's
 /// own) is shown them as `KeyValue`s (`key_values`, then what the record holds too); the
 /// SDK's never are. Started now, in wall-clock time, as the API that ends it reads the time
 /// from the system clock.
-#[cfg(feature = "http-server")]
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
 pub(crate) fn start_integration_span(
     own: &OwnSpans,
     parent_cx: &Context,
@@ -238,7 +238,7 @@ pub(crate) fn start_integration_span(
 }
 
 #[cfg(test)]
-#[cfg(feature = "http-server")]
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
 mod tests {
     use std::cell::Cell;
     use std::sync::Mutex;

@@ -23,11 +23,11 @@
 //! current in the handler and goes out with the client's requests, carrying the same trace
 //! and the same decision, as `#[traced]` functions under such a parent add nothing either.
 //!
-//! A sampler of the application's own (`Config::with_sampler`) is shown a server request's
-//! attributes (`url.path`, `http.route`, …) when it decides, so it can drop health checks.
-//! The SDK's samplers never read them: with those, a sampled request's span is built
-//! straight into its record on `traced`'s pipeline, its attributes written there without
-//! a `KeyValue` list in between.
+//! A sampler of the application's own (`Config::with_sampler`) is shown a request's
+//! attributes (`url.path`, `http.route`, `url.full`, …) when it decides, so it can drop
+//! health checks. The SDK's samplers never read them: with those, on `traced`'s pipeline a
+//! sampled request's span, on either side, is built straight into its record, its
+//! attributes written there without a `KeyValue` list in between.
 //!
 //! `url.query` has the values of signature parameters (`sig`, `Signature`,
 //! `X-Goog-Signature`, `AWSAccessKeyId`) replaced by `REDACTED`; `url.scheme` follows a
@@ -65,6 +65,7 @@ mod media_types;
 mod methods;
 mod patterns;
 mod redaction;
+mod span_start;
 mod stability;
 
 #[cfg(feature = "reqwest")]

@@ -8,30 +8,43 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use reqwest::{Request, Response};
 
-use super::super::methods::{protocol_version, record_method};
+use super::super::methods::{known_method, protocol_version, record_method};
 use super::super::redaction;
+use super::super::span_start::RequestAttributes;
 use crate::span::attribute_sink::AttributeSink;
 
-/// The span name and the attributes known before the request is sent (all of them are
-/// given to the sampler).
-pub(crate) fn request(req: &Request) -> (&'static str, Vec<KeyValue>) {
-    let mut attributes = Vec::with_capacity(6);
-    let method = record_method(req.method(), &mut attributes);
-    let url = req.url();
-    attributes.text(URL_FULL, &redaction::full(url.as_str()));
-    if let Some(host) = url.host_str() {
-        // `Url` keeps IPv6 literals in brackets; the conventions record the bare address.
-        let host = host
-            .strip_prefix('[')
-            .and_then(|host| host.strip_suffix(']'))
-            .unwrap_or(host);
-        attributes.text(SERVER_ADDRESS, host);
+/// The span name: the method (the conventions' `{method}` for a client), `HTTP` standing for
+/// one they do not know.
+pub(crate) fn name(req: &Request) -> &'static str {
+    known_method(req.method()).unwrap_or("HTTP")
+}
+
+/// What an outgoing request's span starts with: the attributes known before it is sent (all
+/// of them are given to a sampler that reads attributes).
+pub(crate) struct ClientRequest<'a>(pub(crate) &'a Request);
+
+impl RequestAttributes for ClientRequest<'_> {
+    /// Method, URL, server address and port: within a record's inline room (the response's
+    /// status code and protocol version move the list to the heap later, in one step).
+    const USUALLY: usize = 4;
+
+    fn write(&self, attributes: &mut impl AttributeSink) {
+        let req = self.0;
+        record_method(req.method(), attributes);
+        let url = req.url();
+        attributes.text(URL_FULL, &redaction::full(url.as_str()));
+        if let Some(host) = url.host_str() {
+            // `Url` keeps IPv6 literals in brackets; the conventions record the bare address.
+            let host = host
+                .strip_prefix('[')
+                .and_then(|host| host.strip_suffix(']'))
+                .unwrap_or(host);
+            attributes.text(SERVER_ADDRESS, host);
+        }
+        if let Some(port) = url.port_or_known_default() {
+            attributes.int(SERVER_PORT, i64::from(port));
+        }
     }
-    if let Some(port) = url.port_or_known_default() {
-        attributes.int(SERVER_PORT, i64::from(port));
-    }
-    // The conventions: `{method}` for a client, `HTTP` standing for an unknown method.
-    (method.unwrap_or("HTTP"), attributes)
 }
 
 /// The attributes of a response's status line; whether it is an error (4xx or 5xx).
@@ -87,6 +100,12 @@ mod tests {
         Request::new(method, reqwest::Url::parse(url).unwrap())
     }
 
+    fn written(req: &Request) -> Vec<KeyValue> {
+        let mut attributes = Vec::new();
+        ClientRequest(req).write(&mut attributes);
+        attributes
+    }
+
     fn value(attributes: &[KeyValue], key: &str) -> Option<Value> {
         attributes
             .iter()
@@ -97,8 +116,8 @@ mod tests {
     #[test]
     fn known_method_names_the_span() {
         let req = request_to("POST", "https://ada:pw@example.com/a?sig=s&x=1");
-        let (name, attributes) = request(&req);
-        assert_eq!(name, "POST");
+        let attributes = written(&req);
+        assert_eq!(name(&req), "POST");
         assert_eq!(value(&attributes, HTTP_REQUEST_METHOD), Some("POST".into()));
         assert_eq!(
             value(&attributes, URL_FULL),
@@ -115,8 +134,8 @@ mod tests {
     #[test]
     fn unknown_method_is_other() {
         let req = request_to("PURGE", "http://[::1]:8080/");
-        let (name, attributes) = request(&req);
-        assert_eq!(name, "HTTP");
+        let attributes = written(&req);
+        assert_eq!(name(&req), "HTTP");
         assert_eq!(
             value(&attributes, HTTP_REQUEST_METHOD),
             Some("_OTHER".into())

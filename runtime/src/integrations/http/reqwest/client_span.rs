@@ -1,10 +1,11 @@
 //! The one place a `CLIENT` span is started, carried to the server, and ended: the middleware
 //! and `send_traced` both go through [`ClientSpan`].
 
+use std::borrow::Cow;
 use std::error::Error;
 
 use opentelemetry::propagation::Injector;
-use opentelemetry::trace::{SpanBuilder, SpanKind, SpanRef, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanKind, SpanRef, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue, global};
 use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
@@ -13,7 +14,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Request, Response};
 
 use super::super::headers::Side;
-use super::attributes;
+use super::super::span_start::RequestSpan;
+use super::attributes::{self, ClientRequest};
 use super::options::Options;
 use crate::installed;
 use crate::outcome::{CANCELLED_EVENT, EXCEPTION_EVENT, source_chain};
@@ -44,15 +46,14 @@ impl<'a> ClientSpan<'a> {
         let cx = if installed::adds_nothing_under(&parent) {
             parent
         } else {
-            let (name, mut attributes) = attributes::request(request);
-            options.names.add_old_names(Side::Client, &mut attributes);
-            let span = installed::with_tracer(|tracer| {
-                let builder = SpanBuilder::from_name(name)
-                    .with_kind(SpanKind::Client)
-                    .with_attributes(attributes);
-                tracer.build_with_context(builder, &parent)
-            })?;
-            parent.with_span(span)
+            let span = RequestSpan {
+                name: Cow::Borrowed(attributes::name(request)),
+                kind: SpanKind::Client,
+                side: Side::Client,
+                names: options.names,
+                attributes: &ClientRequest(request),
+            };
+            span.start(parent)?
         };
         // Injected even when the span is not recording: the server must learn that this
         // trace is not sampled.

@@ -13,8 +13,10 @@ use opentelemetry_semantic_conventions::attribute::{
     USER_AGENT_ORIGINAL,
 };
 
+use super::super::headers::HeaderCapture;
 use super::super::methods::{known_method, protocol_version, record_method};
 use super::super::redaction;
+use super::super::span_start::RequestAttributes;
 use super::scheme;
 use crate::span::attribute_sink::AttributeSink;
 
@@ -28,9 +30,9 @@ pub(crate) fn name<B>(req: &Request<B>) -> Cow<'static, str> {
     }
 }
 
-/// Writes the attributes known when the request arrives into `attributes`; `forwarded`:
-/// whether the scheme may come from the proxy headers (see [`scheme`]).
-pub(crate) fn request<B>(req: &Request<B>, forwarded: bool, attributes: &mut impl AttributeSink) {
+/// Writes the conventions' attributes known when the request arrives into `attributes`;
+/// `forwarded`: whether the scheme may come from the proxy headers (see [`scheme`]).
+fn request<B>(req: &Request<B>, forwarded: bool, attributes: &mut impl AttributeSink) {
     record_method(req.method(), attributes);
     let uri = req.uri();
     attributes.text(URL_PATH, uri.path());
@@ -65,6 +67,31 @@ pub(crate) fn request<B>(req: &Request<B>, forwarded: bool, attributes: &mut imp
         .and_then(|value| value.to_str().ok())
     {
         attributes.text(USER_AGENT_ORIGINAL, agent);
+    }
+}
+
+/// What a server request's span starts with: the conventions' attributes, then the request
+/// headers `headers` captures.
+pub(crate) struct ServerRequest<'a, B> {
+    pub(crate) req: &'a Request<B>,
+    /// Whether the scheme may come from the proxy headers (see [`scheme`]).
+    pub(crate) forwarded: bool,
+    pub(crate) headers: &'a HeaderCapture,
+}
+
+impl<B> RequestAttributes for ServerRequest<'_, B> {
+    /// Method, path, query, scheme, route, server address and port, client address and
+    /// port, protocol version, user agent; and room for the status code the response adds.
+    const USUALLY: usize = 12;
+
+    fn write(&self, attributes: &mut impl AttributeSink) {
+        request(self.req, self.forwarded, attributes);
+        let mut captured = Vec::new();
+        self.headers
+            .request_attributes(self.req.headers(), &mut captured);
+        if !captured.is_empty() {
+            attributes.key_values(captured);
+        }
     }
 }
 

@@ -17,7 +17,6 @@ mod layer;
 mod options;
 mod scheme;
 mod service;
-mod span;
 
 pub use future::ResponseFuture;
 pub use layer::TraceLayer;

@@ -10,10 +10,12 @@ use opentelemetry::{Context, global};
 use tower_service::Service;
 
 use super::super::body::{Tap, TracedBody};
+use super::super::headers::Side;
+use super::super::span_start::RequestSpan;
+use super::attributes::{self, ServerRequest};
 use super::capture::{HTTP_REQUEST_BODY, Plan};
 use super::future::{ResponseFuture, State};
 use super::options::Options;
-use super::span;
 use crate::context::HeaderExtractor;
 use crate::installed;
 use crate::span::SpanHandle;
@@ -105,8 +107,18 @@ fn start<B>(options: &Options, req: &Request<B>) -> Option<(Context, Plan)> {
     } else {
         &options.headers
     };
-    let cx = span::start(options, headers, req, parent, kind)?;
-    Some((cx, plan))
+    let span = RequestSpan {
+        name: attributes::name(req),
+        kind,
+        side: Side::Server,
+        names: options.names,
+        attributes: &ServerRequest {
+            req,
+            forwarded: options.forwarded_proto,
+            headers,
+        },
+    };
+    Some((span.start(parent)?, plan))
 }
 
 /// Runs the request hook and wraps the body: a copy for `http.request.body` when it is
