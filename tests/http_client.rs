@@ -3,13 +3,16 @@
 //! under every propagator, carries the HTTP client attributes with their types, follows the
 //! client status rules (Error on 4xx, 5xx and transport errors), captures and sanitises
 //! headers, and `send_traced` gives the same span. The environment cases (`http/dup`,
-//! capture lists, no provider installed) run in a child process with real variables.
+//! capture lists, no provider installed) and a pipeline of their own (a sampler of the
+//! application's own, shown each request's attributes) run in a child process.
 //!
 //! The global propagator is process-wide, so every test here takes [`SERIAL`] and installs
 //! the propagator it needs before it sends anything.
 
 #[path = "support/child.rs"]
 mod child;
+#[path = "support/samplers.rs"]
+mod samplers;
 #[path = "support/values.rs"]
 mod values;
 
@@ -696,6 +699,49 @@ fn child_old_names_and_captured_headers() {
             assert_eq!(get("http.response.header.x-served-by"), strings(&["pot-1"]));
         }
     });
+}
+
+#[test]
+fn a_sampler_of_the_applications_own_is_shown_each_requests_attributes() {
+    run_child("child_sampler_of_the_applications_own", &[]);
+}
+
+#[test]
+#[ignore = "run by a_sampler_of_the_applications_own_is_shown_each_requests_attributes"]
+fn child_sampler_of_the_applications_own() {
+    let (exporter, otel) = samplers::install_skipping_health_checks("url.full");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let addr = runtime.block_on(async {
+        let addr = serve_app(Router::new().route("/echo", any(echo))).await;
+        for path in ["health", "echo"] {
+            let response = traced_client()
+                .get(format!("http://{addr}/{path}"))
+                .send()
+                .await
+                .expect("response");
+            let expected = if path == "echo" {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(response.status(), expected);
+        }
+        addr
+    });
+    otel.shutdown().expect("flushed");
+    let clients: Vec<SpanData> = exporter
+        .finished_spans()
+        .into_iter()
+        .filter(|span| span.span_kind == SpanKind::Client)
+        .collect();
+    assert_eq!(clients.len(), 1, "the health check dropped: {clients:#?}");
+    let client = &clients[0];
+    let get = |key| attribute(client, key).cloned();
+    assert_eq!(get("url.full"), string(&format!("http://{addr}/echo")));
+    assert_eq!(get("server.port"), Some(Value::I64(i64::from(addr.port()))));
+    assert_eq!(get(samplers::RULE.0), string(samplers::RULE.1));
+    assert_eq!(get("http.response.status_code"), Some(Value::I64(200)));
+    samplers::assert_each_attribute_once(client);
 }
 
 #[test]

@@ -10,6 +10,8 @@
 
 #[path = "support/child.rs"]
 mod child;
+#[path = "support/samplers.rs"]
+mod samplers;
 #[path = "support/values.rs"]
 mod values;
 
@@ -33,10 +35,10 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use opentelemetry::trace::{Link, SpanId, SpanKind, Status, TraceContextExt, TraceId};
-use opentelemetry::{Context, KeyValue, Value, global};
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::{Value, global};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 use traced::http::TraceLayer;
 use traced::testing::{attribute, event_attribute, events};
 use traced::traced;
@@ -899,49 +901,10 @@ fn child_follows_the_installed_data_capture() {
     });
 }
 
-/// A sampler of the application's own that reads a request's attributes: drops health
-/// checks by their `url.path` and samples the rest, saying so in an attribute.
-#[derive(Clone, Debug)]
-struct SkipsHealthChecks;
-
-impl ShouldSample for SkipsHealthChecks {
-    fn should_sample(
-        &self,
-        parent: Option<&Context>,
-        _trace_id: TraceId,
-        _name: &str,
-        _kind: &SpanKind,
-        attributes: &[KeyValue],
-        _links: &[Link],
-    ) -> SamplingResult {
-        let health = attributes.contains(&KeyValue::new("url.path", "/health"));
-        let trace_state = parent
-            .map(|cx| cx.span().span_context().trace_state().clone())
-            .unwrap_or_default();
-        if health {
-            return SamplingResult {
-                decision: SamplingDecision::Drop,
-                attributes: Vec::new(),
-                trace_state,
-            };
-        }
-        SamplingResult {
-            decision: SamplingDecision::RecordAndSample,
-            attributes: vec![KeyValue::new("sampling.rule", "not a health check")],
-            trace_state,
-        }
-    }
-}
-
 #[test]
 #[ignore = "run by a_sampler_of_the_applications_own_is_shown_each_requests_attributes"]
 fn child_sampler_of_the_applications_own() {
-    let exporter = traced::testing::InMemoryExporter::default();
-    let otel = traced::Config::defaults()
-        .with_exporters([])
-        .with_span_exporter(exporter.clone())
-        .with_sampler(SkipsHealthChecks)
-        .install();
+    let (exporter, otel) = samplers::install_skipping_health_checks("url.path");
     let (health, users) = (trace_id(), trace_id());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -971,17 +934,13 @@ fn child_sampler_of_the_applications_own() {
         .find(|span| span.name == "GET /users/{id}")
         .expect("the request's span");
     let get = |key| attribute(server, key).cloned();
-    assert_eq!(get("sampling.rule"), string("not a health check"));
+    assert_eq!(get(samplers::RULE.0), string(samplers::RULE.1));
     assert_eq!(get("url.path"), string("/users/7"));
     assert_eq!(get("url.query"), string("verbose=1"));
     assert_eq!(get("http.response.status_code"), Some(Value::I64(200)));
-    // Each once: shown to the sampler, then recorded as they were shown.
-    let keys: Vec<&str> = server.attributes.iter().map(|kv| kv.key.as_str()).collect();
-    let mut unique = keys.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique.len(), keys.len(), "{keys:?}");
-    assert_eq!(keys.last(), Some(&"http.response.status_code"));
+    samplers::assert_each_attribute_once(server);
+    let last = server.attributes.last().map(|kv| kv.key.as_str());
+    assert_eq!(last, Some("http.response.status_code"));
 }
 
 #[test]
