@@ -155,20 +155,6 @@ pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Whether a span started under `parent` would add nothing to it
-/// ([`SamplerSetting::adds_nothing_under`]), so that an integration need not build its
-/// name and attributes. Never with a provider installed by hand, whose tracer decides.
-#[cfg(any(feature = "http-server", feature = "reqwest"))]
-pub(crate) fn adds_nothing_under(parent: &opentelemetry::Context) -> bool {
-    with_installed(|installed| {
-        installed
-            .own
-            .as_ref()
-            .is_some_and(|own| own.sampler.adds_nothing_under(parent))
-    })
-    .unwrap_or(false)
-}
-
 /// Runs `f` with what is installed, if anything: this thread's copy when it is current.
 #[inline(always)]
 pub(crate) fn with_installed<R>(f: impl FnOnce(&Installed) -> R) -> Option<R> {

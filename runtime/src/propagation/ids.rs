@@ -6,7 +6,10 @@ use opentelemetry::trace::{SpanId, TraceId};
 /// Lowercase hex only (`0-9a-f`), as W3C Trace Context, B3, X-Ray and OT Trace write
 /// identifiers.
 pub(super) fn is_lower_hex(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| LOWER_HEX_DIGITS[usize::from(byte)] != NOT_LOWER_HEX)
 }
 
 /// Hex of either case (`0-9a-fA-F`), as Jaeger clients' `%x`/`ParseUint` accept.

@@ -1,6 +1,8 @@
 //! The stable HTTP client semantic conventions: the span name and attributes of an outgoing
 //! request, those of its response, and the `error.type` of a transport error.
 
+use std::borrow::Cow;
+
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
@@ -10,23 +12,27 @@ use reqwest::{Request, Response};
 
 use super::super::methods::{known_method, protocol_version, record_method};
 use super::super::redaction;
-use super::super::span_start::RequestAttributes;
+use super::super::span_start::TracedRequest;
 use crate::span::attribute_sink::AttributeSink;
 
 /// The span name: the method (the conventions' `{method}` for a client), `HTTP` standing for
 /// one they do not know.
-pub(crate) fn name(req: &Request) -> &'static str {
+fn name(req: &Request) -> &'static str {
     known_method(req.method()).unwrap_or("HTTP")
 }
 
-/// What an outgoing request's span starts with: the attributes known before it is sent (all
+/// An outgoing request, whose span starts with the attributes known before it is sent (all
 /// of them are given to a sampler that reads attributes).
 pub(crate) struct ClientRequest<'a>(pub(crate) &'a Request);
 
-impl RequestAttributes for ClientRequest<'_> {
+impl TracedRequest for ClientRequest<'_> {
     /// Method, URL, server address and port: within a record's inline room (the response's
     /// status code and protocol version move the list to the heap later, in one step).
     const USUALLY: usize = 4;
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(name(self.0))
+    }
 
     fn write(&self, attributes: &mut impl AttributeSink) {
         let req = self.0;

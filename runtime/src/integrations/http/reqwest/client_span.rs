@@ -1,7 +1,6 @@
 //! The one place a `CLIENT` span is started, carried to the server, and ended: the middleware
 //! and `send_traced` both go through [`ClientSpan`].
 
-use std::borrow::Cow;
 use std::error::Error;
 
 use opentelemetry::propagation::Injector;
@@ -39,22 +38,15 @@ impl<'a> ClientSpan<'a> {
         if !installed::is_enabled() {
             return None;
         }
-        let parent = Context::current();
-        // In a trace not sampled, under a sampler that follows it, the span would add
-        // nothing: none is built (no name, no attributes), and the parent's context goes
-        // out, telling the server the same trace and decision.
-        let cx = if installed::adds_nothing_under(&parent) {
-            parent
-        } else {
-            let span = RequestSpan {
-                name: Cow::Borrowed(attributes::name(request)),
-                kind: SpanKind::Client,
-                side: Side::Client,
-                names: options.names,
-                attributes: &ClientRequest(request),
-            };
-            span.start(parent)?
+        let span = RequestSpan {
+            kind: SpanKind::Client,
+            side: Side::Client,
+            names: options.names,
+            request: &ClientRequest(request),
         };
+        // In a trace not sampled, under a sampler that follows it, no span is built: the
+        // parent's context goes out, telling the server the same trace and decision.
+        let cx = span.start(Context::current())?;
         // Injected even when the span is not recording: the server must learn that this
         // trace is not sampled.
         global::get_text_map_propagator(|propagator| {

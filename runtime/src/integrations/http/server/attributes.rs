@@ -16,13 +16,13 @@ use opentelemetry_semantic_conventions::attribute::{
 use super::super::headers::HeaderCapture;
 use super::super::methods::{known_method, protocol_version, record_method};
 use super::super::redaction;
-use super::super::span_start::RequestAttributes;
+use super::super::span_start::TracedRequest;
 use super::scheme;
 use crate::span::attribute_sink::AttributeSink;
 
 /// The span name: `{method} {route}`, or the method alone where the route is not known;
 /// `HTTP` stands for a method the conventions do not know.
-pub(crate) fn name<B>(req: &Request<B>) -> Cow<'static, str> {
+fn name<B>(req: &Request<B>) -> Cow<'static, str> {
     let method = known_method(req.method()).unwrap_or("HTTP");
     match route(req) {
         Some(route) => Cow::Owned([method, " ", route].concat()),
@@ -70,7 +70,7 @@ fn request<B>(req: &Request<B>, forwarded: bool, attributes: &mut impl Attribute
     }
 }
 
-/// What a server request's span starts with: the conventions' attributes, then the request
+/// A server request, whose span starts with the conventions' attributes, then the request
 /// headers `headers` captures.
 pub(crate) struct ServerRequest<'a, B> {
     pub(crate) req: &'a Request<B>,
@@ -79,10 +79,14 @@ pub(crate) struct ServerRequest<'a, B> {
     pub(crate) headers: &'a HeaderCapture,
 }
 
-impl<B> RequestAttributes for ServerRequest<'_, B> {
+impl<B> TracedRequest for ServerRequest<'_, B> {
     /// Method, path, query, scheme, route, server address and port, client address and
     /// port, protocol version, user agent; and room for the status code the response adds.
     const USUALLY: usize = 12;
+
+    fn name(&self) -> Cow<'static, str> {
+        name(self.req)
+    }
 
     fn write(&self, attributes: &mut impl AttributeSink) {
         request(self.req, self.forwarded, attributes);

@@ -12,7 +12,7 @@ use tower_service::Service;
 use super::super::body::{Tap, TracedBody};
 use super::super::headers::Side;
 use super::super::span_start::RequestSpan;
-use super::attributes::{self, ServerRequest};
+use super::attributes::ServerRequest;
 use super::capture::{HTTP_REQUEST_BODY, Plan};
 use super::future::{ResponseFuture, State};
 use super::options::Options;
@@ -95,24 +95,16 @@ fn start<B>(options: &Options, req: &Request<B>) -> Option<(Context, Plan)> {
         (parent, SpanKind::Server)
     };
     let plan = options.capture.plan();
-    // A request its caller did not sample, under a sampler that follows the caller: the
-    // span would add nothing, so none is built (no name, no attributes); the handler runs
-    // in the caller's context, which tells its children and outgoing requests the same
-    // trace and decision.
-    if installed::adds_nothing_under(&parent) {
-        return Some((parent, plan));
-    }
     let headers = if plan.all_request_headers {
         &options.all_headers
     } else {
         &options.headers
     };
     let span = RequestSpan {
-        name: attributes::name(req),
         kind,
         side: Side::Server,
         names: options.names,
-        attributes: &ServerRequest {
+        request: &ServerRequest {
             req,
             forwarded: options.forwarded_proto,
             headers,
