@@ -31,15 +31,40 @@ pub(crate) enum Queued {
     Sdk(SpanData),
 }
 
-impl From<Box<SpanRecord>> for Queued {
-    fn from(span: Box<SpanRecord>) -> Self {
-        Self::Traced(*span)
+/// An ended span, appended to the batch processor's queue.
+pub(crate) trait Enqueue {
+    /// Appends the span to `queue`.
+    fn push_onto(self, queue: &mut Vec<Queued>);
+}
+
+impl Enqueue for Box<SpanRecord> {
+    /// Copies the record from its box straight into the queue, once. `Vec::push` would take
+    /// it moved out of the box first, onto the stack: its check for room may call out to
+    /// grow the vector, before which the value must exist, and the box is freed before
+    /// `push` runs. That was a second copy of the record's 528 bytes on every sampled span
+    /// (`objdump` showed two `memcpy` calls; one now: 5–8 ns a sampled `#[traced]` call,
+    /// alternating runs). Room is made first here, and the box freed after the copy.
+    #[allow(unsafe_code)]
+    #[inline(always)]
+    fn push_onto(self, queue: &mut Vec<Queued>) {
+        queue.reserve(1);
+        let len = queue.len();
+        if let Some(slot) = queue.spare_capacity_mut().first_mut() {
+            slot.write(Queued::Traced(*self));
+            // SAFETY: `slot` is the element at index `len`, the first past the length
+            // (`spare_capacity_mut` starts there), so `len + 1` does not exceed the
+            // capacity, and it was initialised on the line above; the first `len` were
+            // already. Nothing else refers to it: it is reached only through `queue`,
+            // borrowed mutably here.
+            unsafe { queue.set_len(len + 1) };
+        }
     }
 }
 
-impl From<SpanData> for Queued {
-    fn from(span: SpanData) -> Self {
-        Self::Sdk(span)
+impl Enqueue for SpanData {
+    #[inline(always)]
+    fn push_onto(self, queue: &mut Vec<Queued>) {
+        queue.push(Queued::Sdk(self));
     }
 }
 

@@ -96,7 +96,7 @@ pub(super) fn own(
             .sampler
             .should_sample(Some(parent), trace_id, name, kind, code, links_slice)
     };
-    let (decision, trace_state, sampler_attributes) =
+    let (decision, trace_state, mut sampler_attributes) =
         sampler.sample(parent, parent_context, ask_sampler);
     if decision == SamplingDecision::Drop {
         if inheritable && trace_state == *parent_context.trace_state() {
@@ -126,9 +126,9 @@ pub(super) fn own(
         kind: site.kind().clone(),
         name: site.name(),
         code,
-        links: links.map(std::mem::take).unwrap_or_default(),
+        links,
         limits: own.sink.limits,
-        sampler_attributes,
+        sampler_attributes: &mut sampler_attributes,
     };
     let span = LeanSpan::start(start, record_arguments);
     Start::own(Recording::Own, || parent.with_span(span))
