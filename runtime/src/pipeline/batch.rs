@@ -504,6 +504,31 @@ mod tests {
     }
 
     #[test]
+    fn spans_leave_in_the_order_they_ended_when_a_turn_takes_several_batches() {
+        let (provider, exporter, dropped) = pipeline(settings(100, 4), None, Sampler::AlwaysOn);
+        // The export thread blocks in the exporter with what it took first; the others
+        // (at least ten) wait and are taken in one turn, in several batches.
+        exporter.gate.close();
+        end_spans(&provider, 14);
+        exporter.gate.open();
+        provider.force_flush().unwrap();
+        let sizes = exporter.sizes();
+        assert!(sizes.iter().all(|size| *size <= 4), "{sizes:?}");
+        let names: Vec<String> = exporter
+            .batches
+            .lock()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(|span| span.name.to_string())
+            .collect();
+        let expected: Vec<String> = (0..14).map(|index| format!("span {index}")).collect();
+        assert_eq!(names, expected);
+        assert_eq!(dropped(), 0);
+        provider.shutdown().unwrap();
+    }
+
+    #[test]
     fn a_full_queue_drops_and_counts() {
         let (provider, exporter, dropped) = pipeline(settings(5, 5), None, Sampler::AlwaysOn);
         // The first full batch wakes the export thread, which blocks in the exporter with
