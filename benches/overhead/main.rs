@@ -248,6 +248,22 @@ fn overhead(suite: &mut Suite<'_>) {
     traced::disable();
     pipeline.shutdown();
 
+    // The sampled span's whole life on the application's thread without its hand-off to the
+    // export thread: `OTEL_TRACES_EXPORTER=none` (spans sampled for their ids, exported
+    // nowhere), where a span is built, recorded and ended into no processor. What
+    // `traced/sampled` costs more is the queueing, which varies with where the export
+    // thread runs: this row varies less, for measuring the span itself (while `traced`
+    // builds spans nobody exports; skipping that would make this row `unsampled`'s).
+    let guard = traced::Config::from_env().with_exporters([]).install();
+    assert!(traced::is_enabled(), "no exporter disabled the pipeline");
+    suite.bench(
+        "traced/no_exporter",
+        |b| b.iter(|| call!(with_traced)),
+        |b| b.iter(|| run(call!(with_traced_async))),
+    );
+    traced::disable();
+    drop(guard);
+
     // Phase 4: the raw SDK, with the same pipeline, its tracers taken directly.
     for (label, sampler) in [
         ("otel_sdk/unsampled", unsampled()),
