@@ -1,10 +1,10 @@
 //! Where both HTTP integrations start a request's span. In a trace its caller did not
 //! sample, under a sampler that follows the caller, none is built. On `traced`'s own
-//! pipeline it is built straight into its record (its attributes written there, short text inline), as
-//! `#[traced]` builds its spans: a sampled server request spent a third of what tracing
-//! added to it making a dozen `KeyValue`s, their `String`s, and copying them into the record
-//! (`perf`, `benches/http_server.rs`). With a provider installed by hand it goes through that
-//! provider's tracer, as a `SpanBuilder`.
+//! pipeline it is built straight into its record (its attributes written there, short text
+//! inline), as `#[traced]` builds its spans: a sampled server request spent a third of what
+//! tracing added to it making a dozen `KeyValue`s, their `String`s, and copying them into the
+//! record (`perf`, `benches/http_server.rs`). With a provider installed by hand it goes
+//! through that provider's tracer, as a `SpanBuilder`.
 
 use std::borrow::Cow;
 
