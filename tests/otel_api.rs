@@ -144,6 +144,41 @@ fn tracers_named_without_bound_each_export_under_their_own_scope() {
 }
 
 #[test]
+fn library_spans_are_timed_by_the_system_clock_however_they_end() {
+    let (_installing, otel, kept) = install(|config| config);
+    let tracer = global::tracer("native-db");
+    let slack = Duration::from_micros(1);
+    let before = SystemTime::now();
+    // Ended when its context drops, as `in_span` ends its spans.
+    tracer.in_span("dropped", |_| std::thread::sleep(Duration::from_millis(20)));
+    let between = SystemTime::now();
+    // Ended through the API, which reads the end from the system clock.
+    let cx = Context::current_with_span(tracer.start("ended"));
+    std::thread::sleep(Duration::from_millis(20));
+    cx.span().end();
+    // Ended right away, many times: never before it started.
+    for _ in 0..1_000 {
+        tracer.start("short").end();
+    }
+    let after = SystemTime::now();
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    for (name, from, to) in [("dropped", before, between), ("ended", between, after)] {
+        let span = find(&spans, name);
+        assert!(span.start_time + slack >= from, "{name} {span:?}");
+        assert!(span.end_time <= to + slack, "{name} {span:?}");
+        let took = span.end_time.duration_since(span.start_time).unwrap();
+        assert!(took >= Duration::from_millis(20), "{name} took {took:?}");
+    }
+    let short: Vec<_> = spans.iter().filter(|span| span.name == "short").collect();
+    assert_eq!(short.len(), 1_000);
+    for span in short {
+        assert!(span.end_time >= span.start_time, "{span:?}");
+    }
+}
+
+#[test]
 fn library_spans_follow_the_pipelines_sampler() {
     let (_installing, otel, kept) = install(|config| config.with_sampler(Sampler::AlwaysOff));
     let tracer = global::tracer("native-db");

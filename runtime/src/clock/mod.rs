@@ -39,20 +39,64 @@ pub(crate) enum Timestamp {
 impl Timestamp {
     /// The wall-clock time. A count is converted with this thread's latest reading of the
     /// counter against the system clock, taken anew when the count is later than it.
+    #[cfg(test)]
     pub(crate) fn system_time(self) -> SystemTime {
-        match self {
-            Self::Wall(time) => time,
-            Self::Ticks(ticks) => time_at(counter_unix_nanos(ticks)),
-        }
+        time_at(self.signed_unix_nanos())
     }
 
-    /// Nanoseconds since 1970, as OTLP writes times: 0 before it.
-    #[cfg(feature = "otlp")]
-    pub(crate) fn unix_nanos(self) -> u64 {
+    /// Nanoseconds since 1970, negative before; a count converted as by
+    /// [`Self::system_time`].
+    fn signed_unix_nanos(self) -> i128 {
         match self {
-            Self::Wall(time) => unix_nanos(time),
-            Self::Ticks(ticks) => otlp_nanos(counter_unix_nanos(ticks)),
+            Self::Wall(time) => signed_unix_nanos(time),
+            Self::Ticks(ticks) => counter_unix_nanos(ticks),
         }
+    }
+}
+
+/// A span's start and end as wall-clock times.
+///
+/// They may come from different clocks: a span the OpenTelemetry API started without a
+/// time is timed by the counter, and ended through [`opentelemetry::trace::SpanRef::end`]
+/// at a time the API read from the system clock. A count converts to within tens of
+/// nanoseconds, which could put the end of so short a span before its start: an end that
+/// close before the start ([`CONVERSION_ERROR`]) is put at the start. One earlier than that
+/// was given by the application, and is kept, as are two wall-clock times (given by the
+/// application, or read where the counter is not used).
+pub(crate) fn span_times(start: Timestamp, end: Timestamp) -> (SystemTime, SystemTime) {
+    match (start, end) {
+        (Timestamp::Wall(start), Timestamp::Wall(end)) => (start, end),
+        _ => {
+            let (start, end) = counted_span_nanos(start, end);
+            (time_at(start), time_at(end))
+        }
+    }
+}
+
+/// [`span_times`] in nanoseconds since 1970, as OTLP writes times: 0 before it.
+#[cfg(feature = "otlp")]
+pub(crate) fn span_unix_nanos(start: Timestamp, end: Timestamp) -> (u64, u64) {
+    match (start, end) {
+        (Timestamp::Wall(start), Timestamp::Wall(end)) => (unix_nanos(start), unix_nanos(end)),
+        _ => {
+            let (start, end) = counted_span_nanos(start, end);
+            (otlp_nanos(start), otlp_nanos(end))
+        }
+    }
+}
+
+/// How far a count's conversion may be from the system clock: a reading's own error, tens
+/// of nanoseconds, with room for a virtual machine's preemption in the middle of it.
+const CONVERSION_ERROR: i128 = 1_000;
+
+/// The start and end of a span at least one of which the counter timed, in signed
+/// nanoseconds since 1970, an end within the conversion's error before the start put at it.
+fn counted_span_nanos(start: Timestamp, end: Timestamp) -> (i128, i128) {
+    let (start, end) = (start.signed_unix_nanos(), end.signed_unix_nanos());
+    if end < start && start - end <= CONVERSION_ERROR {
+        (start, start)
+    } else {
+        (start, end)
     }
 }
 
@@ -106,6 +150,11 @@ pub(crate) fn start() {
 }
 
 /// The time now.
+///
+/// Only for non-generic code: reached from a generic function a public item instantiates in
+/// the application's crate (an integration's span start, say), it makes [`COUNTER`] a
+/// symbol other crates may read, which every read then finds through the global offset
+/// table, one more load on each span's start and end (`nm` shows it global, `D` for `d`).
 #[inline(always)]
 pub(crate) fn now() -> Timestamp {
     match COUNTER.get() {
@@ -295,6 +344,43 @@ mod tests {
         assert!(tsc::is_counter(Some("tsc")));
         assert!(!tsc::is_counter(Some("kvm-clock")));
         assert!(!tsc::is_counter(None));
+    }
+
+    #[test]
+    fn an_end_read_from_the_system_clock_right_after_a_counted_start_is_never_before_it() {
+        start();
+        for _ in 0..10_000 {
+            let started = now();
+            let ended = Timestamp::Wall(SystemTime::now());
+            let (start, end) = span_times(started, ended);
+            assert!(end >= start, "{start:?} after {end:?}");
+        }
+    }
+
+    #[test]
+    fn an_end_given_long_before_a_counted_start_is_kept() {
+        start();
+        let given = SystemTime::now() - Duration::from_secs(1);
+        let (start, end) = span_times(now(), Timestamp::Wall(given));
+        assert_eq!(end, given);
+        assert!(start > end);
+        let (given_start, given_end) = (SystemTime::now(), given);
+        let wall = (Timestamp::Wall(given_start), Timestamp::Wall(given_end));
+        assert_eq!(span_times(wall.0, wall.1), (given_start, given_end));
+    }
+
+    #[test]
+    fn an_end_within_the_conversions_error_before_the_start_is_put_at_it() {
+        start();
+        let started = now();
+        let converted = started.system_time();
+        let given = converted - Duration::from_nanos(500);
+        let times = span_times(started, Timestamp::Wall(given));
+        match started {
+            Timestamp::Ticks(_) => assert_eq!(times, (converted, converted)),
+            // Where the kernel does not keep time with the counter: two system clock times.
+            Timestamp::Wall(_) => assert_eq!(times, (converted, given)),
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ use super::lean::Attributes;
 use super::lean::{ApiStart, LeanSpan};
 use super::recorded::RecordedAttribute;
 use super::scope::SpanScope;
+use crate::clock::{self, Timestamp};
 use crate::installed::OwnSpans;
 
 /// The provider `traced`'s pipeline installs globally: the SDK provider it was built as
@@ -105,7 +106,7 @@ impl Tracer for PipelineTracer {
             parent,
             kind: span_kind.unwrap_or(SpanKind::Internal),
             name,
-            start_time: start_time.unwrap_or_else(opentelemetry::time::now),
+            start_time: start_time.map_or_else(clock::now, Timestamp::Wall),
             events: events.unwrap_or_default(),
             links: links.unwrap_or_default(),
             scope: self.scope.clone(),
@@ -220,7 +221,7 @@ pub(crate) fn start_integration_span(
         parent,
         kind,
         name,
-        start_time: opentelemetry::time::now(),
+        start_time: Timestamp::Wall(opentelemetry::time::now()),
         events: Vec::new(),
         links: Vec::new(),
         scope: SpanScope::Traced,

@@ -87,14 +87,15 @@ impl EncodedSpan for SpanRecord {
     }
 
     fn write(&self, writer: &mut Writer) {
+        let (start_time, end_time) = clock::span_unix_nanos(self.start_time, self.end_time);
         let fields = SpanFields {
             context: &self.span_context,
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_span_is_remote,
             name: &self.name,
             kind: &self.kind,
-            start_time: self.start_time.unix_nanos(),
-            end_time: self.end_time.unix_nanos(),
+            start_time,
+            end_time,
             dropped_attributes_count: self.dropped_attributes_count,
             events: &self.events,
             links: &self.links,
