@@ -53,7 +53,9 @@ impl AttributeSink for Attributes {
     }
 
     fn key_values(&mut self, attributes: Vec<KeyValue>) {
-        self.extend(attributes.into_iter().map(RecordedAttribute::given));
+        for attribute in attributes {
+            RecordedAttribute::push_given(self, attribute);
+        }
     }
 }
 

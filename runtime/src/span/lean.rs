@@ -390,6 +390,15 @@ impl LeanSpan {
     }
 }
 
+/// [`RecordedAttribute::push_given`] out of line, for an attribute set through the API on a
+/// started span: inlined into `LeanSpan::set_attribute`, a sampled API call setting three
+/// measured 20–25 ns slower, where the builder's attributes, in a loop, gain about as much
+/// from it inlined (alternating runs of `otel_api/sampled`, sync and async).
+#[inline(never)]
+fn push_set_attribute(attributes: &mut Attributes, attribute: KeyValue) {
+    RecordedAttribute::push_given(attributes, attribute);
+}
+
 /// Cuts `items` to `limit`, returning how many were cut.
 fn truncate<T>(items: &mut Vec<T>, limit: u32) -> u32 {
     let limit = limit as usize;
@@ -458,7 +467,7 @@ impl Span for LeanSpan {
             return;
         };
         if record.attribute_count() < self.limits.max_attributes_per_span as usize {
-            record.attributes.push(RecordedAttribute::given(attribute));
+            push_set_attribute(&mut record.attributes, attribute);
         } else {
             record.dropped_attributes_count += 1;
         }

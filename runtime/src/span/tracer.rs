@@ -19,6 +19,8 @@ use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, SdkTracerProvider};
 
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
+use super::attribute_sink::AttributeSink as _;
 use super::ids;
 #[cfg(any(feature = "http-server", feature = "reqwest"))]
 use super::lean::Attributes;
@@ -117,8 +119,9 @@ impl Tracer for PipelineTracer {
             // Room for all at once: past the inline ones, the list would grow (and copy)
             // twice for a dozen.
             recorded.reserve(attributes.len() + sampler_attributes.len());
-            let given = attributes.into_iter().chain(sampler_attributes);
-            recorded.extend(given.map(RecordedAttribute::given));
+            for attribute in attributes.into_iter().chain(sampler_attributes) {
+                RecordedAttribute::push_given(recorded, attribute);
+            }
         })
     }
 }
@@ -229,12 +232,10 @@ pub(crate) fn start_integration_span(
     };
     LeanSpan::started(start, |recorded| {
         match asked {
-            Some(attributes) => {
-                recorded.extend(attributes.into_iter().map(RecordedAttribute::given))
-            }
+            Some(attributes) => recorded.key_values(attributes),
             None => record(recorded),
         }
-        recorded.extend(sampler_attributes.into_iter().map(RecordedAttribute::given));
+        recorded.key_values(sampler_attributes);
     })
 }
 
