@@ -69,32 +69,34 @@ impl Timestamp {
 /// took 10–25 ns longer (alternating runs of `benches/throughput.rs`).
 #[inline(always)]
 pub(crate) fn span_times(start: Timestamp, end: Timestamp) -> (SystemTime, SystemTime) {
-    match (start, end) {
-        (Timestamp::Ticks(start), Timestamp::Ticks(end)) => (
-            time_at(counter_unix_nanos(start)),
-            time_at(counter_unix_nanos(end)),
-        ),
-        (Timestamp::Wall(start), Timestamp::Wall(end)) => (start, end),
-        _ => {
-            let (start, end) = mixed_span_nanos(start, end);
-            (time_at(start), time_at(end))
-        }
-    }
+    span_bounds(start, end, time_at, |time| time)
 }
 
 /// [`span_times`] in nanoseconds since 1970, as OTLP writes times: 0 before it.
 #[cfg(feature = "otlp")]
 #[inline(always)]
 pub(crate) fn span_unix_nanos(start: Timestamp, end: Timestamp) -> (u64, u64) {
+    span_bounds(start, end, otlp_nanos, unix_nanos)
+}
+
+/// [`span_times`] as `from_nanos` makes times from signed nanoseconds since 1970, and
+/// `from_wall` from the system clock's.
+#[inline(always)]
+fn span_bounds<T>(
+    start: Timestamp,
+    end: Timestamp,
+    from_nanos: impl Fn(i128) -> T,
+    from_wall: impl Fn(SystemTime) -> T,
+) -> (T, T) {
     match (start, end) {
         (Timestamp::Ticks(start), Timestamp::Ticks(end)) => (
-            otlp_nanos(counter_unix_nanos(start)),
-            otlp_nanos(counter_unix_nanos(end)),
+            from_nanos(counter_unix_nanos(start)),
+            from_nanos(counter_unix_nanos(end)),
         ),
-        (Timestamp::Wall(start), Timestamp::Wall(end)) => (unix_nanos(start), unix_nanos(end)),
+        (Timestamp::Wall(start), Timestamp::Wall(end)) => (from_wall(start), from_wall(end)),
         _ => {
             let (start, end) = mixed_span_nanos(start, end);
-            (otlp_nanos(start), otlp_nanos(end))
+            (from_nanos(start), from_nanos(end))
         }
     }
 }
