@@ -232,3 +232,32 @@ fn the_value_length_limit_cuts_records_as_it_cuts_span_data() {
         .collect();
     assert_eq!(strings, ["sho", "src", "ada", "naï", "xxx"]);
 }
+
+#[test]
+fn a_counted_start_and_an_end_read_from_the_system_clock_are_written_in_order() {
+    // An OpenTelemetry API span: started on the counter, ended by `SpanRef::end` at a time
+    // the API read from the system clock, which the conversion puts 100 ns before the start.
+    let (start, _) = clock_times();
+    let converted = start.system_time();
+    let given_end = converted - Duration::from_nanos(100);
+    let mut mixed = record(6);
+    (mixed.start_time, mixed.end_time) = (start, Timestamp::Wall(given_end));
+
+    let resource = resource();
+    let direct = encoding::protobuf_queued(&[Queued::Traced(mixed.clone())], &resource);
+    let via_span_data = finished_span_data([Queued::Traced(mixed)].into_iter(), None);
+    assert_eq!(direct, encoding::protobuf(&via_span_data, &resource));
+
+    let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
+    let span = &decoded.resource_spans[0].scope_spans[0].spans[0];
+    let nanos =
+        |time: std::time::SystemTime| time.duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+    assert_eq!(span.start_time_unix_nano, nanos(converted));
+    let expected_end = match start {
+        // Within the conversion's error before the start: put at the start.
+        Timestamp::Ticks(_) => converted,
+        // Where the counter is not used, both times are the system clock's, kept as given.
+        Timestamp::Wall(_) => given_end,
+    };
+    assert_eq!(span.end_time_unix_nano, nanos(expected_end));
+}
