@@ -325,8 +325,17 @@ impl LeanSpan {
             scope,
             limits,
         } = start;
-        let events = limited_events(events, &limits);
-        let links = limited_links(links, &limits);
+        // Most start with neither: no call then, and nothing to cut.
+        let events = if events.is_empty() {
+            SpanEvents::default()
+        } else {
+            limited_events(events, &limits)
+        };
+        let links = if links.is_empty() {
+            SpanLinks::default()
+        } else {
+            limited_links(links, &limits)
+        };
         // An invalid parent (none, or one the API made invalid) makes a root.
         let (parent_span_id, parent_span_is_remote) = if parent.is_valid() {
             (parent.span_id(), parent.is_remote())
