@@ -53,9 +53,7 @@ impl AttributeSink for Attributes {
     }
 
     fn key_values(&mut self, attributes: Vec<KeyValue>) {
-        for attribute in attributes {
-            RecordedAttribute::push_given(self, attribute);
-        }
+        RecordedAttribute::extend_given(self, attributes);
     }
 }
 

@@ -67,6 +67,17 @@ impl RecordedAttribute {
         }
     }
 
+    /// Appends each of `given` as [`Self::push_given`] does.
+    #[inline(always)]
+    pub(crate) fn extend_given(
+        attributes: &mut Attributes,
+        given: impl IntoIterator<Item = KeyValue>,
+    ) {
+        for attribute in given {
+            Self::push_given(attributes, attribute);
+        }
+    }
+
     /// Appends `key = value` to `attributes`.
     #[inline(always)]
     pub(crate) fn push(attributes: &mut Attributes, key: Key, value: Value) {

@@ -19,8 +19,6 @@ use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, SdkTracerProvider};
 
-#[cfg(any(feature = "http-server", feature = "reqwest"))]
-use super::attribute_sink::AttributeSink as _;
 use super::ids;
 #[cfg(any(feature = "http-server", feature = "reqwest"))]
 use super::lean::Attributes;
@@ -119,9 +117,10 @@ impl Tracer for PipelineTracer {
             // Room for all at once: past the inline ones, the list would grow (and copy)
             // twice for a dozen.
             recorded.reserve(attributes.len() + sampler_attributes.len());
-            for attribute in attributes.into_iter().chain(sampler_attributes) {
-                RecordedAttribute::push_given(recorded, attribute);
-            }
+            RecordedAttribute::extend_given(
+                recorded,
+                attributes.into_iter().chain(sampler_attributes),
+            );
         })
     }
 }
@@ -232,10 +231,10 @@ pub(crate) fn start_integration_span(
     };
     LeanSpan::started(start, |recorded| {
         match asked {
-            Some(attributes) => recorded.key_values(attributes),
+            Some(attributes) => RecordedAttribute::extend_given(recorded, attributes),
             None => record(recorded),
         }
-        recorded.key_values(sampler_attributes);
+        RecordedAttribute::extend_given(recorded, sampler_attributes);
     })
 }
 
