@@ -50,12 +50,23 @@ fn spawn_child(vars: &[(&str, &str)]) -> Child {
 /// progress at once, checks no more arrive, then lets everything through; returns the most
 /// requests that were ever in progress at once.
 fn run(recorder: &Recorder, vars: &[(&str, &str)], expected: usize) -> usize {
+    run_inspecting(recorder, vars, expected, |_| {})
+}
+
+/// [`run`], calling `inspect` with the child while its requests are held.
+fn run_inspecting(
+    recorder: &Recorder,
+    vars: &[(&str, &str)],
+    expected: usize,
+    inspect: impl FnOnce(&Child),
+) -> usize {
     recorder.hold();
     let child = spawn_child(vars);
     let in_progress = recorder.wait_for_in_progress(expected, WAIT);
     // Room for a request beyond the limit to arrive, if the limit did not hold.
     std::thread::sleep(Duration::from_millis(200));
     let after_a_while = recorder.wait_for_in_progress(expected, Duration::ZERO);
+    inspect(&child);
     recorder.release();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -80,6 +91,46 @@ fn http_sends_as_many_batches_at_once_as_configured() {
         ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "3"),
     ];
     assert_eq!(run(receiver.recorder(), &vars, 3), 3);
+}
+
+/// The export thread and each sender thread ask for a short time slice, so that on a busy
+/// machine they run as soon as a batch is ready or an answer arrives; the application's
+/// threads keep the one they had.
+#[cfg(target_os = "linux")]
+#[test]
+fn export_threads_ask_for_a_short_time_slice() {
+    use support::scheduling::{PIPELINE_SLICE_NANOS, kernel_keeps_custom_slices, thread_slices};
+
+    let receiver = HttpReceiver::start();
+    let url = receiver.url();
+    let vars = [
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url.as_str()),
+        ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "2"),
+    ];
+    let mut threads = Vec::new();
+    run_inspecting(receiver.recorder(), &vars, 2, |child| {
+        threads = thread_slices(child.id());
+    });
+    let (pipeline, application): (Vec<_>, Vec<_>) = threads
+        .iter()
+        .partition(|(name, _)| name.starts_with("traced-"));
+    let mut names: Vec<_> = pipeline.iter().map(|(name, _)| name.as_str()).collect();
+    names.sort_unstable();
+    // Thread names are cut to 15 bytes.
+    assert_eq!(
+        names,
+        ["traced-batch-ex", "traced-export-s", "traced-export-s"],
+        "{threads:?}"
+    );
+    assert!(!application.is_empty());
+    if kernel_keeps_custom_slices() {
+        for (name, slice) in &pipeline {
+            assert_eq!(*slice, PIPELINE_SLICE_NANOS, "{name}");
+        }
+    }
+    for (name, slice) in &application {
+        assert_ne!(*slice, PIPELINE_SLICE_NANOS, "{name} keeps its own");
+    }
 }
 
 #[test]

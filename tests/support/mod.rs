@@ -4,3 +4,5 @@
 
 pub mod child;
 pub mod otlp_receiver;
+#[cfg(target_os = "linux")]
+pub mod scheduling;

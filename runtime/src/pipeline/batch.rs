@@ -26,6 +26,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use super::export::{BatchExporter, Enqueue, Queued, read_exporter, write_exporter};
+use super::scheduling;
 use super::senders::Senders;
 use super::set_aside::SetAside;
 use super::sink::EndedSpanProcessor;
@@ -247,6 +248,8 @@ fn export_timeout(settings: &BatchSettings) -> Duration {
 /// The export thread: waits for a full batch, the schedule delay, a flush or shutdown, takes
 /// the whole queue and exports it.
 fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
+    // Before the sender threads start: they inherit it.
+    scheduling::prefer_prompt_wakeups();
     let settings = &shared.settings;
     let senders = Senders::start(exporter, settings.max_concurrent_exports);
     // Swapped with the shared queue: the two take turns, so taking spans allocates nothing.

@@ -10,6 +10,7 @@ mod finish;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
+mod scheduling;
 mod senders;
 mod set_aside;
 pub(crate) mod sink;
