@@ -14,6 +14,8 @@
 //! `OTEL_BSP_MAX_CONCURRENT_EXPORTS` at 4.
 //! `BENCH_THROUGHPUT_COLLECTOR_DOWN=<secs>` adds a run through `traced::Config`'s OTLP
 //! exporter aimed at a closed port, paced the same, printing the process RSS every 5 s.
+//! `BENCH_THROUGHPUT_ONLY=<row>` runs only the rows that start so (`paced 1.00 M/s`,
+//! `OTLP unpaced | 2`).
 
 #[path = "common/http_sink.rs"]
 mod http_sink;
@@ -187,8 +189,19 @@ fn print_row(label: &str, producers: usize, duration: Duration, run: &Measured, 
     );
 }
 
+/// Whether the run of this row is asked for: every run, or those whose row starts with
+/// `BENCH_THROUGHPUT_ONLY` written as the table writes it (`OTLP unpaced | 1`: one row;
+/// `OTLP`: every OTLP row), to measure or profile one row alone.
+fn selected(label: &str, producers: usize) -> bool {
+    std::env::var("BENCH_THROUGHPUT_ONLY")
+        .map_or(true, |only| format!("{label} | {producers}").starts_with(&only))
+}
+
 /// One run through the discarding pipeline, printed as a table row.
 fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
+    if !selected(label, producers) {
+        return;
+    }
     let pipeline = pipeline::install_pipeline(None);
     let run = run_measured(producers, duration, rate, |_| pipeline.exported());
     // Shutting down flushes what is still queued; what never reaches the exporter then is
@@ -207,6 +220,9 @@ fn through_otlp(
     sink: &http_sink::HttpSink,
     concurrent_exports: usize,
 ) {
+    if !selected(label, producers) {
+        return;
+    }
     let otel = traced::Config::defaults()
         .with_exporters([ExporterKind::Otlp])
         .with_otlp(OtlpSettings {
