@@ -193,8 +193,9 @@ fn print_row(label: &str, producers: usize, duration: Duration, run: &Measured, 
 /// `BENCH_THROUGHPUT_ONLY` written as the table writes it (`OTLP unpaced | 1`: one row;
 /// `OTLP`: every OTLP row), to measure or profile one row alone.
 fn selected(label: &str, producers: usize) -> bool {
-    std::env::var("BENCH_THROUGHPUT_ONLY")
-        .map_or(true, |only| format!("{label} | {producers}").starts_with(&only))
+    std::env::var("BENCH_THROUGHPUT_ONLY").map_or(true, |only| {
+        format!("{label} | {producers}").starts_with(&only)
+    })
 }
 
 /// One run through the discarding pipeline, printed as a table row.
