@@ -55,34 +55,38 @@ impl State {
                 return Err(error);
             }
         };
-        let (parts, body) = response.into_parts();
-        let mut copy = None;
-        if span.is_recording() {
-            let mut attributes = Vec::new();
-            let error = attributes::response_status(parts.status, &mut attributes);
-            let headers = if self.plan.all_response_headers {
-                &self.options.all_headers
-            } else {
-                &self.options.headers
-            };
-            headers.response_attributes(&parts.headers, &mut attributes);
-            self.options
-                .names
-                .add_old_names(Side::Server, &mut attributes);
-            span.set_attributes(attributes);
-            if error {
-                span.set_status(Status::error(""));
-            }
-            if let Some(hook) = &self.options.response_hook {
-                hook(&SpanHandle::from_context(self.cx.clone()), &parts);
-            }
-            copy = self.options.capture.copy(
-                self.plan.response_body,
-                &self.plan,
-                &parts.headers,
-                HTTP_RESPONSE_BODY,
-            );
+        if !span.is_recording() {
+            // Nothing to record, and a span that does not record has no end time to keep:
+            // it ends now, and the body is handed on as it came (most requests of a sampled
+            // service take this path: not sampled by their caller).
+            span.end();
+            return Ok(response.map(TracedBody::plain));
         }
+        let (parts, body) = response.into_parts();
+        let mut attributes = Vec::new();
+        let error = attributes::response_status(parts.status, &mut attributes);
+        let headers = if self.plan.all_response_headers {
+            &self.options.all_headers
+        } else {
+            &self.options.headers
+        };
+        headers.response_attributes(&parts.headers, &mut attributes);
+        self.options
+            .names
+            .add_old_names(Side::Server, &mut attributes);
+        span.set_attributes(attributes);
+        if error {
+            span.set_status(Status::error(""));
+        }
+        if let Some(hook) = &self.options.response_hook {
+            hook(&SpanHandle::from_context(self.cx.clone()), &parts);
+        }
+        let copy = self.options.capture.copy(
+            self.plan.response_body,
+            &self.plan,
+            &parts.headers,
+            HTTP_RESPONSE_BODY,
+        );
         // The span covers the whole response: the body ends it.
         let body = TracedBody::tapped(body, Tap::new(self.cx, copy, true));
         Ok(Response::from_parts(parts, body))
