@@ -35,8 +35,8 @@ impl State {
         Self { cx, options, plan }
     }
 
-    /// Records the response and gives the span to its body, or records the service error
-    /// and ends the span.
+    /// Records the response and gives the span to its body (a span that does not record
+    /// ends here), or records the service error and ends the span.
     fn finish<ResBody, E>(
         self,
         result: Result<Response<ResBody>, E>,
@@ -113,7 +113,7 @@ pin_project! {
     /// The response future of [`TraceService`](super::TraceService): the span is current
     /// while the inner future is polled. When the response is ready its status and headers
     /// are recorded and the span moves into the response's [`TracedBody`], which ends it
-    /// when the body is over. A service error ends it at once; so does a panic of the inner
+    /// when the body is over (a span that does not record ends with the response). A service error ends it at once; so does a panic of the inner
     /// future, recorded and then resumed unchanged. Dropped before completion, it ends the
     /// span with a `cancelled` event.
     ///
