@@ -36,7 +36,7 @@ impl State {
     }
 
     /// Records the response and gives the span to its body (a span that does not record
-    /// ends here), or records the service error and ends the span.
+    /// has nothing to record or end), or records the service error and ends the span.
     fn finish<ResBody, E>(
         self,
         result: Result<Response<ResBody>, E>,
@@ -56,10 +56,10 @@ impl State {
             }
         };
         if !span.is_recording() {
-            // Nothing to record, and a span that does not record has no end time to keep:
-            // it ends now, and the body is handed on as it came (most requests of a sampled
-            // service take this path: not sampled by their caller).
-            span.end();
+            // Nothing to record, and nothing to end: a span that does not record keeps no
+            // end time (ending it would read the clock for nothing). The body is handed on
+            // as it came. Most requests of a sampled service come this way: their caller
+            // did not sample them.
             return Ok(response.map(TracedBody::plain));
         }
         let (parts, body) = response.into_parts();
@@ -113,7 +113,7 @@ pin_project! {
     /// The response future of [`TraceService`](super::TraceService): the span is current
     /// while the inner future is polled. When the response is ready its status and headers
     /// are recorded and the span moves into the response's [`TracedBody`], which ends it
-    /// when the body is over (a span that does not record ends with the response). A service error ends it at once; so does a panic of the inner
+    /// when the body is over (a span that does not record is left at the response). A service error ends it at once; so does a panic of the inner
     /// future, recorded and then resumed unchanged. Dropped before completion, it ends the
     /// span with a `cancelled` event.
     ///
