@@ -86,7 +86,8 @@ impl<'a> ClientSpan<'a> {
         self.open = false;
         let span = self.cx.span();
         if !span.is_recording() {
-            span.end();
+            // Nothing to record, and nothing to end: a span that does not record keeps no
+            // end time (ending it would read the clock for nothing).
             return result;
         }
         let result = match result {
@@ -122,8 +123,8 @@ impl Drop for ClientSpan<'_> {
             let span = self.cx.span();
             if span.is_recording() {
                 span.add_event(CANCELLED_EVENT, Vec::new());
+                span.end();
             }
-            span.end();
         }
     }
 }

@@ -138,8 +138,8 @@ pin_project! {
                 let span = state.cx.span();
                 if span.is_recording() {
                     span.add_event(CANCELLED_EVENT, Vec::new());
+                    span.end();
                 }
-                span.end();
             }
         }
     }
