@@ -32,13 +32,16 @@ pub fn kernel_keeps_custom_slices() -> bool {
     }
 }
 
-/// Each thread of process `pid`: its name and its time slice in nanoseconds.
+/// Each thread of process `pid`: its name and its time slice in nanoseconds. A thread that
+/// ends while it is read is left out.
 pub fn thread_slices(pid: u32) -> Vec<(String, u64)> {
     let mut threads = Vec::new();
     for task in fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
         let task = task.unwrap();
         let tid: libc::c_long = task.file_name().to_str().unwrap().parse().unwrap();
-        let name = fs::read_to_string(task.path().join("comm")).unwrap();
+        let Ok(name) = fs::read_to_string(task.path().join("comm")) else {
+            continue;
+        };
         let mut attr = SchedAttr::default();
         // SAFETY: `sched_getattr(pid, attr, size, flags)` writes at most `size` bytes to
         // `attr`, a live, exclusively borrowed `SchedAttr` of exactly that size (asserted
@@ -53,12 +56,15 @@ pub fn thread_slices(pid: u32) -> Vec<(String, u64)> {
                 0 as libc::c_long,
             )
         };
-        assert_eq!(
-            done,
-            0,
-            "sched_getattr({tid}): {}",
-            std::io::Error::last_os_error()
-        );
+        if done != 0 {
+            let error = std::io::Error::last_os_error();
+            assert_eq!(
+                error.raw_os_error(),
+                Some(libc::ESRCH),
+                "sched_getattr({tid}): {error}"
+            );
+            continue;
+        }
         threads.push((name.trim().to_owned(), attr.runtime));
     }
     threads

@@ -113,9 +113,10 @@ pin_project! {
     /// The response future of [`TraceService`](super::TraceService): the span is current
     /// while the inner future is polled. When the response is ready its status and headers
     /// are recorded and the span moves into the response's [`TracedBody`], which ends it
-    /// when the body is over (a span that does not record is left at the response). A service error ends it at once; so does a panic of the inner
-    /// future, recorded and then resumed unchanged. Dropped before completion, it ends the
-    /// span with a `cancelled` event.
+    /// when the body is over (a span that does not record is left at the response). A
+    /// service error ends it at once; so does a panic of the inner future, recorded and then
+    /// resumed unchanged. Dropped before completion, it ends the span with a `cancelled`
+    /// event.
     ///
     /// # Example
     ///
