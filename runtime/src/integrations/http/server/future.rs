@@ -35,33 +35,30 @@ impl State {
         Self { cx, options, plan }
     }
 
-    /// Records the response and gives the span to its body (a span that does not record
-    /// has nothing to record or end), or records the service error and ends the span.
+    /// Records the response and gives the span to its body, or records the service error
+    /// and ends the span. A span that does not record has nothing to record or end.
     fn finish<ResBody, E>(
         self,
         result: Result<Response<ResBody>, E>,
     ) -> Result<Response<TracedBody<ResBody>>, E> {
         let span = self.cx.span();
+        if !span.is_recording() {
+            // Nothing to end either: a span that does not record keeps no end time (ending
+            // it would read the clock for nothing). The body is handed on as it came. Most
+            // requests of a sampled service come this way: their caller did not sample them.
+            return result.map(|response| response.map(TracedBody::plain));
+        }
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                if span.is_recording() {
-                    let kv: KeyValue = attributes::service_error::<E>();
-                    let description = kv.value.to_string();
-                    span.set_attribute(kv);
-                    span.set_status(Status::error(description));
-                }
+                let kv: KeyValue = attributes::service_error::<E>();
+                let description = kv.value.to_string();
+                span.set_attribute(kv);
+                span.set_status(Status::error(description));
                 span.end();
                 return Err(error);
             }
         };
-        if !span.is_recording() {
-            // Nothing to record, and nothing to end: a span that does not record keeps no
-            // end time (ending it would read the clock for nothing). The body is handed on
-            // as it came. Most requests of a sampled service come this way: their caller
-            // did not sample them.
-            return Ok(response.map(TracedBody::plain));
-        }
         let (parts, body) = response.into_parts();
         let mut attributes = Vec::new();
         let error = attributes::response_status(parts.status, &mut attributes);
@@ -93,7 +90,7 @@ impl State {
     }
 
     /// Records the panic unwinding the handler (an `exception` event, status Error, and the
-    /// `500` a server answers, or would answer, for it) and ends the span.
+    /// `500` a server answers, or would answer, for it) and ends the span, if it records.
     fn panicked(self) {
         let span = self.cx.span();
         if span.is_recording() {
@@ -104,8 +101,8 @@ impl State {
                 .names
                 .add_old_names(Side::Server, &mut attributes);
             span.set_attributes(attributes);
+            span.end();
         }
-        span.end();
     }
 }
 
@@ -113,10 +110,10 @@ pin_project! {
     /// The response future of [`TraceService`](super::TraceService): the span is current
     /// while the inner future is polled. When the response is ready its status and headers
     /// are recorded and the span moves into the response's [`TracedBody`], which ends it
-    /// when the body is over (a span that does not record is left at the response). A
-    /// service error ends it at once; so does a panic of the inner future, recorded and then
-    /// resumed unchanged. Dropped before completion, it ends the span with a `cancelled`
-    /// event.
+    /// when the body is over. A service error ends it at once; so does a panic of the inner
+    /// future, recorded and then resumed unchanged. Dropped before completion, it ends the
+    /// span with a `cancelled` event. A span that does not record is left as it is: there
+    /// is nothing to record on it, and ending it does nothing but read the clock.
     ///
     /// # Example
     ///
