@@ -25,11 +25,48 @@ pub struct CallSite {
     /// The derived name, computed once.
     derived_name: OnceLock<&'static str>,
     /// The `code.*` attributes, built once: every span refers to them or clones them cheaply.
-    code_attributes: OnceLock<[KeyValue; CODE_ATTRIBUTES]>,
+    code_attributes: OnceLock<CodeAttributes>,
 }
 
 /// How many `code.*` attributes every span of a call site has.
 pub(crate) const CODE_ATTRIBUTES: usize = 3;
+
+/// A call site's `code.*` attributes, the same in every span it starts, and their OTLP
+/// protobuf, written once for all those spans.
+#[derive(Debug)]
+pub(crate) struct CodeAttributes {
+    attributes: [KeyValue; CODE_ATTRIBUTES],
+    /// The attributes as each span's protobuf holds them, made by the first export that
+    /// writes one: written anew for every span, they were a sixth of the OTLP export
+    /// thread's time a `#[traced]` span.
+    #[cfg(feature = "otlp")]
+    span_protobuf: OnceLock<Box<[u8]>>,
+}
+
+impl CodeAttributes {
+    /// Shares `attributes` between a call site's spans.
+    pub(crate) fn new(attributes: [KeyValue; CODE_ATTRIBUTES]) -> Self {
+        Self {
+            attributes,
+            #[cfg(feature = "otlp")]
+            span_protobuf: OnceLock::new(),
+        }
+    }
+
+    /// The attributes.
+    pub(crate) fn attributes(&self) -> &[KeyValue; CODE_ATTRIBUTES] {
+        &self.attributes
+    }
+
+    /// The attributes as a span's OTLP protobuf holds them: `encode` makes those bytes, the
+    /// first time only (always given the same encoder: the one the OTLP exporter writes
+    /// spans with).
+    #[cfg(feature = "otlp")]
+    pub(crate) fn span_protobuf(&self, encode: impl FnOnce(&[KeyValue]) -> Vec<u8>) -> &[u8] {
+        self.span_protobuf
+            .get_or_init(|| encode(&self.attributes).into_boxed_slice())
+    }
+}
 
 /// The name of the marker fn item the macro nests in every instrumented function.
 pub(crate) const MARKER_SUFFIX: &str = "::__traced_function";
@@ -98,13 +135,13 @@ impl CallSite {
 
     /// `code.function.name`, `code.file.path` and `code.line.number`. Their values are
     /// `&'static str` and integers, so cloning them allocates nothing.
-    pub(crate) fn code_attributes(&self) -> &[KeyValue; CODE_ATTRIBUTES] {
+    pub(crate) fn code_attributes(&self) -> &CodeAttributes {
         self.code_attributes.get_or_init(|| {
-            [
+            CodeAttributes::new([
                 KeyValue::new(CODE_FUNCTION_NAME, self.qualified_name()),
                 KeyValue::new(CODE_FILE_PATH, self.file),
                 KeyValue::new(CODE_LINE_NUMBER, i64::from(self.line)),
-            ]
+            ])
         })
     }
 
@@ -112,7 +149,7 @@ impl CallSite {
     pub(crate) fn span_builder(&self) -> SpanBuilder {
         SpanBuilder::from_name(self.name())
             .with_kind(self.kind.clone())
-            .with_attributes(self.code_attributes().clone())
+            .with_attributes(self.code_attributes().attributes().clone())
     }
 }
 

@@ -315,10 +315,8 @@ fn export<E: BatchExporter>(
     if queued.is_empty() {
         return;
     }
-    let mut queued = queued.drain(..);
     let exporter = read_exporter(exporter);
-    while queued.len() > 0 {
-        let batch = queued.by_ref().take(shared.settings.max_export_batch_size);
+    for batch in queued.chunks_mut(shared.settings.max_export_batch_size) {
         let request = exporter.prepare(batch, shared.value_length_limit);
         let unsent = match senders {
             Some(senders) => senders.submit(request).err(),
@@ -330,6 +328,7 @@ fn export<E: BatchExporter>(
             let _ = exporter.send(request);
         }
     }
+    queued.clear();
 }
 
 #[cfg(test)]
@@ -421,12 +420,8 @@ mod tests {
 
         const CONCURRENT: bool = true;
 
-        fn prepare(
-            &self,
-            batch: impl ExactSizeIterator<Item = Queued>,
-            _limit: Option<usize>,
-        ) -> usize {
-            batch.count()
+        fn prepare(&self, batch: &mut [Queued], _limit: Option<usize>) -> usize {
+            batch.len()
         }
 
         fn send(&self, spans: usize) -> OTelSdkResult {

@@ -5,12 +5,14 @@
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::mem;
 use std::pin::pin;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use opentelemetry::trace::SpanContext;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -79,11 +81,12 @@ impl Queued {
         }
     }
 
-    /// The span as exporters of the OpenTelemetry SDK take it, finished.
-    fn into_finished_span_data(self, limit: Option<usize>) -> SpanData {
+    /// The span as exporters of the OpenTelemetry SDK take it, finished, its contents moved
+    /// out: what is left holds nothing but is still dropped with the queue.
+    fn take_finished_span_data(&mut self, limit: Option<usize>) -> SpanData {
         let mut data = match self {
-            Self::Traced(record) => record.into_span_data(),
-            Self::Sdk(data) => data,
+            Self::Traced(record) => record.take_span_data(),
+            Self::Sdk(data) => take_span_data(data),
         };
         finish::finish_span(&mut data, limit);
         data
@@ -113,12 +116,10 @@ pub(crate) trait BatchExporter: Debug + Send + Sync + 'static {
 
     /// Makes one batch ready to send, finishing its spans: `value_length_limit` is
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, to apply with [`Queued::finish`] or
-    /// [`finished_span_data`].
-    fn prepare(
-        &self,
-        batch: impl ExactSizeIterator<Item = Queued>,
-        value_length_limit: Option<usize>,
-    ) -> Self::Request;
+    /// [`finished_span_data`]. The spans stay where the queue holds them, which drops them
+    /// afterwards: an exporter that reads them as they are (the OTLP exporter) copies none,
+    /// one that needs them as [`SpanData`] moves their contents out.
+    fn prepare(&self, batch: &mut [Queued], value_length_limit: Option<usize>) -> Self::Request;
 
     /// Sends a prepared batch. The exporter counts and reports its own failures.
     fn send(&self, request: Self::Request) -> OTelSdkResult;
@@ -139,14 +140,31 @@ pub(super) fn write_exporter<E>(exporter: &RwLock<E>) -> RwLockWriteGuard<'_, E>
 }
 
 /// `batch` as exporters of the OpenTelemetry SDK take it: every span [`SpanData`],
-/// finished with the attribute value length `limit`.
-pub(super) fn finished_span_data(
-    batch: impl Iterator<Item = Queued>,
-    limit: Option<usize>,
-) -> Vec<SpanData> {
+/// finished with the attribute value length `limit`, its contents moved out of the queue.
+pub(super) fn finished_span_data(batch: &mut [Queued], limit: Option<usize>) -> Vec<SpanData> {
     batch
-        .map(|span| span.into_finished_span_data(limit))
+        .iter_mut()
+        .map(|span| span.take_finished_span_data(limit))
         .collect()
+}
+
+/// The contents of `data`, moved out; what is left owns nothing.
+fn take_span_data(data: &mut SpanData) -> SpanData {
+    SpanData {
+        span_context: mem::replace(&mut data.span_context, SpanContext::NONE),
+        parent_span_id: data.parent_span_id,
+        parent_span_is_remote: data.parent_span_is_remote,
+        span_kind: data.span_kind.clone(),
+        name: mem::take(&mut data.name),
+        start_time: data.start_time,
+        end_time: data.end_time,
+        attributes: mem::take(&mut data.attributes),
+        dropped_attributes_count: data.dropped_attributes_count,
+        events: mem::take(&mut data.events),
+        links: mem::take(&mut data.links),
+        status: mem::take(&mut data.status),
+        instrumentation_scope: mem::take(&mut data.instrumentation_scope),
+    }
 }
 
 /// An exporter of the OpenTelemetry SDK's interface: it gets every span as [`SpanData`],
@@ -159,11 +177,7 @@ impl<E: SpanExporter + 'static> BatchExporter for ViaSpanData<E> {
 
     const CONCURRENT: bool = false;
 
-    fn prepare(
-        &self,
-        batch: impl ExactSizeIterator<Item = Queued>,
-        value_length_limit: Option<usize>,
-    ) -> Vec<SpanData> {
+    fn prepare(&self, batch: &mut [Queued], value_length_limit: Option<usize>) -> Vec<SpanData> {
         finished_span_data(batch, value_length_limit)
     }
 

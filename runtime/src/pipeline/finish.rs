@@ -80,6 +80,7 @@ pub(crate) fn finish_record(span: &mut crate::span::lean::SpanRecord, limit: Opt
     // The call site's attributes are shared by its spans; in the rare span where a later
     // attribute replaces one or the limit cuts one, the span takes its own copies first.
     if let Some(code) = span.code {
+        let code = code.attributes();
         let replaced = code
             .iter()
             .any(|kv| span.attributes.iter().any(|other| *other.key() == kv.key));

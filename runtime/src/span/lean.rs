@@ -20,6 +20,7 @@
 //! slower: a record coming back from the other core is cold in this core's cache.
 
 use std::borrow::Cow;
+use std::mem;
 use std::time::SystemTime;
 
 #[cfg(feature = "otlp")]
@@ -35,7 +36,7 @@ use super::Recorder;
 use super::in_place::filled;
 use super::recorded::RecordedAttribute;
 use super::scope::SpanScope;
-use crate::callsite::CODE_ATTRIBUTES;
+use crate::callsite::CodeAttributes;
 use crate::clock::{self, Timestamp};
 use crate::installed;
 
@@ -60,7 +61,7 @@ pub(crate) struct SpanRecord {
     pub(crate) end_time: Timestamp,
     /// The call site's `code.*` attributes, the first ones exported: referred to, not
     /// copied, until the span is exported.
-    pub(crate) code: Option<&'static [KeyValue; CODE_ATTRIBUTES]>,
+    pub(crate) code: Option<&'static CodeAttributes>,
     pub(crate) attributes: Attributes,
     pub(crate) dropped_attributes_count: u32,
     pub(crate) events: SpanEvents,
@@ -72,21 +73,25 @@ pub(crate) struct SpanRecord {
 
 impl SpanRecord {
     fn attribute_count(&self) -> usize {
-        self.code.map_or(0, |code| code.len()) + self.attributes.len()
+        self.code.map_or(0, |code| code.attributes().len()) + self.attributes.len()
     }
 
     /// Moves the call site's attributes into [`Self::attributes`], at its start, so that
     /// they can be cut or replaced like any other.
     pub(crate) fn own_code_attributes(&mut self) {
         if let Some(code) = self.code.take() {
-            let code = code.iter().cloned().map(RecordedAttribute::from);
+            let code = code
+                .attributes()
+                .iter()
+                .cloned()
+                .map(RecordedAttribute::from);
             self.attributes.insert_many(0, code);
         }
     }
 
     /// Keeps the first `limit` attributes, the call site's first, and counts the others.
     fn limit_attributes(&mut self, mut limit: usize) {
-        let code = self.code.map_or(0, |code| code.len());
+        let code = self.code.map_or(0, |code| code.attributes().len());
         if limit >= code {
             limit -= code;
         } else {
@@ -110,7 +115,9 @@ impl SpanRecord {
 
     /// The call site's attributes, then the others.
     fn exported_attributes(&mut self) -> Vec<KeyValue> {
-        let code = self.code.map_or(&[][..], |code| code.as_slice());
+        let code = self
+            .code
+            .map_or(&[][..], |code| code.attributes().as_slice());
         let mut attributes = Vec::with_capacity(code.len() + self.attributes.len());
         attributes.extend(code.iter().map(clone_static));
         let recorded = self.attributes.drain(..);
@@ -120,21 +127,27 @@ impl SpanRecord {
 
     /// The span as exporters take it.
     pub(crate) fn into_span_data(mut self) -> SpanData {
+        self.take_span_data()
+    }
+
+    /// The span as exporters take it, its contents moved out: what is left owns nothing
+    /// (the batch processor's queue, where the record stays, drops it afterwards).
+    pub(crate) fn take_span_data(&mut self) -> SpanData {
         let (start_time, end_time) = clock::span_times(self.start_time, self.end_time);
         SpanData {
             attributes: self.exported_attributes(),
-            span_context: self.span_context,
+            span_context: mem::replace(&mut self.span_context, SpanContext::NONE),
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: self.parent_span_is_remote,
-            span_kind: self.kind,
-            name: self.name,
+            span_kind: self.kind.clone(),
+            name: mem::take(&mut self.name),
             start_time,
             end_time,
             dropped_attributes_count: self.dropped_attributes_count,
-            events: self.events,
-            links: self.links,
-            status: self.status,
-            instrumentation_scope: self.scope.into_owned(),
+            events: mem::take(&mut self.events),
+            links: mem::take(&mut self.links),
+            status: mem::take(&mut self.status),
+            instrumentation_scope: mem::replace(&mut self.scope, SpanScope::Traced).into_owned(),
         }
     }
 }
@@ -195,7 +208,7 @@ pub(crate) struct SpanStart<'a> {
     pub(crate) parent: &'a SpanContext,
     pub(crate) kind: SpanKind,
     pub(crate) name: &'static str,
-    pub(crate) code: &'static [KeyValue; CODE_ATTRIBUTES],
+    pub(crate) code: &'static CodeAttributes,
     /// Taken only if there are any.
     pub(crate) links: Option<&'a mut Vec<Link>>,
     pub(crate) limits: SpanLimits,

@@ -92,9 +92,14 @@ pub(super) fn own(
     let links_slice = links.as_deref().map_or(&[][..], Vec::as_slice);
     let ask_sampler = || {
         let (name, kind) = (site.name(), site.kind());
-        sampler
-            .sampler
-            .should_sample(Some(parent), trace_id, name, kind, code, links_slice)
+        sampler.sampler.should_sample(
+            Some(parent),
+            trace_id,
+            name,
+            kind,
+            code.attributes(),
+            links_slice,
+        )
     };
     let (decision, trace_state, mut sampler_attributes) =
         sampler.sample(parent, parent_context, ask_sampler);

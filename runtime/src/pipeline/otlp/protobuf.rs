@@ -102,8 +102,11 @@ impl EncodedSpan for SpanRecord {
             status: &self.status,
         };
         write_span(writer, &fields, |writer| {
-            // The call site's attributes first, as `SpanRecord::into_span_data` puts them.
-            write_attributes(writer, 9, self.code.into_iter().flatten());
+            // The call site's attributes first, as `SpanRecord::into_span_data` puts them:
+            // the same bytes in each of its spans, written once.
+            if let Some(code) = self.code {
+                writer.raw(code.span_protobuf(span_attributes));
+            }
             for attribute in &self.attributes {
                 writer.message(9, |writer| {
                     writer.string(1, attribute.key().as_str());
@@ -273,6 +276,13 @@ fn kind_number(kind: &SpanKind) -> u64 {
     }
 }
 
+/// `attributes` as a `Span`'s field 9, the bytes [`write_attributes`] writes there.
+fn span_attributes(attributes: &[KeyValue]) -> Vec<u8> {
+    let mut writer = Writer::with_capacity(attributes.len() * 48);
+    write_attributes(&mut writer, 9, attributes);
+    writer.into_bytes()
+}
+
 /// A repeated `KeyValue` field.
 fn write_attributes<'a>(
     writer: &mut Writer,
@@ -352,6 +362,11 @@ impl Writer {
 
     fn into_bytes(self) -> Vec<u8> {
         self.buffer
+    }
+
+    /// Bytes already encoded: whole fields.
+    fn raw(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
     }
 
     fn varint(&mut self, value: u64) {

@@ -17,18 +17,23 @@ use prost::Message;
 
 use super::encoding::{self, RequestResource};
 use super::test_fixtures::{self, scope_names};
+use crate::callsite::CodeAttributes;
 use crate::clock::{self, Timestamp};
 use crate::pipeline::export::{Queued, finished_span_data};
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
 
-/// A call site's `code.*` attributes, `'static` as a call site's are.
-fn code() -> &'static [KeyValue; 3] {
-    Box::leak(Box::new([
-        KeyValue::new("code.function.name", "shop::cart::checkout"),
-        KeyValue::new("code.file.path", "src/cart.rs"),
-        KeyValue::new("code.line.number", 42_i64),
-    ]))
+/// A call site's `code.*` attributes: one for all the records, as a call site's are shared
+/// by its spans.
+fn code() -> &'static CodeAttributes {
+    static CODE: OnceLock<CodeAttributes> = OnceLock::new();
+    CODE.get_or_init(|| {
+        CodeAttributes::new([
+            KeyValue::new("code.function.name", "shop::cart::checkout"),
+            KeyValue::new("code.file.path", "src/cart.rs"),
+            KeyValue::new("code.line.number", 42_i64),
+        ])
+    })
 }
 
 /// A sampled span context of the one trace.
@@ -174,7 +179,7 @@ fn both_ways(limit: Option<usize>) -> (Vec<u8>, Vec<u8>) {
         span.finish(limit);
     }
     let direct = encoding::protobuf_queued(&direct, &resource);
-    let via_span_data = finished_span_data(queued().into_iter(), limit);
+    let via_span_data = finished_span_data(&mut queued(), limit);
     (direct, encoding::protobuf(&via_span_data, &resource))
 }
 
@@ -213,6 +218,48 @@ fn records_are_written_as_their_span_data_would_be() {
 }
 
 #[test]
+fn a_call_sites_attributes_are_encoded_once_for_all_its_spans() {
+    let batch: Vec<Queued> = (10..13).map(|id| Queued::Traced(record(id))).collect();
+    let body = encoding::protobuf_queued(&batch, &resource());
+    // Encoded by now: the call site answers without encoding them again.
+    let encoded = code().span_protobuf(|_| panic!("encoded a second time"));
+    let copies = body
+        .windows(encoded.len())
+        .filter(|bytes| *bytes == encoded);
+    assert_eq!(copies.count(), 3, "the same bytes in each span");
+
+    let decoded = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+    let spans = &decoded.resource_spans[0].scope_spans[0].spans;
+    assert_eq!(spans.len(), 3);
+    for span in spans {
+        let code: Vec<_> = span.attributes[..3]
+            .iter()
+            .map(|kv| {
+                (
+                    kv.key.as_str(),
+                    kv.value.as_ref().and_then(|v| v.value.clone()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            code,
+            [
+                (
+                    "code.function.name",
+                    Some(AnyValue::StringValue("shop::cart::checkout".into()))
+                ),
+                (
+                    "code.file.path",
+                    Some(AnyValue::StringValue("src/cart.rs".into()))
+                ),
+                ("code.line.number", Some(AnyValue::IntValue(42))),
+            ]
+        );
+        assert_eq!(span.attributes.len(), 6, "then the arguments");
+    }
+}
+
+#[test]
 fn the_value_length_limit_cuts_records_as_it_cuts_span_data() {
     for limit in [0, 3, 5, 12, 1000] {
         let (direct, via_span_data) = both_ways(Some(limit));
@@ -245,7 +292,7 @@ fn a_counted_start_and_an_end_read_from_the_system_clock_are_written_in_order() 
 
     let resource = resource();
     let direct = encoding::protobuf_queued(&[Queued::Traced(mixed.clone())], &resource);
-    let via_span_data = finished_span_data([Queued::Traced(mixed)].into_iter(), None);
+    let via_span_data = finished_span_data(&mut [Queued::Traced(mixed)], None);
     assert_eq!(direct, encoding::protobuf(&via_span_data, &resource));
 
     let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
