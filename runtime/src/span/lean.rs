@@ -60,7 +60,8 @@ pub(crate) struct SpanRecord {
     pub(crate) start_time: Timestamp,
     pub(crate) end_time: Timestamp,
     /// The call site's `code.*` attributes, the first ones exported: referred to, not
-    /// copied, until the span is exported.
+    /// copied, until the span is exported (the OTLP exporter copies their protobuf, written
+    /// once per call site).
     pub(crate) code: Option<&'static CodeAttributes>,
     pub(crate) attributes: Attributes,
     pub(crate) dropped_attributes_count: u32,
