@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use ureq::http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use ureq::http::{HeaderName, HeaderValue, Response, StatusCode};
+use ureq::unversioned::transport::DefaultConnector;
 use ureq::{Agent, Body};
 
 use super::encoding;
+use super::resolver::ReusingResolver;
 use super::retry::{self, Failure, Verdict};
 use super::tls::TlsFiles;
 use super::{Delivery, OtlpError};
@@ -49,7 +51,7 @@ impl HttpTransport {
             .tls_config(tls.http_config())
             .build();
         Ok(Self {
-            agent: Agent::new_with_config(config),
+            agent: Agent::with_parts(config, DefaultConnector::new(), ReusingResolver::new()),
             url,
             json: settings.protocol == OtlpProtocol::HttpJson,
             gzip: settings.compression == OtlpCompression::Gzip,

@@ -13,6 +13,7 @@ mod http;
 mod protobuf;
 #[cfg(test)]
 mod queued_tests;
+mod resolver;
 mod retry;
 #[cfg(test)]
 mod test_fixtures;
