@@ -2,8 +2,9 @@
 //! (three argument attributes and the `code.*` attributes `#[traced]` adds) encoded as the
 //! `http/protobuf` and `grpc` exporters do (`OtlpExporter::encode_protobuf`, protobuf written
 //! straight from the spans), the same gzip-compressed (at the level the `http/protobuf`
-//! exporter uses, 2, and at zlib's default, 6, which other SDKs use), and the way they did
-//! before and the `http/json` exporter still does: grouped into opentelemetry-proto's
+//! exporter uses, 2, and at zlib's default, 6, which other SDKs use), as the `http/json`
+//! exporter does (`OtlpExporter::encode_json`, JSON written straight from the spans), and the
+//! way both did before and most exporters do: grouped into opentelemetry-proto's
 //! `ExportTraceServiceRequest` message, then encoded by prost or serde_json. See `README.md`.
 //!
 //! The message-building steps are the runtime's private ones, repeated here with the same
@@ -104,13 +105,27 @@ fn encoding(c: &mut Criterion) {
         request(spans.clone(), &resource).encode_to_vec(),
         "the exporter's protobuf differs from prost's"
     );
+    let json = exporter.encode_json(&spans);
+    let read_back: ExportTraceServiceRequest = match serde_json::from_slice(&json) {
+        Ok(read_back) => read_back,
+        Err(err) => panic!("the exporter's JSON does not read back: {err}"),
+    };
+    assert_eq!(
+        read_back,
+        request(spans.clone(), &resource),
+        "the exporter's JSON reads back as another message than opentelemetry-proto's"
+    );
     println!(
         "One batch of {BATCH} spans: {} bytes of protobuf ({} per span), {} gzipped at \
-         level {EXPORTER_GZIP_LEVEL}, {} at level {DEFAULT_GZIP_LEVEL}",
+         level {EXPORTER_GZIP_LEVEL}, {} at level {DEFAULT_GZIP_LEVEL}; {} bytes of JSON ({} \
+         per span), {} gzipped at level {EXPORTER_GZIP_LEVEL}",
         body.len(),
         body.len() / BATCH,
         gzip(&body, EXPORTER_GZIP_LEVEL).len(),
         gzip(&body, DEFAULT_GZIP_LEVEL).len(),
+        json.len(),
+        json.len() / BATCH,
+        gzip(&json, EXPORTER_GZIP_LEVEL).len(),
     );
 
     let mut group = c.benchmark_group("otlp_encoding");
@@ -130,7 +145,11 @@ fn encoding(c: &mut Criterion) {
             BatchSize::LargeInput,
         );
     });
-    group.bench_function("json", |b| {
+    group.bench_function("json", |b| b.iter(|| exporter.encode_json(&spans)));
+    group.bench_function("json_gzip", |b| {
+        b.iter(|| gzip(&exporter.encode_json(&spans), EXPORTER_GZIP_LEVEL));
+    });
+    group.bench_function("json_via_messages", |b| {
         b.iter_batched(
             || spans.clone(),
             |batch| serde_json::to_vec(&request(batch, &resource)).map(|body| body.len()),

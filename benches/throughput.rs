@@ -7,7 +7,8 @@
 //! in all (default 1 000 000). Each lasts `BENCH_THROUGHPUT_SECS` seconds (default 2).
 //! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
 //! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
-//! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP.
+//! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP;
+//! and one producer through the `http/json` exporter into the same endpoint.
 //! Then one producer through the OTLP exporter to an endpoint that answers each request
 //! `BENCH_THROUGHPUT_LATENCY_MS` after it arrived (default 2, a collector a network round
 //! trip away), with one export at a time (the default) and with
@@ -27,7 +28,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use traced::{ExporterKind, OtlpSettings};
+use traced::{ExporterKind, OtlpProtocol, OtlpSettings};
 
 #[traced::traced]
 #[inline(never)]
@@ -211,7 +212,7 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
     print_row(label, producers, duration, &run, dropped);
 }
 
-/// One run through the OTLP `http/protobuf` exporter into `sink`, at most
+/// One run through the OTLP exporter speaking `protocol` into `sink`, at most
 /// `concurrent_exports` at once, printed as a table row.
 fn through_otlp(
     label: &str,
@@ -219,6 +220,7 @@ fn through_otlp(
     duration: Duration,
     rate: Option<f64>,
     sink: &http_sink::HttpSink,
+    protocol: OtlpProtocol,
     concurrent_exports: usize,
 ) {
     if !selected(label, producers) {
@@ -228,6 +230,7 @@ fn through_otlp(
         .with_exporters([ExporterKind::Otlp])
         .with_otlp(OtlpSettings {
             endpoint: sink.endpoint.clone(),
+            protocol,
             ..OtlpSettings::default()
         })
         .with_max_concurrent_exports(concurrent_exports)
@@ -325,13 +328,16 @@ fn main() {
     );
     match http_sink::HttpSink::start() {
         Ok(sink) => {
-            through_otlp("OTLP unpaced", 1, duration, None, &sink, 1);
-            through_otlp("OTLP unpaced", 2, duration, None, &sink, 1);
+            let protobuf = OtlpProtocol::HttpProtobuf;
+            through_otlp("OTLP unpaced", 1, duration, None, &sink, protobuf, 1);
+            through_otlp("OTLP unpaced", 2, duration, None, &sink, protobuf, 1);
             let label = format!("OTLP paced {:.2} M/s", rate / 1e6);
-            through_otlp(&label, 2, duration, Some(rate), &sink, 1);
+            through_otlp(&label, 2, duration, Some(rate), &sink, protobuf, 1);
+            let json = OtlpProtocol::HttpJson;
+            through_otlp("OTLP http/json unpaced", 1, duration, None, &sink, json, 1);
             let (requests, bytes) = sink.received();
             println!(
-                "\nThe OTLP endpoint received {requests} requests, {:.1} MB of protobuf.",
+                "\nThe OTLP endpoint received {requests} requests, {:.1} MB of request bodies.",
                 bytes as f64 / 1e6
             );
         }
@@ -341,8 +347,11 @@ fn main() {
     match http_sink::HttpSink::start_with_delay(latency) {
         Ok(sink) => {
             let away = format!("OTLP {:.1} ms away", latency.as_secs_f64() * 1e3);
-            through_otlp(&format!("{away}, 1 export"), 1, duration, None, &sink, 1);
-            through_otlp(&format!("{away}, 4 at once"), 1, duration, None, &sink, 4);
+            let protobuf = OtlpProtocol::HttpProtobuf;
+            let one = format!("{away}, 1 export");
+            through_otlp(&one, 1, duration, None, &sink, protobuf, 1);
+            let four = format!("{away}, 4 at once");
+            through_otlp(&four, 1, duration, None, &sink, protobuf, 4);
         }
         Err(err) => eprintln!("cannot start the delayed OTLP endpoint: {err}"),
     }

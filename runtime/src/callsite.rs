@@ -32,7 +32,7 @@ pub struct CallSite {
 pub(crate) const CODE_ATTRIBUTES: usize = 3;
 
 /// A call site's `code.*` attributes, the same in every span it starts, and their OTLP
-/// protobuf, written once for all those spans.
+/// protobuf and JSON, written once for all those spans.
 #[derive(Debug)]
 pub(crate) struct CodeAttributes {
     attributes: [KeyValue; CODE_ATTRIBUTES],
@@ -41,6 +41,9 @@ pub(crate) struct CodeAttributes {
     /// thread's time a `#[traced]` span.
     #[cfg(feature = "otlp")]
     span_protobuf: OnceLock<Box<[u8]>>,
+    /// The same in JSON.
+    #[cfg(feature = "otlp")]
+    span_json: OnceLock<Box<[u8]>>,
 }
 
 impl CodeAttributes {
@@ -50,6 +53,8 @@ impl CodeAttributes {
             attributes,
             #[cfg(feature = "otlp")]
             span_protobuf: OnceLock::new(),
+            #[cfg(feature = "otlp")]
+            span_json: OnceLock::new(),
         }
     }
 
@@ -64,6 +69,14 @@ impl CodeAttributes {
     #[cfg(feature = "otlp")]
     pub(crate) fn span_protobuf(&self, encode: impl FnOnce(&[KeyValue]) -> Vec<u8>) -> &[u8] {
         self.span_protobuf
+            .get_or_init(|| encode(&self.attributes).into_boxed_slice())
+    }
+
+    /// The attributes as a span's OTLP JSON holds them, made by `encode` the first time
+    /// only, as [`Self::span_protobuf`].
+    #[cfg(feature = "otlp")]
+    pub(crate) fn span_json(&self, encode: impl FnOnce(&[KeyValue]) -> Vec<u8>) -> &[u8] {
+        self.span_json
             .get_or_init(|| encode(&self.attributes).into_boxed_slice())
     }
 }

@@ -1,34 +1,38 @@
-//! From finished spans to OTLP bytes: protobuf written directly ([`super::protobuf`]) from
-//! [`SpanData`] or the batch processor's queued spans, the
-//! `ExportTraceServiceRequest` message (opentelemetry-proto's span conversion) for JSON,
-//! gzip, and reading the collector's answers (partial success, error status).
+//! From finished spans to OTLP bytes: protobuf ([`super::protobuf`]) and JSON
+//! ([`super::json`]) written directly from [`SpanData`] or the batch processor's queued
+//! spans, gzip, and reading the collector's answers (partial success, error status).
 
 use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+#[cfg(test)]
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use opentelemetry_proto::tonic::resource::v1::Resource as ResourceMessage;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+#[cfg(test)]
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
+#[cfg(test)]
 use opentelemetry_sdk::trace::SpanData;
 use prost::Message;
 
-use super::protobuf;
-use crate::pipeline::export::Queued;
+use super::spans::ExportedSpan;
+use super::{json, protobuf};
 
 /// The resource every request carries, in the forms requests are built from, made once
 /// (when the provider hands the exporter its resource) rather than per request.
 #[derive(Debug)]
 pub(super) struct RequestResource {
-    /// For the message structs (JSON).
-    attributes: ResourceAttributesWithSchema,
-    /// The encoded `Resource` message, for protobuf written directly.
+    /// The encoded `Resource` message, for protobuf.
     message: Vec<u8>,
+    /// The `Resource` object, for JSON.
+    json: Vec<u8>,
     schema_url: String,
+    /// For opentelemetry-proto's message structs, which the tests compare with.
+    #[cfg(test)]
+    attributes: ResourceAttributesWithSchema,
 }
 
 impl RequestResource {
@@ -42,15 +46,18 @@ impl RequestResource {
         .encode_to_vec();
         let schema_url = attributes.schema_url.clone().unwrap_or_default();
         Self {
-            attributes,
             message,
+            json: json::resource(resource),
             schema_url,
+            #[cfg(test)]
+            attributes,
         }
     }
 }
 
 /// The request message for one batch, grouped by instrumentation scope under the one
-/// resource.
+/// resource, as opentelemetry-proto builds it: what the encoders' bytes are compared with.
+#[cfg(test)]
 pub(super) fn request(
     batch: Vec<SpanData>,
     resource: &RequestResource,
@@ -61,21 +68,14 @@ pub(super) fn request(
 }
 
 /// The protobuf body of the request for one batch, written directly from the spans.
-pub(super) fn protobuf(batch: &[SpanData], resource: &RequestResource) -> Vec<u8> {
+pub(super) fn protobuf<S: ExportedSpan>(batch: &[S], resource: &RequestResource) -> Vec<u8> {
     protobuf::request(batch, &resource.message, &resource.schema_url)
-}
-
-/// The protobuf body of the request for one batch as the batch processor queued it,
-/// `#[traced]` spans written from their records.
-pub(super) fn protobuf_queued(batch: &[Queued], resource: &RequestResource) -> Vec<u8> {
-    protobuf::request_queued(batch, &resource.message, &resource.schema_url)
 }
 
 /// The JSON body: the protobuf JSON mapping as OTLP specifies it (lowerCamelCase fields,
 /// hex trace and span ids, enums as integers, 64-bit integers as strings).
-pub(super) fn json(batch: Vec<SpanData>, resource: &RequestResource) -> Result<Vec<u8>, String> {
-    serde_json::to_vec(&request(batch, resource))
-        .map_err(|err| format!("cannot encode the spans as JSON: {err}"))
+pub(super) fn json<S: ExportedSpan>(batch: &[S], resource: &RequestResource) -> Vec<u8> {
+    json::request(batch, &resource.json, &resource.schema_url)
 }
 
 /// The gzip level of `http/protobuf` and `http/json` requests: 2 rather than zlib's default
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn json_uses_hex_ids_and_the_protobuf_mapping() {
-        let body = json(vec![span()], &resource()).unwrap();
+        let body = json(&[span()], &resource());
         let text = String::from_utf8(body.clone()).unwrap();
         assert!(
             text.contains(r#""traceId":"0af7651916cd43dd8448eb211c80319c""#),

@@ -3,18 +3,22 @@
 //! `otlp-grpc`), as [`OtlpSettings`] describe.
 //!
 //! Files: `encoding` (spans to protobuf/JSON, gzip, the collector's answers), `protobuf`
-//! (spans written straight to protobuf), `http` and `grpc` (the transports), `tls` (the PEM
-//! files), `retry` (backoff within the timeout).
+//! and `json` (spans written straight to either), `spans` (what both read of a span,
+//! whatever holds it), `http` and `grpc` (the transports), `resolver` (the collector's
+//! address, looked up once a second), `tls` (the PEM files), `retry` (backoff within the
+//! timeout).
 
 mod encoding;
 #[cfg(feature = "otlp-grpc")]
 mod grpc;
 mod http;
+mod json;
 mod protobuf;
 #[cfg(test)]
 mod queued_tests;
 mod resolver;
 mod retry;
+mod spans;
 #[cfg(test)]
 mod test_fixtures;
 mod tls;
@@ -30,9 +34,10 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::config::{OtlpProtocol, OtlpSettings};
-use crate::pipeline::export::{BatchExporter, Queued, finished_span_data};
+use crate::pipeline::export::{BatchExporter, Queued};
 use encoding::RequestResource;
 use retry::Failure;
+use spans::ExportedSpan;
 use tls::TlsFiles;
 
 /// Why an [`OtlpExporter`] could not be built from its settings. Messages name the setting,
@@ -264,15 +269,38 @@ impl OtlpExporter {
         encoding::protobuf(batch, &self.resource)
     }
 
+    /// The OTLP JSON encoding of the request that exports `batch` under this exporter's
+    /// resource, as the `http/json` protocol sends it (before compression): the protobuf
+    /// JSON mapping OTLP specifies (hex trace and span ids, enums as numbers, 64-bit
+    /// integers as strings), written directly from the spans, e.g. for a file of spans in
+    /// the format the OpenTelemetry collector's file exporter writes and reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::opentelemetry_sdk::trace::SpanData;
+    ///
+    /// let exporter = traced::OtlpExporter::new(&traced::OtlpSettings::default())?;
+    /// let batch: Vec<SpanData> = Vec::new();
+    /// let body = exporter.encode_json(&batch);
+    /// assert!(body.starts_with(br#"{"resourceSpans":[{"resource":"#));
+    /// # Ok::<(), traced::OtlpError>(())
+    /// ```
+    pub fn encode_json(&self, batch: &[SpanData]) -> Vec<u8> {
+        encoding::json(batch, &self.resource)
+    }
+
     /// `batch` encoded as the protocol says: JSON, else protobuf.
-    fn encode_span_data(&self, batch: Vec<SpanData>) -> EncodedBatch {
-        let spans = batch.len();
+    fn encode<S: ExportedSpan>(&self, batch: &[S]) -> EncodedBatch {
         let body = if self.protocol == OtlpProtocol::HttpJson {
-            encoding::json(batch, &self.resource).map_err(Failure::before_sending)
+            encoding::json(batch, &self.resource)
         } else {
-            Ok(self.encode_protobuf(&batch))
+            encoding::protobuf(batch, &self.resource)
         };
-        EncodedBatch { spans, body }
+        EncodedBatch {
+            spans: batch.len(),
+            body,
+        }
     }
 
     /// Sends an encoded batch, counting the spans dropped.
@@ -286,7 +314,7 @@ impl OtlpExporter {
             self.dropped.add(count);
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        match body.and_then(|body| self.send_body(body)) {
+        match self.send_body(body) {
             Ok(delivery) => {
                 self.dropped.add(delivery.rejected);
                 Ok(())
@@ -317,13 +345,13 @@ impl OtlpExporter {
 pub(crate) struct EncodedBatch {
     /// How many spans it holds.
     spans: usize,
-    /// The request body, or why it could not be made.
-    body: Result<Vec<u8>, Failure>,
+    /// The request body.
+    body: Vec<u8>,
 }
 
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.deliver(self.encode_span_data(batch))
+        self.deliver(self.encode(&batch))
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
@@ -337,28 +365,22 @@ impl SpanExporter for OtlpExporter {
     }
 }
 
-/// Behind `traced`'s batch processor, protobuf is written from `#[traced]` spans' records
-/// as they were queued, without making them [`SpanData`] (JSON still goes through it). The
-/// OTLP specification allows concurrent requests: with `OTEL_BSP_MAX_CONCURRENT_EXPORTS`
-/// above 1, batches are compressed and sent on the processor's sender threads.
+/// Behind `traced`'s batch processor, protobuf and JSON are written from `#[traced]` spans'
+/// records as they were queued, without making them [`SpanData`]. The OTLP specification
+/// allows concurrent requests: with `OTEL_BSP_MAX_CONCURRENT_EXPORTS` above 1, batches are
+/// compressed and sent on the processor's sender threads.
 impl BatchExporter for OtlpExporter {
     type Request = EncodedBatch;
 
     const CONCURRENT: bool = true;
 
     fn prepare(&self, batch: &mut [Queued], value_length_limit: Option<usize>) -> EncodedBatch {
-        if self.protocol == OtlpProtocol::HttpJson {
-            return self.encode_span_data(finished_span_data(batch, value_length_limit));
-        }
         // Finished and encoded where the queue holds them: collected into a vector of
         // their own first, each 536-byte record was copied once more.
         for span in batch.iter_mut() {
             span.finish(value_length_limit);
         }
-        EncodedBatch {
-            spans: batch.len(),
-            body: Ok(encoding::protobuf_queued(batch, &self.resource)),
-        }
+        self.encode(batch)
     }
 
     fn send(&self, batch: EncodedBatch) -> OTelSdkResult {

@@ -12,13 +12,13 @@
 //! reserved, and a message of 128 bytes or more (most spans, and every enclosing message)
 //! has its body moved up to fit the longer length, one copy of the body.
 
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::trace::{SpanContext, SpanId};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
-use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
+use super::spans::{
+    ExportedSpan, SpanAttributes, SpanFields, flags, group_by_scope, kind_number, status_parts,
+};
 use crate::clock;
-use crate::pipeline::export::Queued;
-use crate::span::lean::SpanRecord;
 use crate::span::recorded::ValueRef;
 
 /// Protobuf wire types.
@@ -27,113 +27,16 @@ const FIXED64: u32 = 1;
 const LENGTH_DELIMITED: u32 = 2;
 const FIXED32: u32 = 5;
 
-/// `SpanFlags`: the span's context says whether its parent is remote, and whether it is.
-const CONTEXT_HAS_IS_REMOTE: u32 = 0x100;
-const CONTEXT_IS_REMOTE: u32 = 0x200;
-
 /// The encoded `ExportTraceServiceRequest` for `batch`, one `ResourceSpans` under the
 /// resource (`resource`: its `Resource` message, already encoded; `resource_schema_url`),
-/// the spans grouped by instrumentation scope in the order each scope first appears.
-pub(super) fn request(batch: &[SpanData], resource: &[u8], resource_schema_url: &str) -> Vec<u8> {
-    encode(batch, resource, resource_schema_url)
-}
-
-/// The same for spans as the batch processor queued them, `#[traced]` ones written from
-/// their records: the bytes are those of [`request`] for the same spans made [`SpanData`].
-pub(super) fn request_queued(
-    batch: &[Queued],
+/// the spans grouped by instrumentation scope in the order each scope first appears. The
+/// same spans give the same bytes whatever holds them: `SpanData`, or the batch processor's
+/// queue with `#[traced]` spans as their records.
+pub(super) fn request<S: ExportedSpan>(
+    batch: &[S],
     resource: &[u8],
     resource_schema_url: &str,
 ) -> Vec<u8> {
-    encode(batch, resource, resource_schema_url)
-}
-
-/// A span the encoder writes.
-trait EncodedSpan {
-    fn scope(&self) -> &InstrumentationScope;
-
-    /// The fields of its `Span` message.
-    fn write(&self, writer: &mut Writer);
-}
-
-impl EncodedSpan for SpanData {
-    fn scope(&self) -> &InstrumentationScope {
-        &self.instrumentation_scope
-    }
-
-    fn write(&self, writer: &mut Writer) {
-        let fields = SpanFields {
-            context: &self.span_context,
-            parent_span_id: self.parent_span_id,
-            parent_span_is_remote: self.parent_span_is_remote,
-            name: &self.name,
-            kind: &self.span_kind,
-            start_time: clock::unix_nanos(self.start_time),
-            end_time: clock::unix_nanos(self.end_time),
-            dropped_attributes_count: self.dropped_attributes_count,
-            events: &self.events,
-            links: &self.links,
-            status: &self.status,
-        };
-        write_span(writer, &fields, |writer| {
-            write_attributes(writer, 9, &self.attributes);
-        });
-    }
-}
-
-impl EncodedSpan for SpanRecord {
-    fn scope(&self) -> &InstrumentationScope {
-        SpanRecord::scope(self)
-    }
-
-    fn write(&self, writer: &mut Writer) {
-        let (start_time, end_time) = clock::span_unix_nanos(self.start_time, self.end_time);
-        let fields = SpanFields {
-            context: &self.span_context,
-            parent_span_id: self.parent_span_id,
-            parent_span_is_remote: self.parent_span_is_remote,
-            name: &self.name,
-            kind: &self.kind,
-            start_time,
-            end_time,
-            dropped_attributes_count: self.dropped_attributes_count,
-            events: &self.events,
-            links: &self.links,
-            status: &self.status,
-        };
-        write_span(writer, &fields, |writer| {
-            // The call site's attributes first, as `SpanRecord::into_span_data` puts them:
-            // the same bytes in each of its spans, written once.
-            if let Some(code) = self.code {
-                writer.raw(code.span_protobuf(span_attributes));
-            }
-            for attribute in &self.attributes {
-                writer.message(9, |writer| {
-                    writer.string(1, attribute.key().as_str());
-                    writer.message(2, |writer| match attribute.value() {
-                        ValueRef::Value(value) => write_any_value(writer, value),
-                        ValueRef::Text(text) => writer.string_always(1, text),
-                    });
-                });
-            }
-        });
-    }
-}
-
-impl EncodedSpan for Queued {
-    fn scope(&self) -> &InstrumentationScope {
-        Queued::scope(self)
-    }
-
-    fn write(&self, writer: &mut Writer) {
-        match self {
-            Queued::Traced(record) => record.write(writer),
-            Queued::Sdk(data) => data.write(writer),
-        }
-    }
-}
-
-fn encode<S: EncodedSpan>(batch: &[S], resource: &[u8], resource_schema_url: &str) -> Vec<u8> {
     let mut writer = Writer::with_capacity(resource.len() + batch.len() * 256);
     // Most spans take 128 bytes to 16 KiB, a two-byte length; each span's guess is the last
     // one's length.
@@ -147,8 +50,9 @@ fn encode<S: EncodedSpan>(batch: &[S], resource: &[u8], resource_schema_url: &st
             writer.message_sized(2, expected_length_bytes(spans.len()), |writer| {
                 writer.message(1, |writer| write_scope(writer, scope));
                 for span in spans {
-                    span_length_bytes =
-                        writer.message_sized(2, span_length_bytes, |writer| span.write(writer));
+                    span_length_bytes = writer.message_sized(2, span_length_bytes, |writer| {
+                        write_span(writer, &span.fields(), span.attributes());
+                    });
                 }
                 writer.string(3, scope.schema_url().unwrap_or_default());
             });
@@ -164,44 +68,6 @@ fn expected_length_bytes(spans: usize) -> usize {
     varint_length(spans.saturating_mul(128) as u64)
 }
 
-/// The spans of each scope, scopes in the order they first appear. A batch holds one or a
-/// few scopes, so they are compared in a list rather than hashed.
-fn group_by_scope<S: EncodedSpan>(batch: &[S]) -> Vec<(&InstrumentationScope, Vec<&S>)> {
-    let mut groups: Vec<(&InstrumentationScope, Vec<&S>)> = Vec::new();
-    for span in batch {
-        let scope = span.scope();
-        // The same scope is most often the same value, or a clone of it.
-        let known = groups
-            .iter_mut()
-            .find(|(known, _)| same_scope(known, scope));
-        match known {
-            Some((_, spans)) => spans.push(span),
-            None => groups.push((scope, vec![span])),
-        }
-    }
-    groups
-}
-
-/// Whether `a` and `b` are the same scope. Each `SpanData` holds a clone of its tracer's
-/// scope, whose texts are mostly `&'static str`: a clone's texts are the same bytes, so
-/// where they are settles most comparisons without reading them (the texts' comparison was
-/// 6 % of encoding a batch of `SpanData`); attributes in the same order are equal too.
-fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
-    std::ptr::eq(a, b) || (shared_texts(a, b) && a.attributes().eq(b.attributes())) || a == b
-}
-
-/// Whether the name, version and schema URL of `a` are those of `b`, the same bytes.
-fn shared_texts(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
-    let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
-        (Some(a), Some(b)) => std::ptr::eq(a, b),
-        (None, None) => true,
-        _ => false,
-    };
-    same(Some(a.name()), Some(b.name()))
-        && same(a.version(), b.version())
-        && same(a.schema_url(), b.schema_url())
-}
-
 /// `InstrumentationScope`.
 fn write_scope(writer: &mut Writer, scope: &InstrumentationScope) {
     writer.string(1, scope.name());
@@ -209,26 +75,9 @@ fn write_scope(writer: &mut Writer, scope: &InstrumentationScope) {
     write_attributes(writer, 3, scope.attributes());
 }
 
-/// A span's fields but its attributes, borrowed from whatever holds them.
-struct SpanFields<'a> {
-    context: &'a SpanContext,
-    parent_span_id: SpanId,
-    parent_span_is_remote: bool,
-    name: &'a str,
-    kind: &'a SpanKind,
-    /// Nanoseconds since 1970.
-    start_time: u64,
-    end_time: u64,
-    dropped_attributes_count: u32,
-    events: &'a SpanEvents,
-    links: &'a SpanLinks,
-    status: &'a Status,
-}
-
 /// `Span`, its fields in the order prost writes them: by field number, so `flags` (16)
-/// comes last although the schema declares it after `parent_span_id`. `attributes` writes
-/// field 9.
-fn write_span(writer: &mut Writer, span: &SpanFields<'_>, attributes: impl FnOnce(&mut Writer)) {
+/// comes last although the schema declares it after `parent_span_id`.
+fn write_span(writer: &mut Writer, span: &SpanFields<'_>, attributes: SpanAttributes<'_>) {
     let context = span.context;
     write_identity(writer, context);
     if span.parent_span_id != SpanId::INVALID {
@@ -238,7 +87,7 @@ fn write_span(writer: &mut Writer, span: &SpanFields<'_>, attributes: impl FnOnc
     writer.varint_field(6, kind_number(span.kind));
     writer.fixed64(7, span.start_time);
     writer.fixed64(8, span.end_time);
-    attributes(writer);
+    write_span_attributes(writer, attributes);
     writer.varint_field(10, u64::from(span.dropped_attributes_count));
     for event in span.events.iter() {
         writer.message(11, |writer| {
@@ -261,11 +110,7 @@ fn write_span(writer: &mut Writer, span: &SpanFields<'_>, attributes: impl FnOnc
     writer.varint_field(14, u64::from(span.links.dropped_count));
     // Always present, as opentelemetry-proto sets it.
     writer.message(15, |writer| {
-        let (message, code) = match span.status {
-            Status::Unset => ("", 0),
-            Status::Ok => ("", 1),
-            Status::Error { description } => (description.as_ref(), 2),
-        };
+        let (code, message) = status_parts(span.status);
         writer.string(2, message);
         writer.varint_field(3, code);
     });
@@ -279,20 +124,25 @@ fn write_identity(writer: &mut Writer, context: &SpanContext) {
     writer.string(3, &context.trace_state().header());
 }
 
-/// The span's trace flags plus whether its parent (a link: the linked span) is remote.
-fn flags(context: &SpanContext, remote: bool) -> u32 {
-    let remote = if remote { CONTEXT_IS_REMOTE } else { 0 };
-    u32::from(context.trace_flags().to_u8()) | CONTEXT_HAS_IS_REMOTE | remote
-}
-
-/// `Span.SpanKind`.
-fn kind_number(kind: &SpanKind) -> u64 {
-    match kind {
-        SpanKind::Internal => 1,
-        SpanKind::Server => 2,
-        SpanKind::Client => 3,
-        SpanKind::Producer => 4,
-        SpanKind::Consumer => 5,
+/// A span's attributes as its field 9.
+fn write_span_attributes(writer: &mut Writer, attributes: SpanAttributes<'_>) {
+    match attributes {
+        SpanAttributes::Listed(attributes) => write_attributes(writer, 9, attributes),
+        SpanAttributes::Recorded { code, recorded } => {
+            // The same bytes in each of the call site's spans, written once.
+            if let Some(code) = code {
+                writer.raw(code.span_protobuf(span_attributes));
+            }
+            for attribute in recorded {
+                writer.message(9, |writer| {
+                    writer.string(1, attribute.key().as_str());
+                    writer.message(2, |writer| match attribute.value() {
+                        ValueRef::Value(value) => write_any_value(writer, value),
+                        ValueRef::Text(text) => writer.string_always(1, text),
+                    });
+                });
+            }
+        }
     }
 }
 
@@ -514,137 +364,14 @@ fn varint_bytes(mut value: u64) -> impl Iterator<Item = u8> {
 /// grouping by scope.
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    use opentelemetry::trace::{Event, Link, TraceFlags};
-    use opentelemetry::{InstrumentationScope, StringValue};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_sdk::Resource;
-    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use opentelemetry_sdk::trace::SpanData;
     use prost::Message;
 
     use super::*;
     use crate::pipeline::otlp::encoding::{self, RequestResource};
-    use crate::pipeline::otlp::test_fixtures::{context, scope_names};
-
-    fn scope(name: &'static str) -> InstrumentationScope {
-        InstrumentationScope::builder(name).build()
-    }
-
-    fn span(id: u64, scope: InstrumentationScope) -> SpanData {
-        let start = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789 + id);
-        SpanData {
-            span_context: context(
-                0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c,
-                id,
-                TraceFlags::SAMPLED,
-                false,
-                "",
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: Cow::Borrowed("checkout"),
-            start_time: start,
-            end_time: start + Duration::from_micros(250),
-            attributes: vec![KeyValue::new("order.items", 3_i64)],
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: scope,
-        }
-    }
-
-    /// Every field and value kind the encoder writes, with defaults and non-defaults.
-    fn varied_batch() -> Vec<SpanData> {
-        let traced_scope = InstrumentationScope::builder("traced")
-            .with_version("0.1.0")
-            .with_schema_url("https://opentelemetry.io/schemas/1.37.0")
-            .with_attributes([KeyValue::new("scope.kind", "library")])
-            .build();
-        let mut full = span(7, traced_scope.clone());
-        full.span_context = context(
-            u128::MAX - 5,
-            0xb7ad_6b71_6920_3331,
-            TraceFlags::SAMPLED,
-            false,
-            "vendor=abc,other=x-1",
-        );
-        full.parent_span_id = SpanId::from(0x00f0_67aa_0ba9_02b7);
-        full.parent_span_is_remote = true;
-        full.span_kind = SpanKind::Server;
-        full.name = Cow::Owned("GET /users/{id}".repeat(12));
-        full.attributes = vec![
-            KeyValue::new("text", "ada"),
-            KeyValue::new("empty", ""),
-            KeyValue::new("long", "x".repeat(300)),
-            KeyValue::new("yes", true),
-            KeyValue::new("no", false),
-            KeyValue::new("zero", 0_i64),
-            KeyValue::new("negative", -42_i64),
-            KeyValue::new("max", i64::MAX),
-            KeyValue::new("pi", 3.25_f64),
-            KeyValue::new("float_zero", 0.0_f64),
-            KeyValue::new("bools", Value::Array(Array::Bool(vec![true, false]))),
-            KeyValue::new("ints", Value::Array(Array::I64(vec![1, -1, 0]))),
-            KeyValue::new("floats", Value::Array(Array::F64(vec![0.5, -2.0]))),
-            KeyValue::new(
-                "strings",
-                Value::Array(Array::String(vec![
-                    StringValue::from("a"),
-                    StringValue::from(""),
-                ])),
-            ),
-            KeyValue::new("no_items", Value::Array(Array::I64(Vec::new()))),
-        ];
-        full.dropped_attributes_count = 2;
-        full.events.events = vec![
-            Event::new(
-                "exception",
-                full.start_time,
-                vec![KeyValue::new("exception.type", "io")],
-                1,
-            ),
-            Event::new("", UNIX_EPOCH, Vec::new(), 0),
-        ];
-        full.events.dropped_count = 3;
-        full.links.links = vec![
-            Link::new(
-                context(9, 10, TraceFlags::NOT_SAMPLED, true, "k=v"),
-                vec![KeyValue::new("link.n", 1_i64)],
-                4,
-            ),
-            Link::new(
-                context(11, 12, TraceFlags::SAMPLED, false, ""),
-                Vec::new(),
-                0,
-            ),
-        ];
-        full.links.dropped_count = 5;
-        full.status = Status::error("upstream timed out");
-
-        let mut ok = span(8, scope("sdk-library"));
-        ok.status = Status::Ok;
-        ok.span_kind = SpanKind::Client;
-        let mut before_epoch = span(9, traced_scope.clone());
-        before_epoch.start_time = UNIX_EPOCH - Duration::from_secs(1);
-        before_epoch.name = Cow::Borrowed("");
-        before_epoch.span_kind = SpanKind::Producer;
-        let mut consumer = span(10, scope("sdk-library"));
-        consumer.span_kind = SpanKind::Consumer;
-        consumer.attributes.clear();
-        vec![full, ok, before_epoch, consumer, span(11, traced_scope)]
-    }
-
-    fn resource() -> Resource {
-        Resource::builder_empty()
-            .with_service_name("shop")
-            .with_attribute(KeyValue::new("host.cores", 2_i64))
-            .with_schema_url([], "https://opentelemetry.io/schemas/1.26.0")
-            .build()
-    }
+    use crate::pipeline::otlp::test_fixtures::{resource, scope, scope_names, span, varied_batch};
 
     /// Ours, and what opentelemetry-proto and prost make of `batch`, under one resource (a
     /// `Resource` lists its attributes in its hash map's order, which differs between two

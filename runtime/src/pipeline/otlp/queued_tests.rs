@@ -1,6 +1,7 @@
-//! `#[traced]` spans written from their records ([`encoding::protobuf_queued`]) give the bytes
-//! the same spans give made [`SpanData`] and finished ([`encoding::protobuf`], itself checked
-//! byte for byte against prost): duplicate keys, the value length limit, and the call site's
+//! `#[traced]` spans written from their records as the batch processor queued them give the
+//! bytes the same spans give made [`SpanData`] and finished, in protobuf
+//! ([`encoding::protobuf`], itself checked byte for byte against prost) and in JSON
+//! ([`encoding::json`]): duplicate keys, the value length limit, and the call site's
 //! attributes included.
 
 use std::borrow::Cow;
@@ -171,16 +172,24 @@ fn resource() -> RequestResource {
     )
 }
 
-/// Written from the records, and through `SpanData`.
-fn both_ways(limit: Option<usize>) -> (Vec<u8>, Vec<u8>) {
+/// Protobuf written from the records, and through `SpanData`; the same for JSON.
+fn both_ways(limit: Option<usize>) -> [(Vec<u8>, Vec<u8>); 2] {
     let resource = resource();
     let mut direct = queued();
     for span in &mut direct {
         span.finish(limit);
     }
-    let direct = encoding::protobuf_queued(&direct, &resource);
     let via_span_data = finished_span_data(&mut queued(), limit);
-    (direct, encoding::protobuf(&via_span_data, &resource))
+    [
+        (
+            encoding::protobuf(&direct, &resource),
+            encoding::protobuf(&via_span_data, &resource),
+        ),
+        (
+            encoding::json(&direct, &resource),
+            encoding::json(&via_span_data, &resource),
+        ),
+    ]
 }
 
 fn int_value(attribute: &opentelemetry_proto::tonic::common::v1::KeyValue) -> Option<i64> {
@@ -192,8 +201,12 @@ fn int_value(attribute: &opentelemetry_proto::tonic::common::v1::KeyValue) -> Op
 
 #[test]
 fn records_are_written_as_their_span_data_would_be() {
-    let (direct, via_span_data) = both_ways(None);
+    let [(direct, via_span_data), (json, json_via_span_data)] = both_ways(None);
     assert_eq!(direct, via_span_data);
+    assert_eq!(
+        String::from_utf8(json).unwrap(),
+        String::from_utf8(json_via_span_data).unwrap()
+    );
     let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
     let scopes = &decoded.resource_spans[0].scope_spans;
     assert_eq!(scope_names(&decoded), ["traced", "axum"]);
@@ -220,13 +233,22 @@ fn records_are_written_as_their_span_data_would_be() {
 #[test]
 fn a_call_sites_attributes_are_encoded_once_for_all_its_spans() {
     let batch: Vec<Queued> = (10..13).map(|id| Queued::Traced(record(id))).collect();
-    let body = encoding::protobuf_queued(&batch, &resource());
+    let body = encoding::protobuf(&batch, &resource());
+    let json = encoding::json(&batch, &resource());
     // Encoded by now: the call site answers without encoding them again.
     let encoded = code().span_protobuf(|_| panic!("encoded a second time"));
-    let copies = body
-        .windows(encoded.len())
-        .filter(|bytes| *bytes == encoded);
-    assert_eq!(copies.count(), 3, "the same bytes in each span");
+    let encoded_json = code().span_json(|_| panic!("encoded a second time"));
+    for (body, encoded) in [(&body, encoded), (&json, encoded_json)] {
+        let copies = body
+            .windows(encoded.len())
+            .filter(|bytes| *bytes == encoded);
+        assert_eq!(copies.count(), 3, "the same bytes in each span");
+    }
+    let read_back: ExportTraceServiceRequest = serde_json::from_slice(&json).unwrap();
+    assert_eq!(
+        read_back,
+        ExportTraceServiceRequest::decode(body.as_slice()).unwrap()
+    );
 
     let decoded = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
     let spans = &decoded.resource_spans[0].scope_spans[0].spans;
@@ -262,11 +284,12 @@ fn a_call_sites_attributes_are_encoded_once_for_all_its_spans() {
 #[test]
 fn the_value_length_limit_cuts_records_as_it_cuts_span_data() {
     for limit in [0, 3, 5, 12, 1000] {
-        let (direct, via_span_data) = both_ways(Some(limit));
-        assert_eq!(direct, via_span_data, "limit {limit}");
+        let [protobuf, json] = both_ways(Some(limit));
+        assert_eq!(protobuf.0, protobuf.1, "protobuf, limit {limit}");
+        assert_eq!(json.0, json.1, "JSON, limit {limit}");
     }
     // And it cut: the call site's file path among the rest.
-    let (direct, _) = both_ways(Some(3));
+    let [(direct, _), _] = both_ways(Some(3));
     let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
     let span = &decoded.resource_spans[0].scope_spans[0].spans[2];
     let strings: Vec<String> = span
@@ -291,9 +314,11 @@ fn a_counted_start_and_an_end_read_from_the_system_clock_are_written_in_order() 
     (mixed.start_time, mixed.end_time) = (start, Timestamp::Wall(given_end));
 
     let resource = resource();
-    let direct = encoding::protobuf_queued(&[Queued::Traced(mixed.clone())], &resource);
+    let direct = encoding::protobuf(&[Queued::Traced(mixed.clone())], &resource);
+    let json = encoding::json(&[Queued::Traced(mixed.clone())], &resource);
     let via_span_data = finished_span_data(&mut [Queued::Traced(mixed)], None);
     assert_eq!(direct, encoding::protobuf(&via_span_data, &resource));
+    assert_eq!(json, encoding::json(&via_span_data, &resource));
 
     let decoded = ExportTraceServiceRequest::decode(direct.as_slice()).unwrap();
     let span = &decoded.resource_spans[0].scope_spans[0].spans[0];
