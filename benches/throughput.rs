@@ -8,7 +8,9 @@
 //! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
 //! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
 //! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP;
-//! and one producer through the `http/json` exporter into the same endpoint.
+//! and one producer through the `http/json` exporter into the same endpoint, and (built with
+//! `--features otlp-grpc`) through the gRPC exporter into a local gRPC endpoint
+//! ([`grpc_sink`]).
 //! Then one producer through the OTLP exporter to an endpoint that answers each request
 //! `BENCH_THROUGHPUT_LATENCY_MS` after it arrived (default 2, a collector a network round
 //! trip away), with one export at a time (the default) and with
@@ -18,6 +20,9 @@
 //! `BENCH_THROUGHPUT_ONLY=<row>` runs only the rows that start so (`paced 1.00 M/s`,
 //! `OTLP unpaced | 2`).
 
+#[cfg(feature = "otlp-grpc")]
+#[path = "common/grpc_sink.rs"]
+mod grpc_sink;
 #[path = "common/http_sink.rs"]
 mod http_sink;
 #[path = "common/pipeline.rs"]
@@ -212,14 +217,14 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
     print_row(label, producers, duration, &run, dropped);
 }
 
-/// One run through the OTLP exporter speaking `protocol` into `sink`, at most
+/// One run through the OTLP exporter speaking `protocol` to `endpoint`, at most
 /// `concurrent_exports` at once, printed as a table row.
 fn through_otlp(
     label: &str,
     producers: usize,
     duration: Duration,
     rate: Option<f64>,
-    sink: &http_sink::HttpSink,
+    endpoint: &str,
     protocol: OtlpProtocol,
     concurrent_exports: usize,
 ) {
@@ -229,7 +234,7 @@ fn through_otlp(
     let otel = traced::Config::defaults()
         .with_exporters([ExporterKind::Otlp])
         .with_otlp(OtlpSettings {
-            endpoint: sink.endpoint.clone(),
+            endpoint: endpoint.to_owned(),
             protocol,
             ..OtlpSettings::default()
         })
@@ -328,13 +333,21 @@ fn main() {
     );
     match http_sink::HttpSink::start() {
         Ok(sink) => {
-            let protobuf = OtlpProtocol::HttpProtobuf;
-            through_otlp("OTLP unpaced", 1, duration, None, &sink, protobuf, 1);
-            through_otlp("OTLP unpaced", 2, duration, None, &sink, protobuf, 1);
+            let (endpoint, protobuf) = (&sink.endpoint, OtlpProtocol::HttpProtobuf);
+            through_otlp("OTLP unpaced", 1, duration, None, endpoint, protobuf, 1);
+            through_otlp("OTLP unpaced", 2, duration, None, endpoint, protobuf, 1);
             let label = format!("OTLP paced {:.2} M/s", rate / 1e6);
-            through_otlp(&label, 2, duration, Some(rate), &sink, protobuf, 1);
+            through_otlp(&label, 2, duration, Some(rate), endpoint, protobuf, 1);
             let json = OtlpProtocol::HttpJson;
-            through_otlp("OTLP http/json unpaced", 1, duration, None, &sink, json, 1);
+            through_otlp(
+                "OTLP http/json unpaced",
+                1,
+                duration,
+                None,
+                endpoint,
+                json,
+                1,
+            );
             let (requests, bytes) = sink.received();
             println!(
                 "\nThe OTLP endpoint received {requests} requests, {:.1} MB of request bodies.",
@@ -347,13 +360,33 @@ fn main() {
     match http_sink::HttpSink::start_with_delay(latency) {
         Ok(sink) => {
             let away = format!("OTLP {:.1} ms away", latency.as_secs_f64() * 1e3);
-            let protobuf = OtlpProtocol::HttpProtobuf;
+            let (endpoint, protobuf) = (&sink.endpoint, OtlpProtocol::HttpProtobuf);
             let one = format!("{away}, 1 export");
-            through_otlp(&one, 1, duration, None, &sink, protobuf, 1);
+            through_otlp(&one, 1, duration, None, endpoint, protobuf, 1);
             let four = format!("{away}, 4 at once");
-            through_otlp(&four, 1, duration, None, &sink, protobuf, 4);
+            through_otlp(&four, 1, duration, None, endpoint, protobuf, 4);
         }
         Err(err) => eprintln!("cannot start the delayed OTLP endpoint: {err}"),
+    }
+    #[cfg(feature = "otlp-grpc")]
+    match grpc_sink::GrpcSink::start() {
+        Ok(sink) => {
+            let grpc = OtlpProtocol::Grpc;
+            through_otlp(
+                "OTLP grpc unpaced",
+                1,
+                duration,
+                None,
+                &sink.endpoint,
+                grpc,
+                1,
+            );
+            println!(
+                "\nThe OTLP/gRPC endpoint received {} requests.",
+                sink.received()
+            );
+        }
+        Err(err) => eprintln!("cannot start the local OTLP/gRPC endpoint: {err}"),
     }
 
     if let Ok(value) = std::env::var("BENCH_THROUGHPUT_COLLECTOR_DOWN") {
