@@ -15,7 +15,8 @@ use opentelemetry::trace::{
     TraceId, TraceState, Tracer, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue, global};
-use opentelemetry_proto::tonic::trace::v1::ScopeSpans;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::trace::v1::{ScopeSpans, Span as ProtoSpan};
 use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, SpanData, SpanLimits};
 use traced::{ExporterKind, OtlpProtocol, OtlpSettings};
 
@@ -366,43 +367,77 @@ fn nothing_is_recorded_where_telemetry_is_suppressed() {
 
 #[test]
 fn a_real_receiver_gets_each_scope_with_its_own_spans() {
-    let receiver = HttpReceiver::start();
-    let settings = OtlpSettings {
-        endpoint: receiver.url(),
-        protocol: OtlpProtocol::HttpProtobuf,
-        ..OtlpSettings::default()
-    };
-    let (_installing, otel, _kept) = install(|config| {
-        config
-            .with_exporters([ExporterKind::Otlp])
-            .with_otlp(settings)
-    });
-    load_orders(SystemTime::now());
-    otel.shutdown().unwrap();
-
-    let exports = receiver.recorder().exports();
-    let scopes: Vec<_> = exports
-        .iter()
-        .flat_map(|export| &export.request.resource_spans)
-        .flat_map(|resource| &resource.scope_spans)
-        .collect();
-    let scope = |name: &str| {
-        let found = scopes.iter().find(|scope| {
-            let scope_name = scope.scope.as_ref().map(|scope| scope.name.as_str());
-            scope_name == Some(name)
+    // Each protocol's encoder writes the records of `#[traced]` and API spans directly.
+    for protocol in [OtlpProtocol::HttpProtobuf, OtlpProtocol::HttpJson] {
+        let receiver = HttpReceiver::start();
+        let settings = OtlpSettings {
+            endpoint: receiver.url(),
+            protocol,
+            ..OtlpSettings::default()
+        };
+        let (installing, otel, _kept) = install(|config| {
+            config
+                .with_exporters([ExporterKind::Otlp])
+                .with_otlp(settings)
         });
-        found.unwrap_or_else(|| panic!("no scope {name} in {scopes:#?}"))
-    };
-    let library = scope("native-db");
-    let instrumentation = library.scope.as_ref().unwrap();
-    assert_eq!(instrumentation.version, "2.1.0");
-    assert_eq!(
-        library.schema_url,
-        "https://opentelemetry.io/schemas/1.30.0"
-    );
-    assert_eq!(instrumentation.attributes[0].key, "db.driver");
-    assert_eq!(span_names(library), ["SELECT orders"]);
-    assert_eq!(span_names(scope("traced")), ["load_orders"]);
+        load_orders(SystemTime::now());
+        otel.shutdown().unwrap();
+        drop(installing);
+
+        let exports = receiver.recorder().exports();
+        let scopes: Vec<_> = exports
+            .iter()
+            .flat_map(|export| &export.request.resource_spans)
+            .flat_map(|resource| &resource.scope_spans)
+            .collect();
+        let scope = |name: &str| {
+            let found = scopes.iter().find(|scope| {
+                let scope_name = scope.scope.as_ref().map(|scope| scope.name.as_str());
+                scope_name == Some(name)
+            });
+            found.unwrap_or_else(|| panic!("{protocol:?}: no scope {name} in {scopes:#?}"))
+        };
+        let library = scope("native-db");
+        let instrumentation = library.scope.as_ref().unwrap();
+        assert_eq!(instrumentation.version, "2.1.0");
+        assert_eq!(
+            library.schema_url,
+            "https://opentelemetry.io/schemas/1.30.0"
+        );
+        assert_eq!(instrumentation.attributes[0].key, "db.driver");
+        assert_eq!(span_names(library), ["SELECT orders"]);
+        let traced = scope("traced");
+        assert_eq!(span_names(traced), ["load_orders"]);
+
+        // Typed values, events, links and status arrive as they were given.
+        let query = &library.spans[0];
+        let value = |span: &ProtoSpan, key: &str| {
+            let attribute = span.attributes.iter().find(|kv| kv.key == key);
+            attribute.and_then(|kv| kv.value.as_ref()?.value.clone())
+        };
+        assert_eq!(
+            value(query, "db.response.returned_rows"),
+            Some(AnyValue::IntValue(12)),
+            "{protocol:?}"
+        );
+        assert_eq!(
+            value(query, "db.query.cost"),
+            Some(AnyValue::DoubleValue(1.5))
+        );
+        assert_eq!(value(query, "db.cached"), Some(AnyValue::BoolValue(false)));
+        assert_eq!(query.kind, 3, "client");
+        assert_eq!(query.events[0].name, "connection acquired");
+        assert_eq!(query.links[0].span_id, 7_u64.to_be_bytes());
+        let status = query.status.as_ref().unwrap();
+        assert_eq!((status.code, status.message.as_str()), (2, "timeout"));
+        let load = &traced.spans[0];
+        assert_eq!(query.parent_span_id, load.span_id, "{protocol:?}");
+        assert_eq!(query.trace_id, load.trace_id);
+        assert!(matches!(
+            value(load, "code.line.number"),
+            Some(AnyValue::IntValue(line)) if line > 0
+        ));
+    }
 }
 
 fn span_names(scope: &ScopeSpans) -> Vec<&str> {
