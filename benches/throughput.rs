@@ -8,9 +8,9 @@
 //! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
 //! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
 //! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP;
-//! and one producer through the `http/json` exporter into the same endpoint, and (built with
-//! `--features otlp-grpc`) through the gRPC exporter into a local gRPC endpoint
-//! ([`grpc_sink`]).
+//! and one producer through `http/protobuf` with gzip and through `http/json` into the same
+//! endpoint, and (built with `--features otlp-grpc`) through the gRPC exporter, without and
+//! with gzip, into a local gRPC endpoint ([`grpc_sink`]).
 //! Then one producer through the OTLP exporter to an endpoint that answers each request
 //! `BENCH_THROUGHPUT_LATENCY_MS` after it arrived (default 2, a collector a network round
 //! trip away), with one export at a time (the default) and with
@@ -33,7 +33,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use traced::{ExporterKind, OtlpProtocol, OtlpSettings};
+use traced::{ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
 
 #[traced::traced]
 #[inline(never)]
@@ -217,15 +217,31 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
     print_row(label, producers, duration, &run, dropped);
 }
 
-/// One run through the OTLP exporter speaking `protocol` to `endpoint`, at most
-/// `concurrent_exports` at once, printed as a table row.
+/// The exporter's settings for `endpoint` and `protocol`, the rest the defaults.
+fn otlp(endpoint: &str, protocol: OtlpProtocol) -> OtlpSettings {
+    OtlpSettings {
+        endpoint: endpoint.to_owned(),
+        protocol,
+        ..OtlpSettings::default()
+    }
+}
+
+/// `settings` with gzip compression.
+fn gzipped(settings: OtlpSettings) -> OtlpSettings {
+    OtlpSettings {
+        compression: OtlpCompression::Gzip,
+        ..settings
+    }
+}
+
+/// One run through the OTLP exporter with `settings`, at most `concurrent_exports` at
+/// once, printed as a table row.
 fn through_otlp(
     label: &str,
     producers: usize,
     duration: Duration,
     rate: Option<f64>,
-    endpoint: &str,
-    protocol: OtlpProtocol,
+    settings: OtlpSettings,
     concurrent_exports: usize,
 ) {
     if !selected(label, producers) {
@@ -233,11 +249,7 @@ fn through_otlp(
     }
     let otel = traced::Config::defaults()
         .with_exporters([ExporterKind::Otlp])
-        .with_otlp(OtlpSettings {
-            endpoint: endpoint.to_owned(),
-            protocol,
-            ..OtlpSettings::default()
-        })
+        .with_otlp(settings)
         .with_max_concurrent_exports(concurrent_exports)
         .install();
     // Dropped so far counts the queued spans too: the rest were sent, but for the batch
@@ -333,21 +345,15 @@ fn main() {
     );
     match http_sink::HttpSink::start() {
         Ok(sink) => {
-            let (endpoint, protobuf) = (&sink.endpoint, OtlpProtocol::HttpProtobuf);
-            through_otlp("OTLP unpaced", 1, duration, None, endpoint, protobuf, 1);
-            through_otlp("OTLP unpaced", 2, duration, None, endpoint, protobuf, 1);
+            let protobuf = otlp(&sink.endpoint, OtlpProtocol::HttpProtobuf);
+            through_otlp("OTLP unpaced", 1, duration, None, protobuf.clone(), 1);
+            through_otlp("OTLP unpaced", 2, duration, None, protobuf.clone(), 1);
             let label = format!("OTLP paced {:.2} M/s", rate / 1e6);
-            through_otlp(&label, 2, duration, Some(rate), endpoint, protobuf, 1);
-            let json = OtlpProtocol::HttpJson;
-            through_otlp(
-                "OTLP http/json unpaced",
-                1,
-                duration,
-                None,
-                endpoint,
-                json,
-                1,
-            );
+            through_otlp(&label, 2, duration, Some(rate), protobuf.clone(), 1);
+            let gzip = gzipped(protobuf);
+            through_otlp("OTLP gzip unpaced", 1, duration, None, gzip, 1);
+            let json = otlp(&sink.endpoint, OtlpProtocol::HttpJson);
+            through_otlp("OTLP http/json unpaced", 1, duration, None, json, 1);
             let (requests, bytes) = sink.received();
             println!(
                 "\nThe OTLP endpoint received {requests} requests, {:.1} MB of request bodies.",
@@ -360,25 +366,25 @@ fn main() {
     match http_sink::HttpSink::start_with_delay(latency) {
         Ok(sink) => {
             let away = format!("OTLP {:.1} ms away", latency.as_secs_f64() * 1e3);
-            let (endpoint, protobuf) = (&sink.endpoint, OtlpProtocol::HttpProtobuf);
+            let protobuf = otlp(&sink.endpoint, OtlpProtocol::HttpProtobuf);
             let one = format!("{away}, 1 export");
-            through_otlp(&one, 1, duration, None, endpoint, protobuf, 1);
+            through_otlp(&one, 1, duration, None, protobuf.clone(), 1);
             let four = format!("{away}, 4 at once");
-            through_otlp(&four, 1, duration, None, endpoint, protobuf, 4);
+            through_otlp(&four, 1, duration, None, protobuf, 4);
         }
         Err(err) => eprintln!("cannot start the delayed OTLP endpoint: {err}"),
     }
     #[cfg(feature = "otlp-grpc")]
     match grpc_sink::GrpcSink::start() {
         Ok(sink) => {
-            let grpc = OtlpProtocol::Grpc;
+            let grpc = otlp(&sink.endpoint, OtlpProtocol::Grpc);
+            through_otlp("OTLP grpc unpaced", 1, duration, None, grpc.clone(), 1);
             through_otlp(
-                "OTLP grpc unpaced",
+                "OTLP grpc gzip unpaced",
                 1,
                 duration,
                 None,
-                &sink.endpoint,
-                grpc,
+                gzipped(grpc),
                 1,
             );
             println!(

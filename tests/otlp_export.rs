@@ -366,6 +366,30 @@ mod grpc {
     }
 
     #[test]
+    fn grpc_sends_its_deadline_and_keeps_the_headers_it_sets() {
+        let receiver = GrpcReceiver::start();
+        let mut settings = settings(receiver.url(), OtlpProtocol::Grpc);
+        // Headers gRPC reserves, configured by mistake: the call's own win.
+        settings.headers = vec![
+            ("content-type".into(), "text/plain".into()),
+            ("grpc-encoding".into(), "br".into()),
+            ("x-tenant".into(), "shop".into()),
+        ];
+        assert_ok(&run(&settings));
+        assert_delivered(receiver.recorder());
+        let export = &receiver.recorder().exports()[0];
+        assert_eq!(export.header("content-type"), Some("application/grpc"));
+        assert_eq!(export.header("grpc-encoding"), None);
+        assert_eq!(export.header("x-tenant"), Some("shop"));
+        let deadline = export.header("grpc-timeout").expect("a grpc-timeout");
+        let millis: u64 = deadline
+            .strip_suffix('m')
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or_else(|| panic!("{deadline}"));
+        assert!(millis > 0 && millis <= 4000, "{deadline}");
+    }
+
+    #[test]
     fn grpc_mutual_tls_with_a_trusted_ca_file() {
         let pki = Pki::generate();
         let receiver = GrpcReceiver::start_mutual_tls(&pki);

@@ -1,5 +1,6 @@
 //! A local OTLP/gRPC endpoint (tonic's server, on a one-worker tokio runtime of its own)
-//! that answers every `TraceService/Export` call with full success without decoding it,
+//! that answers every `TraceService/Export` call with full success without decoding it
+//! (gzip-compressed requests are decompressed, as a collector does),
 //! as [`super::http_sink`] does for OTLP/HTTP: a benchmark then runs the real gRPC exporter,
 //! its encoding, HTTP/2 and tonic included, without a collector's own cost in the figures.
 
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use tonic::codec::CompressionEncoding;
 use tonic::codegen::{Body, BoxFuture, Service, StdError, http};
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::transport::Server;
@@ -96,7 +98,8 @@ where
         let export = Export(Arc::clone(&self.0));
         Box::pin(async move {
             let codec = tonic_prost::ProstCodec::<ExportTraceServiceResponse, Unread>::default();
-            Ok(Grpc::new(codec).unary(export, request).await)
+            let mut grpc = Grpc::new(codec).accept_compressed(CompressionEncoding::Gzip);
+            Ok(grpc.unary(export, request).await)
         })
     }
 }

@@ -21,9 +21,8 @@ pub enum OtlpProtocol {
 pub enum OtlpCompression {
     /// No compression.
     None,
-    /// gzip: over HTTP at level 2, which takes a third to a half of the time zlib's
-    /// default level 6 does for bodies 5–9 % larger (`benches/README.md`); over gRPC at
-    /// tonic's level 6.
+    /// gzip at level 2, over HTTP and gRPC alike, which takes a third to a half of the time
+    /// zlib's default level 6 does for bodies 5–9 % larger (`benches/README.md`).
     Gzip,
 }
 

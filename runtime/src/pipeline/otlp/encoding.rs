@@ -78,13 +78,13 @@ pub(super) fn json<S: ExportedSpan>(batch: &[S], resource: &RequestResource) -> 
     json::request(batch, &resource.json, &resource.schema_url)
 }
 
-/// The gzip level of `http/protobuf` and `http/json` requests: 2 rather than zlib's default
-/// 6, which other SDKs keep. Measured with flate2's zlib-rs backend on batches of 512 spans
-/// (`benches/README.md`), level 6 costs 1.3–2.6 µs a span, more than everything else the
-/// pipeline does for it, and so caps one export thread at 0.4–0.8 M spans/s; level 2 takes
-/// a third to a half of that for bodies 5–9 % larger (still a sixth of the protobuf). The
-/// export thread's time is the application's CPU; a collector nearby takes the bytes.
-/// (gRPC requests are compressed by tonic, at its fixed level 6.)
+/// The gzip level of every request (`http/protobuf`, `http/json`, `grpc`): 2 rather than
+/// zlib's default 6, which other SDKs keep. Measured with flate2's zlib-rs backend on
+/// batches of 512 spans (`benches/README.md`), level 6 costs 1.3–2.6 µs a span, more than
+/// everything else the pipeline does for it, and so caps one export thread at 0.4–0.8 M
+/// spans/s; level 2 takes a third to a half of that for bodies 5–9 % larger (still a sixth
+/// of the protobuf). The export thread's time is the application's CPU; a collector nearby
+/// takes the bytes.
 const GZIP_LEVEL: u32 = 2;
 
 /// gzip-compresses a body.

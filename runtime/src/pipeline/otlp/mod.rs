@@ -11,6 +11,8 @@
 mod encoding;
 #[cfg(feature = "otlp-grpc")]
 mod grpc;
+#[cfg(feature = "otlp-grpc")]
+mod grpc_call;
 mod http;
 mod json;
 mod protobuf;
