@@ -5,6 +5,7 @@
 //!
 //! Runs: 1 and 2 producers unpaced, then 2 producers paced to `BENCH_THROUGHPUT_RATE` spans/s
 //! in all (default 1 000 000). Each lasts `BENCH_THROUGHPUT_SECS` seconds (default 2).
+//! The same three with the raw SDK's calls through its own `BatchSpanProcessor` (`SDK` rows).
 //! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
 //! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
 //! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP;
@@ -33,6 +34,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+use opentelemetry_sdk::trace::SdkTracer;
 use traced::{ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
 
 #[traced::traced]
@@ -54,18 +58,39 @@ fn env_number(name: &str, default: f64) -> f64 {
     }
 }
 
-/// Calls `work` until `stop`, at most `rate` calls/s (`None`: as fast as it can), adding
-/// the calls made to `progress` as it goes; returns the number of calls.
-fn produce(stop: &AtomicBool, progress: &AtomicU64, rate: Option<f64>) -> u64 {
+/// The call each producer makes: `work` with its call number.
+fn traced_call(id: u64) -> u64 {
+    work(id, black_box("ada"), black_box(true))
+}
+
+/// The same call through the raw OpenTelemetry SDK, as its documentation shows it (and as
+/// the overhead bench's `otel_sdk` variant does): `in_span`, the three attributes set on the
+/// active span.
+#[inline(never)]
+fn sdk_work(tracer: &SdkTracer, id: u64, name: &str, flag: bool) -> u64 {
+    tracer.in_span("sdk_work", |cx| {
+        let span = cx.span();
+        span.set_attribute(KeyValue::new("id", id as i64));
+        span.set_attribute(KeyValue::new("name", name.to_owned()));
+        span.set_attribute(KeyValue::new("flag", flag));
+        black_box(id) ^ black_box(name.len() as u64) ^ u64::from(black_box(flag))
+    })
+}
+
+/// Calls `call` (with the call's number) until `stop`, at most `rate` calls/s (`None`: as
+/// fast as it can), adding the calls made to `progress` as it goes; returns the number of
+/// calls.
+fn produce(
+    stop: &AtomicBool,
+    progress: &AtomicU64,
+    rate: Option<f64>,
+    call: impl Fn(u64) -> u64,
+) -> u64 {
     let start = Instant::now();
     let mut calls = 0u64;
     while !stop.load(Ordering::Relaxed) {
         for i in 0..CHUNK {
-            black_box(work(
-                black_box(calls + i),
-                black_box("ada"),
-                black_box(true),
-            ));
+            black_box(call(black_box(calls + i)));
         }
         calls += CHUNK;
         progress.fetch_add(CHUNK, Ordering::Relaxed);
@@ -81,14 +106,19 @@ fn produce(stop: &AtomicBool, progress: &AtomicU64, rate: Option<f64>) -> u64 {
     calls
 }
 
-/// Runs `producers` threads for `duration`; returns the calls made in all.
-fn run_producers(producers: usize, duration: Duration, rate: Option<f64>) -> u64 {
+/// Runs `producers` threads making `call`s for `duration`; returns the calls made in all.
+fn run_producers(
+    producers: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    call: impl Fn(u64) -> u64 + Sync,
+) -> u64 {
     let stop = AtomicBool::new(false);
     let progress = AtomicU64::new(0);
     let rate = rate.map(|rate| rate / producers as f64);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..producers)
-            .map(|_| scope.spawn(|| produce(&stop, &progress, rate)))
+            .map(|_| scope.spawn(|| produce(&stop, &progress, rate, &call)))
             .collect();
         std::thread::sleep(duration);
         stop.store(true, Ordering::Relaxed);
@@ -118,8 +148,12 @@ fn export_threads_cpu_ns() -> HashMap<String, u64> {
         .filter(|task| {
             let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
             // "traced-batch-export" and its "traced-export-send-N" threads (with concurrent
-            // exports), cut to the kernel's 15 bytes.
-            matches!(comm.trim_end(), "traced-batch-ex" | "traced-export-s")
+            // exports), and the SDK's "OpenTelemetry.Traces.BatchProcessor", cut to the
+            // kernel's 15 bytes.
+            matches!(
+                comm.trim_end(),
+                "traced-batch-ex" | "traced-export-s" | "OpenTelemetry.T"
+            )
         })
         .filter_map(|task| {
             let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
@@ -163,16 +197,28 @@ struct Measured {
     export_cost: String,
 }
 
-/// Runs the producers through the installed pipeline, then disables `traced`;
-/// `exported_so_far` reads the exported count, given the offered one, before that.
+/// Runs the producers (calling `#[traced]` `work`) through the installed pipeline, then
+/// disables `traced`; `exported_so_far` reads the exported count, given the offered one,
+/// before that.
 fn run_measured(
     producers: usize,
     duration: Duration,
     rate: Option<f64>,
     exported_so_far: impl FnOnce(u64) -> u64,
 ) -> Measured {
+    run_measured_calls(producers, duration, rate, traced_call, exported_so_far)
+}
+
+/// [`run_measured`] for any `call`.
+fn run_measured_calls(
+    producers: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    call: impl Fn(u64) -> u64 + Sync,
+    exported_so_far: impl FnOnce(u64) -> u64,
+) -> Measured {
     let export_cpu_before = export_threads_cpu_ns();
-    let offered = run_producers(producers, duration, rate);
+    let offered = run_producers(producers, duration, rate, call);
     let exported_in_window = exported_so_far(offered);
     let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
     traced::disable();
@@ -213,6 +259,21 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
     let run = run_measured(producers, duration, rate, |_| pipeline.exported());
     // Shutting down flushes what is still queued; what never reaches the exporter then is
     // what the full queue dropped.
+    let dropped = run.offered.saturating_sub(pipeline.shutdown());
+    print_row(label, producers, duration, &run, dropped);
+}
+
+/// One run of the raw SDK's calls through its own `BatchSpanProcessor` (the specification's
+/// default sizes, or `OTEL_BSP_*`) into the same discarding exporter, printed as a table row:
+/// the peer the pipeline's rows compare with.
+fn through_sdk(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
+    if !selected(label, producers) {
+        return;
+    }
+    let pipeline = pipeline::build_pipeline(pipeline::sampled());
+    let tracer = pipeline.provider.tracer("throughput");
+    let sdk_call = |id| sdk_work(&tracer, id, black_box("ada"), black_box(true));
+    let run = run_measured_calls(producers, duration, rate, sdk_call, |_| pipeline.exported());
     let dropped = run.offered.saturating_sub(pipeline.shutdown());
     print_row(label, producers, duration, &run, dropped);
 }
@@ -291,7 +352,7 @@ fn collector_down(duration: Duration, rate: f64) {
     let stop = AtomicBool::new(false);
     let progress = AtomicU64::new(0);
     let offered = std::thread::scope(|scope| {
-        let producer = scope.spawn(|| produce(&stop, &progress, Some(rate)));
+        let producer = scope.spawn(|| produce(&stop, &progress, Some(rate), traced_call));
         let start = Instant::now();
         while start.elapsed() < duration {
             std::thread::sleep(Duration::from_secs(5).min(duration));
@@ -337,12 +398,11 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     through_pipeline("unpaced", 1, duration, None);
     through_pipeline("unpaced", 2, duration, None);
-    through_pipeline(
-        &format!("paced {:.2} M/s", rate / 1e6),
-        2,
-        duration,
-        Some(rate),
-    );
+    let paced = format!("paced {:.2} M/s", rate / 1e6);
+    through_pipeline(&paced, 2, duration, Some(rate));
+    through_sdk("SDK unpaced", 1, duration, None);
+    through_sdk("SDK unpaced", 2, duration, None);
+    through_sdk(&format!("SDK {paced}"), 2, duration, Some(rate));
     match http_sink::HttpSink::start() {
         Ok(sink) => {
             let protobuf = otlp(&sink.endpoint, OtlpProtocol::HttpProtobuf);

@@ -60,7 +60,6 @@ impl Pipeline {
 /// A provider with `sampler`, a `BatchSpanProcessor` (its queue and batch sizes from the
 /// `OTEL_BSP_*` variables, else the specification's 2048 / 512) and a [`DiscardExporter`].
 /// Not installed anywhere: the raw-SDK and tracing-opentelemetry peers take tracers from it.
-#[allow(dead_code)] // used by the overhead run only
 pub fn build_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
     let exporter = DiscardExporter::default();
     let exported = Arc::clone(&exporter.exported);
@@ -100,7 +99,6 @@ pub fn install_pipeline(sampler: Option<Sampler>) -> Pipeline {
 
 /// The SDK's default sampler: parent-based, always on (every root sampled), for the peers'
 /// providers.
-#[allow(dead_code)] // used by the overhead run only
 pub fn sampled() -> Sampler {
     Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
 }
