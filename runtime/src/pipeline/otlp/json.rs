@@ -2,9 +2,10 @@
 //! written field by field from the exporter's [`SpanData`], or from `#[traced]` spans'
 //! records as the batch processor queued them, as [`super::protobuf`] writes protobuf.
 //!
-//! Going through opentelemetry-proto's message structs and serde_json cost ≈ 1.4 µs a span
-//! (a `String` per key and text, a `Vec` per id, a hex `String` per id, and the records made
-//! [`SpanData`] first), which capped an `http/json` export thread below 0.8 M spans/s.
+//! Going through opentelemetry-proto's message structs and serde_json (a `String` per key
+//! and text, a `Vec` and a hex `String` per id, and the records made [`SpanData`] first)
+//! cost the export thread 2.4–2.7 µs a span, capping an `http/json` exporter at 0.4 M
+//! spans/s; written directly, 0.34 µs (`benches/README.md`, the encoding section).
 //!
 //! The JSON is the protobuf JSON mapping as OTLP specifies it: lowerCamelCase field names,
 //! trace and span ids as hex (not base64), enums as numbers, 64-bit integers as decimal
