@@ -78,7 +78,8 @@ pub(super) async fn export(
         .call(request)
         .await
         .map_err(|err| Status::from_error(err.into()))?;
-    // A status in the headers is a trailers-only answer: no message follows.
+    // A status in the headers is a trailers-only answer: no message follows. An `OK` one
+    // (no collector sends it to `Export`) is taken as full success, as the collector says.
     if let Some(status) = Status::from_header_map(response.headers()) {
         return match status.code() {
             Code::Ok => Ok(ExportTraceServiceResponse::default()),

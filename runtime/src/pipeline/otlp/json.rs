@@ -13,6 +13,8 @@
 //! holding their type's default are left out, as the mapping allows, except where the
 //! protobuf writes them too: `oneof` members (an attribute's `""`, `0` or `false`) and the
 //! span's status.
+//!
+//! [`SpanData`]: opentelemetry_sdk::trace::SpanData
 
 use std::fmt::Write as _;
 

@@ -11,6 +11,8 @@
 //! A nested message's length comes before it but is only known after it: one byte is
 //! reserved, and a message of 128 bytes or more (most spans, and every enclosing message)
 //! has its body moved up to fit the longer length, one copy of the body.
+//!
+//! [`SpanData`]: opentelemetry_sdk::trace::SpanData
 
 use opentelemetry::trace::{SpanContext, SpanId};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
@@ -360,8 +362,6 @@ fn varint_bytes(mut value: u64) -> impl Iterator<Item = u8> {
     })
 }
 
-/// The scope names of a decoded request's first resource, in order: how the tests see the
-/// grouping by scope.
 #[cfg(test)]
 mod tests {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

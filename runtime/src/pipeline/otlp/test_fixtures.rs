@@ -43,10 +43,12 @@ pub(super) fn scope_names(request: &ExportTraceServiceRequest) -> Vec<&str> {
     scopes.map(|scope| scope.name.as_str()).collect()
 }
 
+/// A scope with a name only.
 pub(super) fn scope(name: &'static str) -> InstrumentationScope {
     InstrumentationScope::builder(name).build()
 }
 
+/// A sampled span of one trace, its span id `id`, with one attribute, under `scope`.
 pub(super) fn span(id: u64, scope: InstrumentationScope) -> SpanData {
     let start = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789 + id);
     SpanData {
@@ -153,6 +155,7 @@ pub(super) fn varied_batch() -> Vec<SpanData> {
     vec![full, ok, before_epoch, consumer, span(11, traced_scope)]
 }
 
+/// A resource with a service name, a number and a schema URL.
 pub(super) fn resource() -> Resource {
     Resource::builder_empty()
         .with_service_name("shop")
