@@ -175,6 +175,27 @@ fn http_json_gzip() {
     assert_eq!(export.header("content-type"), Some("application/json"));
 }
 
+/// The collector accepts the export but rejects one of its two spans: the export succeeds
+/// and the rejected span is counted as dropped.
+fn assert_partial_success_counted(recorder: &Recorder, run: &Run) {
+    assert!(run.flushed.is_ok(), "flush failed: {:?}", run.flushed);
+    assert_delivered(recorder);
+    assert_eq!(run.dropped.get(), 1);
+}
+
+#[test]
+fn http_partial_success_counts_the_rejected_spans() {
+    for protocol in [OtlpProtocol::HttpProtobuf, OtlpProtocol::HttpJson] {
+        let receiver = HttpReceiver::start();
+        receiver.recorder().script([Reply::Partial {
+            rejected: 1,
+            message: "span too old",
+        }]);
+        let run = run(&settings(receiver.url(), protocol));
+        assert_partial_success_counted(receiver.recorder(), &run);
+    }
+}
+
 #[test]
 fn http_custom_headers_arrive() {
     let receiver = HttpReceiver::start();
@@ -387,6 +408,25 @@ mod grpc {
             .and_then(|digits| digits.parse().ok())
             .unwrap_or_else(|| panic!("{deadline}"));
         assert!(millis > 0 && millis <= 4000, "{deadline}");
+    }
+
+    /// The receiver answers gzip-compressed to a client that accepts it, as a Go collector
+    /// answers a gzip request.
+    #[test]
+    fn grpc_partial_success_is_read_from_a_compressed_answer() {
+        for compression in [OtlpCompression::Gzip, OtlpCompression::None] {
+            let receiver = GrpcReceiver::start();
+            receiver.recorder().script([Reply::Partial {
+                rejected: 1,
+                message: "span too old",
+            }]);
+            let mut settings = settings(receiver.url(), OtlpProtocol::Grpc);
+            settings.compression = compression;
+            let run = run(&settings);
+            assert_partial_success_counted(receiver.recorder(), &run);
+            let export = &receiver.recorder().exports()[0];
+            assert_eq!(export.header("grpc-accept-encoding"), Some("gzip"));
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -28,6 +28,12 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Reply {
     /// Accept and record the export.
     Accept,
+    /// Accept and record the export, answering that this many of its spans were rejected,
+    /// with this message (OTLP's partial success).
+    Partial {
+        rejected: i64,
+        message: &'static str,
+    },
     /// OTLP/HTTP: answer with this status (and `Retry-After` seconds), record nothing.
     Http {
         status: u16,
@@ -390,7 +396,7 @@ fn serve(stream: impl Read + Write, shared: &Shared) -> std::io::Result<()> {
                 out.flush()?;
                 continue;
             }
-            Reply::Accept => {}
+            Reply::Accept | Reply::Partial { .. } => {}
         }
         let body = match headers.get("content-encoding").map(String::as_str) {
             Some("gzip") => {
@@ -425,7 +431,7 @@ fn serve(stream: impl Read + Write, shared: &Shared) -> std::io::Result<()> {
             body,
             request,
         });
-        let response = ExportTraceServiceResponse::default();
+        let response = answer(&reply);
         let (content_type, bytes) = if json {
             (
                 "application/json",
@@ -441,6 +447,19 @@ fn serve(stream: impl Read + Write, shared: &Shared) -> std::io::Result<()> {
         )?;
         out.write_all(&bytes)?;
         out.flush()?;
+    }
+}
+
+/// The answer to an export accepted with `reply`.
+fn answer(reply: &Reply) -> ExportTraceServiceResponse {
+    match reply {
+        Reply::Partial { rejected, message } => ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: *rejected,
+                error_message: (*message).to_owned(),
+            }),
+        },
+        _ => ExportTraceServiceResponse::default(),
     }
 }
 
@@ -621,7 +640,10 @@ mod grpc {
             let recorder = Recorder::new();
             let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
             let service = TraceServiceServer::new(Collector(recorder.clone()))
-                .accept_compressed(CompressionEncoding::Gzip);
+                .accept_compressed(CompressionEncoding::Gzip)
+                // Answers compressed when the client accepts it; a Go collector answers in
+                // the compression of the request, whatever the client says it accepts.
+                .send_compressed(CompressionEncoding::Gzip);
             let secure = tls.is_some();
             let mut builder = Server::builder().timeout(IO_TIMEOUT);
             if let Some(tls) = tls {
@@ -681,8 +703,9 @@ mod grpc {
             while self.0.0.is_held() && held_since.elapsed() < IO_TIMEOUT {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
-            match self.0.0.next_reply() {
-                Reply::Accept => {}
+            let reply = self.0.0.next_reply();
+            match reply {
+                Reply::Accept | Reply::Partial { .. } => {}
                 Reply::Grpc(code) => return Err(Status::new(code, "scripted failure")),
                 Reply::Stall(delay) => {
                     tokio::time::sleep(delay).await;
@@ -706,7 +729,7 @@ mod grpc {
                 body: Vec::new(),
                 request: request.into_inner(),
             });
-            Ok(Response::new(ExportTraceServiceResponse::default()))
+            Ok(Response::new(answer(&reply)))
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use http_body::{Frame, SizeHint};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
-use tonic::codec::{DecodeBuf, Decoder, Streaming};
+use tonic::codec::{CompressionEncoding, DecodeBuf, Decoder, Streaming};
 use tonic::codegen::http::header::{CONTENT_TYPE, HeaderValue, TE};
 use tonic::codegen::http::{self, Method, Uri, Version};
 use tonic::codegen::{Bytes, Service};
@@ -30,6 +30,10 @@ use super::encoding;
 
 /// The method every batch is sent to.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/// The compression of a call's messages, and the compressions the caller accepts.
+const ENCODING: &str = "grpc-encoding";
+const ACCEPT_ENCODING: &str = "grpc-accept-encoding";
 
 /// A request message as gRPC frames it: a flag saying whether it is compressed, its length
 /// (four bytes, big-endian), then the message.
@@ -86,9 +90,10 @@ pub(super) async fn export(
             _ => Err(status),
         };
     }
+    let encoding = answer_encoding(response.headers())?;
     let status = response.status();
-    // No `grpc-accept-encoding` was sent, so the answer is not compressed.
-    let mut answer = Streaming::new_response(Response, response.into_body(), status, None, None);
+    let mut answer =
+        Streaming::new_response(Response, response.into_body(), status, encoding, None);
     let message = answer
         .message()
         .await?
@@ -96,6 +101,20 @@ pub(super) async fn export(
     // The call's status comes in the trailers: an error there fails the call.
     answer.trailers().await?;
     Ok(message)
+}
+
+/// The compression of the answer's message: none, or gzip, which the call says it accepts.
+/// A Go collector answers in the compression of the request, accepted or not: tonic's
+/// client, which accepted none, failed such an answer (after the spans were delivered).
+fn answer_encoding(headers: &http::HeaderMap) -> Result<Option<CompressionEncoding>, Status> {
+    match headers.get(ENCODING).map(HeaderValue::as_bytes) {
+        None | Some(b"identity") => Ok(None),
+        Some(b"gzip") => Ok(Some(CompressionEncoding::Gzip)),
+        Some(other) => Err(Status::unimplemented(format!(
+            "the collector answered in `{}` compression, which was not asked for",
+            String::from_utf8_lossy(other)
+        ))),
+    }
 }
 
 /// The HTTP/2 request of a call, as tonic's client makes it: the channel adds the
@@ -117,8 +136,9 @@ fn request(
     headers.insert(TE, HeaderValue::from_static("trailers"));
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
     if framed.compressed {
-        headers.insert("grpc-encoding", HeaderValue::from_static("gzip"));
+        headers.insert(ENCODING, HeaderValue::from_static("gzip"));
     }
+    headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
     headers.insert("grpc-timeout", grpc_timeout(timeout));
     request
 }
@@ -205,6 +225,23 @@ mod tests {
             .read_to_end(&mut unzipped)
             .unwrap();
         assert_eq!(unzipped, message);
+    }
+
+    #[test]
+    fn answers_are_read_plain_or_gzipped_and_nothing_else() {
+        let with = |encoding: Option<&'static str>| {
+            let mut headers = http::HeaderMap::new();
+            if let Some(encoding) = encoding {
+                headers.insert(ENCODING, HeaderValue::from_static(encoding));
+            }
+            answer_encoding(&headers)
+        };
+        assert_eq!(with(None).unwrap(), None);
+        assert_eq!(with(Some("identity")).unwrap(), None);
+        assert_eq!(with(Some("gzip")).unwrap(), Some(CompressionEncoding::Gzip));
+        let refused = with(Some("zstd")).unwrap_err();
+        assert_eq!(refused.code(), Code::Unimplemented);
+        assert!(refused.message().contains("zstd"), "{}", refused.message());
     }
 
     #[test]
