@@ -433,10 +433,7 @@ fn serve(stream: impl Read + Write, shared: &Shared) -> std::io::Result<()> {
         });
         let response = answer(&reply);
         let (content_type, bytes) = if json {
-            (
-                "application/json",
-                serde_json::to_vec(&response).unwrap_or_default(),
-            )
+            ("application/json", json_answer(&response))
         } else {
             ("application/x-protobuf", response.encode_to_vec())
         };
@@ -461,6 +458,21 @@ fn answer(reply: &Reply) -> ExportTraceServiceResponse {
         },
         _ => ExportTraceServiceResponse::default(),
     }
+}
+
+/// An answer in JSON as the Collector writes it: the protobuf JSON mapping, whose 64-bit
+/// integers (`rejectedSpans`) are strings.
+fn json_answer(response: &ExportTraceServiceResponse) -> Vec<u8> {
+    let answer = match &response.partial_success {
+        Some(partial) => serde_json::json!({
+            "partialSuccess": {
+                "rejectedSpans": partial.rejected_spans.to_string(),
+                "errorMessage": partial.error_message,
+            }
+        }),
+        None => serde_json::json!({}),
+    };
+    answer.to_string().into_bytes()
 }
 
 /// A test PKI made with rcgen: a CA, a server certificate for 127.0.0.1 and a client

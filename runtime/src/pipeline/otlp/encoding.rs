@@ -104,20 +104,46 @@ pub(super) fn rejected_spans(body: &[u8], is_json: bool) -> Option<(u64, String)
     if body.is_empty() {
         return None;
     }
-    let response: ExportTraceServiceResponse = if is_json {
-        serde_json::from_slice(body).ok()?
-    } else {
-        ExportTraceServiceResponse::decode(body).ok()?
-    };
-    partial_success(&response)
+    if is_json {
+        return json_partial_success(body);
+    }
+    partial_success(&ExportTraceServiceResponse::decode(body).ok()?)
 }
 
 /// The rejected count and message of a decoded response, when it reports any.
 pub(super) fn partial_success(response: &ExportTraceServiceResponse) -> Option<(u64, String)> {
     let partial = response.partial_success.as_ref()?;
-    let rejected = u64::try_from(partial.rejected_spans).unwrap_or(0);
-    (rejected > 0 || !partial.error_message.is_empty())
-        .then(|| (rejected, partial.error_message.clone()))
+    reported(partial.rejected_spans, &partial.error_message)
+}
+
+/// The partial success of a JSON answer, read field by field: opentelemetry-proto's serde
+/// takes `rejectedSpans` only as a number, where the protobuf JSON mapping (and so the
+/// Collector) writes a 64-bit integer as a string, and the mapping's parsers accept the
+/// fields' proto names too.
+fn json_partial_success(body: &[u8]) -> Option<(u64, String)> {
+    use serde_json::Value;
+
+    let answer: Value = serde_json::from_slice(body).ok()?;
+    let field = |object: &'_ Value, json_name: &str, proto_name: &str| {
+        let value = object.get(json_name).or_else(|| object.get(proto_name));
+        value.filter(|value| !value.is_null()).cloned()
+    };
+    let partial = field(&answer, "partialSuccess", "partial_success")?;
+    let rejected = match field(&partial, "rejectedSpans", "rejected_spans") {
+        Some(Value::String(digits)) => digits.trim().parse().ok()?,
+        Some(Value::Number(number)) => number.as_i64()?,
+        Some(_) => return None,
+        None => 0,
+    };
+    let message = field(&partial, "errorMessage", "error_message");
+    let message = message.as_ref().and_then(Value::as_str).unwrap_or_default();
+    reported(rejected, message)
+}
+
+/// `(rejected, message)` when the answer reports anything (a negative count as none).
+fn reported(rejected: i64, message: &str) -> Option<(u64, String)> {
+    let rejected = u64::try_from(rejected).unwrap_or(0);
+    (rejected > 0 || !message.is_empty()).then(|| (rejected, message.to_owned()))
 }
 
 /// `google.rpc.Status`: the body of an OTLP/HTTP error response and the details of a gRPC
@@ -265,6 +291,22 @@ mod tests {
         assert_eq!(rejected_spans(&json, true), expected);
         assert_eq!(rejected_spans(b"", false), None);
         assert_eq!(rejected_spans(b"{}", true), None);
+        // The protobuf JSON mapping writes int64 as a string (the Collector does), and its
+        // parsers take the proto field names too.
+        let as_mapped = br#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}"#;
+        assert_eq!(rejected_spans(as_mapped, true), expected);
+        let proto_names = br#"{"partial_success":{"rejected_spans":2,"error_message":"too old"}}"#;
+        assert_eq!(rejected_spans(proto_names, true), expected);
+        let message_only = br#"{"partialSuccess":{"errorMessage":"slow down"}}"#;
+        assert_eq!(
+            rejected_spans(message_only, true),
+            Some((0, "slow down".into()))
+        );
+        assert_eq!(rejected_spans(br#"{"partialSuccess":{}}"#, true), None);
+        assert_eq!(rejected_spans(br#"{"partialSuccess":null}"#, true), None);
+        let not_a_count = br#"{"partialSuccess":{"rejectedSpans":"many"}}"#;
+        assert_eq!(rejected_spans(not_a_count, true), None);
+        assert_eq!(rejected_spans(b"<html>", true), None);
         assert_eq!(rejected_spans(b"not protobuf \xff", false), None);
     }
 
