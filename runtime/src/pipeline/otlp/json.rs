@@ -255,7 +255,10 @@ fn write_array(json: &mut Json, array: &Array) {
 /// Appends JSON to a buffer. Every value is followed by a comma, and closing an object or
 /// an array replaces the comma of its last member (if it has one): no member has to know
 /// whether another came before it. The field methods leave out a field holding its type's
-/// default; the `_always` ones write it anyway.
+/// default; the `_always` ones write it anyway. The field methods are inlined where they are
+/// called, each with its member's name a literal, which then takes a few moves to write
+/// rather than a call to `memmove` (`otlp_encoding/json`, six alternating runs: 150–158 →
+/// 137–145 µs a batch).
 struct Json {
     buffer: Vec<u8>,
 }
@@ -286,6 +289,7 @@ impl Json {
     }
 
     /// A member's name (a field of the schema: nothing to escape in it).
+    #[inline(always)]
     fn key(&mut self, name: &str) {
         self.buffer.push(b'"');
         self.buffer.extend_from_slice(name.as_bytes());
@@ -299,12 +303,14 @@ impl Json {
         self.close(b'}');
     }
 
+    #[inline(always)]
     fn object_field(&mut self, name: &str, body: impl FnOnce(&mut Self)) {
         self.key(name);
         self.object(body);
     }
 
     /// An array member: `body` writes its values.
+    #[inline(always)]
     fn array_field(&mut self, name: &str, body: impl FnOnce(&mut Self)) {
         self.key(name);
         self.buffer.push(b'[');
@@ -321,12 +327,14 @@ impl Json {
         self.comma();
     }
 
+    #[inline(always)]
     fn string_field(&mut self, name: &str, text: &str) {
         if !text.is_empty() {
             self.string_always(name, text);
         }
     }
 
+    #[inline(always)]
     fn string_always(&mut self, name: &str, text: &str) {
         self.key(name);
         self.string(text);
@@ -368,6 +376,7 @@ impl Json {
     }
 
     /// An id as a string of lowercase hex digits.
+    #[inline(always)]
     fn hex_field<const BYTES: usize>(&mut self, name: &str, bytes: [u8; BYTES]) {
         self.key(name);
         self.buffer.push(b'"');
@@ -377,6 +386,7 @@ impl Json {
     }
 
     /// A 32-bit integer or an enum: a JSON number.
+    #[inline(always)]
     fn number_field(&mut self, name: &str, value: u64) {
         if value != 0 {
             self.key(name);
@@ -386,6 +396,7 @@ impl Json {
     }
 
     /// A 64-bit unsigned integer: a decimal string, as the mapping writes them.
+    #[inline(always)]
     fn quoted_number_field(&mut self, name: &str, value: u64) {
         if value != 0 {
             self.key(name);
@@ -396,6 +407,7 @@ impl Json {
     }
 
     /// A 64-bit signed integer: a decimal string.
+    #[inline(always)]
     fn int64_always(&mut self, name: &str, value: i64) {
         self.key(name);
         self.buffer.push(b'"');
@@ -406,6 +418,7 @@ impl Json {
         self.buffer.extend_from_slice(b"\",");
     }
 
+    #[inline(always)]
     fn bool_always(&mut self, name: &str, value: bool) {
         self.key(name);
         let text: &[u8] = if value { b"true," } else { b"false," };
