@@ -11,7 +11,8 @@
 //! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP;
 //! and one producer through `http/protobuf` with gzip and through `http/json` into the same
 //! endpoint, and (built with `--features otlp-grpc`) through the gRPC exporter, without and
-//! with gzip, into a local gRPC endpoint ([`grpc_sink`]).
+//! with gzip, into a local gRPC endpoint ([`grpc_sink`]), and to one 2 ms away with one and
+//! four exports in flight.
 //! Then one producer through the OTLP exporter to an endpoint that answers each request
 //! `BENCH_THROUGHPUT_LATENCY_MS` after it arrived (default 2, a collector a network round
 //! trip away), with one export at a time (the default) and with
@@ -453,6 +454,18 @@ fn main() {
             );
         }
         Err(err) => eprintln!("cannot start the local OTLP/gRPC endpoint: {err}"),
+    }
+    #[cfg(feature = "otlp-grpc")]
+    match grpc_sink::GrpcSink::start_with_delay(latency) {
+        Ok(sink) => {
+            let away = format!("OTLP grpc {:.1} ms away", latency.as_secs_f64() * 1e3);
+            let grpc = otlp(&sink.endpoint, OtlpProtocol::Grpc);
+            let one = format!("{away}, 1 export");
+            through_otlp(&one, 1, duration, None, grpc.clone(), 1);
+            let four = format!("{away}, 4 at once");
+            through_otlp(&four, 1, duration, None, grpc, 4);
+        }
+        Err(err) => eprintln!("cannot start the delayed OTLP/gRPC endpoint: {err}"),
     }
 
     if let Ok(value) = std::env::var("BENCH_THROUGHPUT_COLLECTOR_DOWN") {

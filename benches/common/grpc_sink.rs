@@ -10,6 +10,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use tonic::codec::CompressionEncoding;
@@ -29,6 +30,12 @@ pub struct GrpcSink {
 impl GrpcSink {
     /// Listens on a free local port.
     pub fn start() -> io::Result<Self> {
+        Self::start_with_delay(Duration::ZERO)
+    }
+
+    /// The same, answering each call `delay` after it arrived, like a collector a network
+    /// round trip away.
+    pub fn start_with_delay(delay: Duration) -> io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -37,7 +44,10 @@ impl GrpcSink {
         let endpoint = format!("http://{}", listener.local_addr()?);
         listener.set_nonblocking(true)?;
         let requests = Arc::new(AtomicU64::new(0));
-        let service = Sink(Arc::clone(&requests));
+        let service = Sink {
+            requests: Arc::clone(&requests),
+            delay,
+        };
         runtime.spawn(async move {
             match tokio::net::TcpListener::from_std(listener) {
                 Ok(listener) => {
@@ -75,7 +85,10 @@ struct Unread {}
 
 /// The `TraceService` with one method, `Export`, answered without reading the request.
 #[derive(Clone)]
-struct Sink(Arc<AtomicU64>);
+struct Sink {
+    requests: Arc<AtomicU64>,
+    delay: Duration,
+}
 
 impl NamedService for Sink {
     const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
@@ -95,7 +108,10 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let export = Export(Arc::clone(&self.0));
+        let export = Export {
+            requests: Arc::clone(&self.requests),
+            delay: self.delay,
+        };
         Box::pin(async move {
             let codec = tonic_prost::ProstCodec::<ExportTraceServiceResponse, Unread>::default();
             let mut grpc = Grpc::new(codec).accept_compressed(CompressionEncoding::Gzip);
@@ -104,14 +120,28 @@ where
     }
 }
 
-struct Export(Arc<AtomicU64>);
+struct Export {
+    requests: Arc<AtomicU64>,
+    delay: Duration,
+}
 
 impl UnaryService<Unread> for Export {
     type Response = ExportTraceServiceResponse;
     type Future = BoxFuture<Response<Self::Response>, Status>;
 
     fn call(&mut self, _request: Request<Unread>) -> Self::Future {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Box::pin(async { Ok(Response::new(ExportTraceServiceResponse::default())) })
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let delay = self.delay;
+        Box::pin(async move {
+            if !delay.is_zero() {
+                // Slept on a blocking thread, as precisely as the HTTP sink sleeps: tokio's
+                // timer rounds up to whole milliseconds, 2 ms becoming nearly 3.
+                let slept = tokio::task::spawn_blocking(move || std::thread::sleep(delay));
+                if slept.await.is_err() {
+                    return Err(Status::internal("the sink's delay failed"));
+                }
+            }
+            Ok(Response::new(ExportTraceServiceResponse::default()))
+        })
     }
 }
