@@ -5,7 +5,9 @@
 //!
 //! Runs: 1 and 2 producers unpaced, then 2 producers paced to `BENCH_THROUGHPUT_RATE` spans/s
 //! in all (default 1 000 000). Each lasts `BENCH_THROUGHPUT_SECS` seconds (default 2).
-//! The same three with the raw SDK's calls through its own `BatchSpanProcessor` (`SDK` rows).
+//! The same calls made through the OpenTelemetry API's global tracer, which is the
+//! pipeline's (`API` rows, unpaced), and through the raw SDK's tracer and its own
+//! `BatchSpanProcessor` (`SDK` rows, the three runs).
 //! Then the same three through the real OTLP exporter (`http/protobuf`, what `traced::init()`
 //! builds with `OTEL_TRACES_EXPORTER=otlp`) into a local endpoint that reads each request
 //! and answers 200 ([`http_sink`]): the export thread's cost per span with encoding and HTTP;
@@ -37,7 +39,6 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
-use opentelemetry_sdk::trace::SdkTracer;
 use traced::{ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
 
 #[traced::traced]
@@ -64,12 +65,16 @@ fn traced_call(id: u64) -> u64 {
     work(id, black_box("ada"), black_box(true))
 }
 
-/// The same call through the raw OpenTelemetry SDK, as its documentation shows it (and as
-/// the overhead bench's `otel_sdk` variant does): `in_span`, the three attributes set on the
-/// active span.
+/// The same call through the OpenTelemetry API, as its documentation shows it (and as the
+/// overhead bench's `otel_sdk` and `otel_api` variants do): `in_span`, the three attributes
+/// set on the active span.
 #[inline(never)]
-fn sdk_work(tracer: &SdkTracer, id: u64, name: &str, flag: bool) -> u64 {
-    tracer.in_span("sdk_work", |cx| {
+fn api_work<T>(tracer: &T, id: u64, name: &str, flag: bool) -> u64
+where
+    T: Tracer,
+    T::Span: Send + Sync + 'static,
+{
+    tracer.in_span("api_work", |cx| {
         let span = cx.span();
         span.set_attribute(KeyValue::new("id", id as i64));
         span.set_attribute(KeyValue::new("name", name.to_owned()));
@@ -264,6 +269,21 @@ fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Opt
     print_row(label, producers, duration, &run, dropped);
 }
 
+/// One run of the same calls through the OpenTelemetry API's global tracer, which is the
+/// installed pipeline's own (what a library instrumented with the API gets), printed as a
+/// table row.
+fn through_api(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
+    if !selected(label, producers) {
+        return;
+    }
+    let pipeline = pipeline::install_pipeline(None);
+    let tracer = opentelemetry::global::tracer("throughput");
+    let api_call = |id| api_work(&tracer, id, black_box("ada"), black_box(true));
+    let run = run_measured_calls(producers, duration, rate, api_call, |_| pipeline.exported());
+    let dropped = run.offered.saturating_sub(pipeline.shutdown());
+    print_row(label, producers, duration, &run, dropped);
+}
+
 /// One run of the raw SDK's calls through its own `BatchSpanProcessor` (the specification's
 /// default sizes, or `OTEL_BSP_*`) into the same discarding exporter, printed as a table row:
 /// the peer the pipeline's rows compare with.
@@ -273,7 +293,7 @@ fn through_sdk(label: &str, producers: usize, duration: Duration, rate: Option<f
     }
     let pipeline = pipeline::build_pipeline(pipeline::sampled());
     let tracer = pipeline.provider.tracer("throughput");
-    let sdk_call = |id| sdk_work(&tracer, id, black_box("ada"), black_box(true));
+    let sdk_call = |id| api_work(&tracer, id, black_box("ada"), black_box(true));
     let run = run_measured_calls(producers, duration, rate, sdk_call, |_| pipeline.exported());
     let dropped = run.offered.saturating_sub(pipeline.shutdown());
     print_row(label, producers, duration, &run, dropped);
@@ -401,6 +421,8 @@ fn main() {
     through_pipeline("unpaced", 2, duration, None);
     let paced = format!("paced {:.2} M/s", rate / 1e6);
     through_pipeline(&paced, 2, duration, Some(rate));
+    through_api("API unpaced", 1, duration, None);
+    through_api("API unpaced", 2, duration, None);
     through_sdk("SDK unpaced", 1, duration, None);
     through_sdk("SDK unpaced", 2, duration, None);
     through_sdk(&format!("SDK {paced}"), 2, duration, Some(rate));
