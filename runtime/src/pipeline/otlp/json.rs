@@ -543,7 +543,7 @@ mod tests {
         (ours, decoded, encoding::request(batch, &resource))
     }
 
-    /// A span with one attribute of each `(key, value)`.
+    /// A span with these attributes.
     fn span_with(attributes: Vec<KeyValue>) -> SpanData {
         let mut span = span(1, scope("traced"));
         span.attributes = attributes;
