@@ -20,7 +20,8 @@
 //! trip away), with one export at a time (the default) and with
 //! `OTEL_BSP_MAX_CONCURRENT_EXPORTS` at 4.
 //! `BENCH_THROUGHPUT_COLLECTOR_DOWN=<secs>` adds a run through `traced::Config`'s OTLP
-//! exporter aimed at a closed port, paced the same, printing the process RSS every 5 s.
+//! exporter aimed at a closed port, paced the same, printing the process RSS every 5 s
+//! (over the protocol `OTEL_EXPORTER_OTLP_PROTOCOL` names, `http/protobuf` by default).
 //! `BENCH_THROUGHPUT_ONLY=<row>` runs only the rows that start so (`paced 1.00 M/s`,
 //! `OTLP unpaced | 2`).
 
@@ -360,14 +361,23 @@ fn collector_down(duration: Duration, rate: f64) {
             return;
         }
     };
+    // The protocol `OTEL_EXPORTER_OTLP_PROTOCOL` names, `http/protobuf` by default.
+    let protocol = match std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
+        Ok("grpc") => OtlpProtocol::Grpc,
+        Ok("http/json") => OtlpProtocol::HttpJson,
+        _ => OtlpProtocol::HttpProtobuf,
+    };
     let otel = traced::Config::defaults()
         .with_exporters([ExporterKind::Otlp])
-        .with_otlp(OtlpSettings {
-            endpoint: format!("http://127.0.0.1:{port}/v1/traces"),
-            ..OtlpSettings::default()
-        })
+        .with_otlp(otlp(
+            &format!("http://127.0.0.1:{port}/v1/traces"),
+            protocol,
+        ))
         .install();
-    println!("\nCollector down (OTLP to 127.0.0.1:{port}, nobody listening), {rate:.0} spans/s:");
+    println!(
+        "\nCollector down (OTLP {protocol:?} to 127.0.0.1:{port}, nobody listening), {rate:.0} \
+         spans/s:"
+    );
     println!("\n| after | RSS | offered so far |");
     println!("|---:|---:|---:|");
     let stop = AtomicBool::new(false);
