@@ -32,14 +32,17 @@ mod grpc_sink;
 mod http_sink;
 #[path = "common/pipeline.rs"]
 mod pipeline;
+// For the OpenTelemetry API's calls the overhead bench measures (`with_otel_sdk`).
+#[allow(dead_code)]
+#[path = "overhead/subjects.rs"]
+mod subjects;
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+use opentelemetry::trace::TracerProvider;
 use traced::{ExporterKind, OtlpCompression, OtlpProtocol, OtlpSettings};
 
 #[traced::traced]
@@ -64,24 +67,6 @@ fn env_number(name: &str, default: f64) -> f64 {
 /// The call each producer makes: `work` with its call number.
 fn traced_call(id: u64) -> u64 {
     work(id, black_box("ada"), black_box(true))
-}
-
-/// The same call through the OpenTelemetry API, as its documentation shows it (and as the
-/// overhead bench's `otel_sdk` and `otel_api` variants do): `in_span`, the three attributes
-/// set on the active span.
-#[inline(never)]
-fn api_work<T>(tracer: &T, id: u64, name: &str, flag: bool) -> u64
-where
-    T: Tracer,
-    T::Span: Send + Sync + 'static,
-{
-    tracer.in_span("api_work", |cx| {
-        let span = cx.span();
-        span.set_attribute(KeyValue::new("id", id as i64));
-        span.set_attribute(KeyValue::new("name", name.to_owned()));
-        span.set_attribute(KeyValue::new("flag", flag));
-        black_box(id) ^ black_box(name.len() as u64) ^ u64::from(black_box(flag))
-    })
 }
 
 /// Calls `call` (with the call's number) until `stop`, at most `rate` calls/s (`None`: as
@@ -259,45 +244,65 @@ fn selected(label: &str, producers: usize) -> bool {
 
 /// One run through the discarding pipeline, printed as a table row.
 fn through_pipeline(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
-    if !selected(label, producers) {
-        return;
+    if selected(label, producers) {
+        let pipeline = pipeline::install_pipeline(None);
+        print_pipeline_run(label, producers, duration, rate, pipeline, traced_call);
     }
-    let pipeline = pipeline::install_pipeline(None);
-    let run = run_measured(producers, duration, rate, |_| pipeline.exported());
-    // Shutting down flushes what is still queued; what never reaches the exporter then is
-    // what the full queue dropped.
-    let dropped = run.offered.saturating_sub(pipeline.shutdown());
-    print_row(label, producers, duration, &run, dropped);
 }
 
 /// One run of the same calls through the OpenTelemetry API's global tracer, which is the
 /// installed pipeline's own (what a library instrumented with the API gets), printed as a
 /// table row.
 fn through_api(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
-    if !selected(label, producers) {
-        return;
+    if selected(label, producers) {
+        let pipeline = pipeline::install_pipeline(None);
+        let tracer = opentelemetry::global::tracer("throughput");
+        let api_call = |id| subjects::with_otel_sdk(&tracer, id, black_box("ada"), black_box(true));
+        print_pipeline_run(label, producers, duration, rate, pipeline, api_call);
     }
-    let pipeline = pipeline::install_pipeline(None);
-    let tracer = opentelemetry::global::tracer("throughput");
-    let api_call = |id| api_work(&tracer, id, black_box("ada"), black_box(true));
-    let run = run_measured_calls(producers, duration, rate, api_call, |_| pipeline.exported());
-    let dropped = run.offered.saturating_sub(pipeline.shutdown());
-    print_row(label, producers, duration, &run, dropped);
 }
 
 /// One run of the raw SDK's calls through its own `BatchSpanProcessor` (the specification's
 /// default sizes, or `OTEL_BSP_*`) into the same discarding exporter, printed as a table row:
 /// the peer the pipeline's rows compare with.
 fn through_sdk(label: &str, producers: usize, duration: Duration, rate: Option<f64>) {
-    if !selected(label, producers) {
-        return;
+    if selected(label, producers) {
+        let pipeline = pipeline::build_pipeline(pipeline::sampled());
+        let tracer = pipeline.provider.tracer("throughput");
+        let sdk_call = |id| subjects::with_otel_sdk(&tracer, id, black_box("ada"), black_box(true));
+        print_pipeline_run(label, producers, duration, rate, pipeline, sdk_call);
     }
-    let pipeline = pipeline::build_pipeline(pipeline::sampled());
-    let tracer = pipeline.provider.tracer("throughput");
-    let sdk_call = |id| api_work(&tracer, id, black_box("ada"), black_box(true));
-    let run = run_measured_calls(producers, duration, rate, sdk_call, |_| pipeline.exported());
+}
+
+/// Runs the producers' `call`s through `pipeline` and prints the row.
+fn print_pipeline_run(
+    label: &str,
+    producers: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    pipeline: pipeline::Pipeline,
+    call: impl Fn(u64) -> u64 + Sync,
+) {
+    let run = run_measured_calls(producers, duration, rate, call, |_| pipeline.exported());
+    // Shutting down flushes what is still queued; what never reaches the exporter then is
+    // what the full queue dropped.
     let dropped = run.offered.saturating_sub(pipeline.shutdown());
     print_row(label, producers, duration, &run, dropped);
+}
+
+/// One producer to a collector `latency` away (`settings`), with one export at a time and
+/// with four at once: two table rows, labelled from `label`.
+fn through_far_collector(
+    label: &str,
+    latency: Duration,
+    duration: Duration,
+    settings: OtlpSettings,
+) {
+    let away = format!("{label} {:.1} ms away", latency.as_secs_f64() * 1e3);
+    let one = format!("{away}, 1 export");
+    through_otlp(&one, 1, duration, None, settings.clone(), 1);
+    let four = format!("{away}, 4 at once");
+    through_otlp(&four, 1, duration, None, settings, 4);
 }
 
 /// The exporter's settings for `endpoint` and `protocol`, the rest the defaults.
@@ -458,12 +463,8 @@ fn main() {
     let latency = Duration::from_secs_f64(env_number("BENCH_THROUGHPUT_LATENCY_MS", 2.0) / 1e3);
     match http_sink::HttpSink::start_with_delay(latency) {
         Ok(sink) => {
-            let away = format!("OTLP {:.1} ms away", latency.as_secs_f64() * 1e3);
             let protobuf = otlp(&sink.endpoint, OtlpProtocol::HttpProtobuf);
-            let one = format!("{away}, 1 export");
-            through_otlp(&one, 1, duration, None, protobuf.clone(), 1);
-            let four = format!("{away}, 4 at once");
-            through_otlp(&four, 1, duration, None, protobuf, 4);
+            through_far_collector("OTLP", latency, duration, protobuf);
         }
         Err(err) => eprintln!("cannot start the delayed OTLP endpoint: {err}"),
     }
@@ -490,12 +491,8 @@ fn main() {
     #[cfg(feature = "otlp-grpc")]
     match grpc_sink::GrpcSink::start_with_delay(latency) {
         Ok(sink) => {
-            let away = format!("OTLP grpc {:.1} ms away", latency.as_secs_f64() * 1e3);
             let grpc = otlp(&sink.endpoint, OtlpProtocol::Grpc);
-            let one = format!("{away}, 1 export");
-            through_otlp(&one, 1, duration, None, grpc.clone(), 1);
-            let four = format!("{away}, 4 at once");
-            through_otlp(&four, 1, duration, None, grpc, 4);
+            through_far_collector("OTLP grpc", latency, duration, grpc);
         }
         Err(err) => eprintln!("cannot start the delayed OTLP/gRPC endpoint: {err}"),
     }
