@@ -41,7 +41,6 @@ const ACCEPT_ENCODING: &str = "grpc-accept-encoding";
 pub(super) struct Framed {
     prefix: Bytes,
     message: Bytes,
-    compressed: bool,
 }
 
 impl Framed {
@@ -61,8 +60,12 @@ impl Framed {
         Ok(Self {
             prefix: Bytes::copy_from_slice(&prefix),
             message,
-            compressed: gzip,
         })
+    }
+
+    /// Whether the message is compressed, as its prefix's flag says.
+    fn compressed(&self) -> bool {
+        self.prefix.first() == Some(&1)
     }
 }
 
@@ -135,7 +138,7 @@ fn request(
     headers.extend(metadata.clone().into_headers());
     headers.insert(TE, HeaderValue::from_static("trailers"));
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-    if framed.compressed {
+    if framed.compressed() {
         headers.insert(ENCODING, HeaderValue::from_static("gzip"));
     }
     headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));

@@ -28,7 +28,8 @@ use super::spans::{
 use crate::clock;
 use crate::span::recorded::ValueRef;
 
-/// The `Resource` object of `resource`, written once for all the requests.
+/// The `Resource` object of `resource` and the comma after it, as [`request`] puts it in
+/// every request (written once for all of them).
 pub(super) fn resource(resource: &Resource) -> Vec<u8> {
     let mut json = Json::with_capacity(64 * resource.len());
     json.object(|json| {
@@ -38,11 +39,11 @@ pub(super) fn resource(resource: &Resource) -> Vec<u8> {
             }
         });
     });
-    json.into_bytes()
+    json.buffer
 }
 
 /// The JSON `ExportTraceServiceRequest` for `batch`, one `resourceSpans` under the resource
-/// (`resource`: its `Resource` object, already written by [`resource`];
+/// (`resource`: its `Resource` member's value, already written by [`resource`];
 /// `resource_schema_url`), the spans grouped by instrumentation scope in the order each
 /// scope first appears. The same spans give the same bytes whatever holds them.
 pub(super) fn request<S: ExportedSpan>(
@@ -56,7 +57,6 @@ pub(super) fn request<S: ExportedSpan>(
             json.object(|json| {
                 json.key("resource");
                 json.raw(resource);
-                json.comma();
                 json.array_field("scopeSpans", |json| {
                     for (scope, spans) in group_by_scope(batch) {
                         json.object(|json| {
@@ -278,8 +278,7 @@ impl Json {
         self.buffer
     }
 
-    /// JSON already written, with the commas its values are followed by as this writer
-    /// writes them (or without the comma after the last, to add with [`Self::comma`]).
+    /// JSON already written by this writer, with the comma after each value.
     fn raw(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }
