@@ -83,6 +83,20 @@ fn child_reports_state() {
 
 #[test]
 #[ignore = "run by the tests below in a child process"]
+fn child_flushes_twice() {
+    let otel = traced::init();
+    let provider = otel.provider().expect("a pipeline is installed");
+    for flush in ["first", "second"] {
+        assert_eq!(greet("ada"), 3);
+        // Failed exports are counted; the flush itself completes.
+        let _ = provider.force_flush();
+        eprintln!("{flush} flush done");
+    }
+    drop(otel);
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
 fn child_inside_a_current_thread_runtime() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -413,6 +427,57 @@ fn an_unreachable_collector_costs_only_dropped_spans_reported_at_shutdown() {
     let stderr = stderr(&output);
     assert!(stdout(&output).contains("enabled=true"));
     assert!(stderr.contains("2 spans were dropped"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cr3t"),
+        "secrets never reach diagnostics: {stderr}"
+    );
+}
+
+#[test]
+fn failed_exports_are_printed_as_they_happen_at_most_once_a_minute() {
+    let output = run_child(
+        "child_flushes_twice",
+        &[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer%20s3cr3t",
+            ),
+        ],
+    );
+    let stderr = stderr(&output);
+    let lines: Vec<_> = stderr.lines().filter(|line| !line.is_empty()).collect();
+    let position = |needle: &str| lines.iter().position(|line| line.contains(needle));
+    let (Some(first), Some(second)) = (position("first flush done"), position("second flush done"))
+    else {
+        panic!("the child flushed twice: {stderr}");
+    };
+    let failure = "OTLP export of 1 span failed: cannot reach the collector";
+    let printed: Vec<_> = lines[..first]
+        .iter()
+        .filter(|line| line.starts_with("traced: warning: "))
+        .collect();
+    assert_eq!(
+        printed.len(),
+        1,
+        "the first failure, while it happens: {stderr}"
+    );
+    assert!(printed[0].contains(failure), "{stderr}");
+    assert!(printed[0].contains("at most once a minute"), "{stderr}");
+    assert_eq!(
+        second,
+        first + 1,
+        "the second failure, within the minute, is not printed: {stderr}"
+    );
+    let shutdown = &lines[second + 1..];
+    assert_eq!(shutdown.len(), 1, "one report at shutdown: {stderr}");
+    assert!(shutdown[0].contains("2 spans were dropped"), "{stderr}");
+    assert!(
+        shutdown[0].contains(&format!("the latest failed export: {failure}")),
+        "the failure not printed is in the report: {stderr}"
+    );
     assert!(
         !stderr.contains("s3cr3t"),
         "secrets never reach diagnostics: {stderr}"

@@ -26,6 +26,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use super::export::{BatchExporter, Enqueue, Queued, read_exporter, write_exporter};
+use super::failures::ExportFailures;
 use super::scheduling;
 use super::senders::Senders;
 use super::set_aside::SetAside;
@@ -55,6 +56,8 @@ struct Shared {
     value_length_limit: Option<usize>,
     /// Spans dropped because the queue was full (or the export thread could not start).
     dropped: AtomicU64,
+    /// The exports that failed, printed as they happen.
+    failures: Arc<ExportFailures>,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +91,7 @@ impl<E: BatchExporter> BatchProcessor<E> {
             settings,
             value_length_limit,
             dropped: AtomicU64::new(0),
+            failures: Arc::default(),
         });
         let exporter = Arc::new(RwLock::new(exporter));
         let worker = {
@@ -110,6 +114,11 @@ impl<E: BatchExporter> BatchProcessor<E> {
     pub(crate) fn dropped_counter(&self) -> impl Fn() -> u64 + Send + Sync + use<E> {
         let shared = Arc::clone(&self.shared);
         move || shared.dropped.load(Ordering::Relaxed) + shared.lock().queue.len() as u64
+    }
+
+    /// The exports that failed, for the report at shutdown.
+    pub(crate) fn failures(&self) -> Arc<ExportFailures> {
+        Arc::clone(&self.shared.failures)
     }
 }
 
@@ -251,7 +260,7 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
     // Before the sender threads start: they inherit it.
     scheduling::prefer_prompt_wakeups();
     let settings = &shared.settings;
-    let senders = Senders::start(exporter, settings.max_concurrent_exports);
+    let senders = Senders::start(exporter, settings.max_concurrent_exports, &shared.failures);
     // Swapped with the shared queue: the two take turns, so taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     let mut taken_aside = SetAside::default();
@@ -323,9 +332,9 @@ fn export<E: BatchExporter>(
             None => Some(request),
         };
         if let Some(request) = unsent {
-            // The exporters count and report their own failures (the OTLP exporter's
-            // dropped counter); a failed batch is not retried here.
-            let _ = exporter.send(request);
+            // The exporters count the spans of a failed batch (the OTLP exporter's dropped
+            // counter); it is not retried here.
+            shared.failures.note(exporter.send(request));
         }
     }
     queued.clear();

@@ -166,6 +166,7 @@ impl Assembly<'_> {
         let limit = self.settings.limits.attribute_value_length;
         let batch = BatchProcessor::new(exporter, batch, limit);
         self.dropped.add(batch.dropped_counter());
+        self.dropped.add_failures(batch.failures());
         let processor = self.sink.share(batch);
         self.builder = mem::take(&mut self.builder).with_span_processor(processor);
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
+use super::failures::ExportFailures;
 use crate::diagnostics::warn;
 use crate::installed;
 
@@ -30,16 +31,29 @@ pub struct OtelGuard {
 }
 
 /// Counts of spans the exporters dropped (a collector down or too slow), reported once at
-/// shutdown.
+/// shutdown with the latest failed export if it was not printed when it happened.
 #[derive(Clone, Default)]
 pub(crate) struct DroppedReport {
     counters: Vec<Arc<dyn Fn() -> u64 + Send + Sync>>,
+    failures: Vec<Arc<ExportFailures>>,
 }
 
 impl DroppedReport {
     /// Adds a counter.
     pub(crate) fn add(&mut self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
         self.counters.push(Arc::new(counter));
+    }
+
+    /// Adds a batch processor's failed exports.
+    pub(crate) fn add_failures(&mut self, failures: Arc<ExportFailures>) {
+        self.failures.push(failures);
+    }
+
+    /// The latest failed export not printed yet, of the first processor that has one.
+    fn unprinted_failure(&self) -> Option<String> {
+        self.failures
+            .iter()
+            .find_map(|failures| failures.latest_unprinted())
     }
 
     /// The total so far.
@@ -139,9 +153,14 @@ impl OtelGuard {
         let dropped = self.dropped.total();
         if dropped > 0 {
             warn(|| {
+                let latest = match self.dropped.unprinted_failure() {
+                    Some(failure) => format!("; the latest failed export: {failure}"),
+                    None => String::new(),
+                };
                 format!(
                     "{dropped} spans were dropped: the export queue was full \
-                     (OTEL_BSP_MAX_QUEUE_SIZE), or the collector was unreachable or refused them"
+                     (OTEL_BSP_MAX_QUEUE_SIZE), or the collector was unreachable or refused \
+                     them{latest}"
                 )
             });
         }

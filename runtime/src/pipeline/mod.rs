@@ -6,6 +6,7 @@ mod build;
 mod console;
 mod console_tree;
 mod export;
+mod failures;
 mod finish;
 mod guard;
 #[cfg(feature = "otlp")]

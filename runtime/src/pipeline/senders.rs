@@ -14,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 
 use super::export::{BatchExporter, read_exporter};
+use super::failures::ExportFailures;
 use crate::diagnostics::warn_once;
 
 /// A pool of threads sending an exporter's prepared requests.
@@ -58,10 +59,15 @@ impl<R> SendQueue<R> {
 }
 
 impl<E: BatchExporter> Senders<E> {
-    /// Starts `count` sender threads for `exporter`, or `None` when one export at a time is
-    /// asked for, the exporter cannot send concurrently, or no thread could start (a
-    /// warning says why; the export thread then sends itself).
-    pub(super) fn start(exporter: &Arc<RwLock<E>>, count: usize) -> Option<Self> {
+    /// Starts `count` sender threads for `exporter`, noting failed exports in `failures`,
+    /// or `None` when one export at a time is asked for, the exporter cannot send
+    /// concurrently, or no thread could start (a warning says why; the export thread then
+    /// sends itself).
+    pub(super) fn start(
+        exporter: &Arc<RwLock<E>>,
+        count: usize,
+        failures: &Arc<ExportFailures>,
+    ) -> Option<Self> {
         if count <= 1 || !E::CONCURRENT {
             return None;
         }
@@ -76,10 +82,11 @@ impl<E: BatchExporter> Senders<E> {
         });
         let mut threads = Vec::with_capacity(count);
         for index in 0..count {
-            let (queue_for_thread, exporter) = (Arc::clone(&queue), Arc::clone(exporter));
+            let queue_for_thread = Arc::clone(&queue);
+            let (exporter, failures) = (Arc::clone(exporter), Arc::clone(failures));
             let started = thread::Builder::new()
                 .name(format!("traced-export-send-{index}"))
-                .spawn(move || send_loop(&queue_for_thread, &exporter));
+                .spawn(move || send_loop(&queue_for_thread, &exporter, &failures));
             match started {
                 Ok(handle) => threads.push(handle),
                 Err(err) => {
@@ -137,7 +144,11 @@ impl<E: BatchExporter> Senders<E> {
 }
 
 /// A sender thread: takes requests until the pool closes and nothing is waiting.
-fn send_loop<E: BatchExporter>(queue: &SendQueue<E::Request>, exporter: &RwLock<E>) {
+fn send_loop<E: BatchExporter>(
+    queue: &SendQueue<E::Request>,
+    exporter: &RwLock<E>,
+    failures: &ExportFailures,
+) {
     loop {
         let mut state = queue.lock();
         let request = loop {
@@ -153,9 +164,9 @@ fn send_loop<E: BatchExporter>(queue: &SendQueue<E::Request>, exporter: &RwLock<
         state.sending += 1;
         drop(state);
         let sending = Sending(queue);
-        // The exporter counts and reports its own failures (the OTLP exporter's dropped
+        // The exporter counts the spans of a failed export (the OTLP exporter's dropped
         // counter), as when the export thread sends.
-        let _ = read_exporter(exporter).send(request);
+        failures.note(read_exporter(exporter).send(request));
         drop(sending);
     }
 }

@@ -1,0 +1,168 @@
+//! Export failures on standard error while they happen: the first at once, then at most one
+//! line a minute, which counts the failures it stands for. A collector that is down or
+//! refuses the spans (a wrong endpoint, an expired token) shows in the log when it starts,
+//! not only as a count at shutdown, and an outage of days does not write a line per batch.
+//! The latest failure, when it was not printed, goes into the report at shutdown.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+
+use crate::diagnostics::warn;
+
+/// The least time between two printed failures.
+const QUIET_PERIOD: Duration = Duration::from_secs(60);
+
+/// The failed exports of one batch processor, whichever of its threads sent them.
+#[derive(Debug, Default)]
+pub(crate) struct ExportFailures {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// When a failure was last printed.
+    printed_at: Option<Instant>,
+    /// Failures since then, not printed.
+    unprinted: u64,
+    /// The latest failure.
+    latest: Option<String>,
+}
+
+impl ExportFailures {
+    /// Notes how an export ended: a failure is kept, and printed unless another was printed
+    /// less than a minute ago. (The exporter counts the spans it dropped.)
+    pub(super) fn note(&self, result: OTelSdkResult) {
+        let Err(err) = result else {
+            return;
+        };
+        if let Some(line) = self.record(describe(&err), Instant::now()) {
+            warn(|| line);
+        }
+    }
+
+    /// The latest failure, if an export failed since the last line printed.
+    pub(crate) fn latest_unprinted(&self) -> Option<String> {
+        let state = self.lock();
+        if state.unprinted == 0 {
+            return None;
+        }
+        state.latest.clone()
+    }
+
+    /// Records `failure`, which happened at `now`, and returns the line to print, if any.
+    fn record(&self, failure: String, now: Instant) -> Option<String> {
+        let mut state = self.lock();
+        let line = match state.printed_at {
+            None => Some(format!(
+                "{failure}; its spans are dropped (export failures are printed at most once a \
+                 minute, and the spans dropped counted at shutdown)"
+            )),
+            Some(printed_at) if now.duration_since(printed_at) < QUIET_PERIOD => None,
+            Some(_) => Some(match state.unprinted {
+                0 => format!("{failure}; its spans are dropped"),
+                others => format!(
+                    "{failure}; its spans are dropped, as were those of {others} other failed \
+                     export{} since the last message",
+                    if others == 1 { "" } else { "s" }
+                ),
+            }),
+        };
+        if line.is_some() {
+            state.printed_at = Some(now);
+            state.unprinted = 0;
+        } else {
+            state.unprinted += 1;
+        }
+        state.latest = Some(failure);
+        line
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update is a plain assignment: a panic cannot leave the state half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An exporter's error as a sentence. The OTLP exporter's messages say what failed
+/// ("OTLP export of 2 spans failed: ..."); the SDK's `Display` would prefix them with
+/// "Operation failed".
+fn describe(err: &OTelSdkError) -> String {
+    match err {
+        OTelSdkError::InternalFailure(message) => message.clone(),
+        OTelSdkError::Timeout(after) => format!("an export timed out after {after:?}"),
+        OTelSdkError::AlreadyShutdown => {
+            "an export came after its exporter was shut down".to_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failure_is_printed_then_at_most_one_a_minute_counting_the_others() {
+        let failures = ExportFailures::default();
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+
+        let first = failures.record("refused".to_owned(), at(0));
+        let first = first.expect("the first failure is printed");
+        assert!(
+            first.starts_with("refused; its spans are dropped"),
+            "{first}"
+        );
+        assert!(first.contains("at most once a minute"), "{first}");
+
+        assert_eq!(failures.record("refused".to_owned(), at(10)), None);
+        assert_eq!(failures.record("HTTP 503".to_owned(), at(59)), None);
+        assert_eq!(failures.latest_unprinted().as_deref(), Some("HTTP 503"));
+
+        let later = failures.record("HTTP 401".to_owned(), at(60));
+        assert_eq!(failures.latest_unprinted(), None, "printed");
+        assert_eq!(
+            later.as_deref(),
+            Some(
+                "HTTP 401; its spans are dropped, as were those of 2 other failed exports \
+                 since the last message"
+            )
+        );
+        assert_eq!(failures.record("HTTP 401".to_owned(), at(100)), None);
+        let one_other = failures.record("HTTP 401".to_owned(), at(121));
+        assert_eq!(
+            one_other.as_deref(),
+            Some(
+                "HTTP 401; its spans are dropped, as were those of 1 other failed export since the last message"
+            )
+        );
+        // Quiet for an hour, then one failure: printed at once, nothing else to count.
+        let alone = failures.record("timed out".to_owned(), at(3_700));
+        assert_eq!(alone.as_deref(), Some("timed out; its spans are dropped"));
+    }
+
+    #[test]
+    fn successes_are_not_failures() {
+        let failures = ExportFailures::default();
+        failures.note(Ok(()));
+        let first = failures.record("first".to_owned(), Instant::now());
+        assert!(first.is_some(), "the first failure is printed");
+        failures.note(Err(OTelSdkError::InternalFailure("refused".to_owned())));
+        failures.note(Ok(()));
+        assert_eq!(
+            failures.latest_unprinted().as_deref(),
+            Some("refused"),
+            "a failure within the minute is kept for the report at shutdown"
+        );
+    }
+
+    #[test]
+    fn every_error_reads_as_a_sentence() {
+        let message = OTelSdkError::InternalFailure("OTLP export of 2 spans failed: x".into());
+        assert_eq!(describe(&message), "OTLP export of 2 spans failed: x");
+        let timeout = OTelSdkError::Timeout(Duration::from_secs(5));
+        assert_eq!(describe(&timeout), "an export timed out after 5s");
+        assert!(describe(&OTelSdkError::AlreadyShutdown).contains("shut down"));
+    }
+}
