@@ -524,7 +524,7 @@ propagator:
 }
 
 #[test]
-fn spans_dropped_by_a_full_queue_are_counted_and_reported_at_shutdown() {
+fn spans_dropped_by_a_full_queue_are_printed_counted_and_reported_at_shutdown() {
     let output = run_child(
         "child_many_spans",
         &[
@@ -535,12 +535,14 @@ fn spans_dropped_by_a_full_queue_are_counted_and_reported_at_shutdown() {
     );
     let printed = printed_spans(&output).len();
     let stderr = stderr(&output);
-    let dropped: usize = stderr
-        .split_whitespace()
-        .skip_while(|word| *word != "warning:")
-        .nth(1)
-        .and_then(|count| count.parse().ok())
-        .unwrap_or_else(|| panic!("a dropped-spans report: {stderr}"));
+    // "traced: warning: <count> <words>": the count of the first line that says `words`.
+    let count_in = |words: &str| -> Option<usize> {
+        let line = stderr.lines().find(|line| line.contains(words))?;
+        let count = line.split_once(": ").map_or(line, |(_, after)| after);
+        count.split_whitespace().find_map(|word| word.parse().ok())
+    };
+    let dropped = count_in("spans were dropped")
+        .unwrap_or_else(|| panic!("a dropped-spans report at shutdown: {stderr}"));
     assert!(
         dropped > 0,
         "a two-span queue cannot hold 200 spans ended in a burst"
@@ -549,5 +551,18 @@ fn spans_dropped_by_a_full_queue_are_counted_and_reported_at_shutdown() {
         printed + dropped,
         200,
         "every span is either exported or counted: {stderr}"
+    );
+    // Printed by the export thread after the turn that saw them, before shutdown: some or
+    // all of those dropped, the rest only in the count.
+    let full = "the export queue was full (OTEL_BSP_MAX_QUEUE_SIZE=2): ";
+    let overflows: Vec<_> = stderr.lines().filter(|line| line.contains(full)).collect();
+    assert_eq!(overflows.len(), 1, "one line within the minute: {stderr}");
+    let seen = overflows[0]
+        .split_once(full)
+        .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("a count of spans dropped: {stderr}"));
+    assert!(
+        (1..=dropped).contains(&seen),
+        "{seen} of the {dropped} dropped: {stderr}"
     );
 }

@@ -27,6 +27,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use super::export::{BatchExporter, Enqueue, Queued, read_exporter, write_exporter};
 use super::failures::ExportFailures;
+use super::overflow::QueueOverflow;
 use super::scheduling;
 use super::senders::Senders;
 use super::set_aside::SetAside;
@@ -54,8 +55,11 @@ struct Shared {
     settings: BatchSettings,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied before export.
     value_length_limit: Option<usize>,
-    /// Spans dropped because the queue was full (or the export thread could not start).
+    /// Spans dropped because the queue was full, the processor stopping, or the export
+    /// thread could not start.
     dropped: AtomicU64,
+    /// Of those, the spans dropped because the queue was full.
+    overflowed: AtomicU64,
     /// The exports that failed, printed as they happen.
     failures: Arc<ExportFailures>,
 }
@@ -91,6 +95,7 @@ impl<E: BatchExporter> BatchProcessor<E> {
             settings,
             value_length_limit,
             dropped: AtomicU64::new(0),
+            overflowed: AtomicU64::new(0),
             failures: Arc::default(),
         });
         let exporter = Arc::new(RwLock::new(exporter));
@@ -159,8 +164,12 @@ impl Shared {
     fn enqueue_with(&self, span: impl Enqueue, before_push: impl FnOnce(&mut State)) {
         let mut state = self.lock();
         if state.shutdown || state.stopped || state.queue.len() >= self.settings.max_queue_size {
+            let overflowed = !(state.shutdown || state.stopped);
             drop(state);
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            if overflowed {
+                self.overflowed.fetch_add(1, Ordering::Relaxed);
+            }
             return; // `span` is freed here, outside the lock.
         }
         before_push(&mut state);
@@ -264,6 +273,7 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
     // Swapped with the shared queue: the two take turns, so taking spans allocates nothing.
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     let mut taken_aside = SetAside::default();
+    let mut overflow = QueueOverflow::new(settings.max_queue_size);
     loop {
         let (flush, shutdown) = {
             let state = shared.lock();
@@ -281,6 +291,9 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
         };
         taken_aside.restore(&mut taken);
         export(shared, exporter, senders.as_ref(), &mut taken);
+        // Spans the application dropped while this turn exported: printed from here, not
+        // from its threads.
+        overflow.note(shared.overflowed.load(Ordering::Relaxed));
         let mut state = shared.lock();
         if flush != state.flush_done || shutdown {
             // A flush or shutdown is done when what was taken has been sent, not only

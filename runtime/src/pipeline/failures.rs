@@ -1,18 +1,16 @@
-//! Export failures on standard error while they happen: the first at once, then at most one
-//! line a minute, which counts the failures it stands for. A collector that is down or
-//! refuses the spans (a wrong endpoint, an expired token) shows in the log when it starts,
-//! not only as a count at shutdown, and an outage of days does not write a line per batch.
-//! The latest failure, when it was not printed, goes into the report at shutdown.
+//! Export failures on standard error while they happen ([`Throttle`]d), each line counting
+//! the failures held back since the one before: a collector that is down or refuses the
+//! spans (a wrong endpoint, an expired token) shows in the log when it starts, not only as a
+//! count at shutdown. The latest failure, when it was not printed, goes into the report at
+//! shutdown.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
+use super::throttle::{Throttle, Turn};
 use crate::diagnostics::warn;
-
-/// The least time between two printed failures.
-const QUIET_PERIOD: Duration = Duration::from_secs(60);
 
 /// The failed exports of one batch processor, whichever of its threads sent them.
 #[derive(Debug, Default)]
@@ -22,9 +20,8 @@ pub(crate) struct ExportFailures {
 
 #[derive(Debug, Default)]
 struct State {
-    /// When a failure was last printed.
-    printed_at: Option<Instant>,
-    /// Failures since then, not printed.
+    throttle: Throttle,
+    /// Failures since the last one printed, not printed.
     unprinted: u64,
     /// The latest failure.
     latest: Option<String>,
@@ -54,13 +51,12 @@ impl ExportFailures {
     /// Records `failure`, which happened at `now`, and returns the line to print, if any.
     fn record(&self, failure: String, now: Instant) -> Option<String> {
         let mut state = self.lock();
-        let line = match state.printed_at {
-            None => Some(format!(
+        let line = match state.throttle.turn(now) {
+            Turn::First => Some(format!(
                 "{failure}; its spans are dropped (export failures are printed at most once a \
                  minute, and the spans dropped counted at shutdown)"
             )),
-            Some(printed_at) if now.duration_since(printed_at) < QUIET_PERIOD => None,
-            Some(_) => Some(match state.unprinted {
+            Turn::Again => Some(match state.unprinted {
                 0 => format!("{failure}; its spans are dropped"),
                 others => format!(
                     "{failure}; its spans are dropped, as were those of {others} other failed \
@@ -68,9 +64,9 @@ impl ExportFailures {
                     if others == 1 { "" } else { "s" }
                 ),
             }),
+            Turn::Held => None,
         };
         if line.is_some() {
-            state.printed_at = Some(now);
             state.unprinted = 0;
         } else {
             state.unprinted += 1;
@@ -100,6 +96,8 @@ fn describe(err: &OTelSdkError) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -11,10 +11,12 @@ mod finish;
 mod guard;
 #[cfg(feature = "otlp")]
 mod otlp;
+mod overflow;
 mod scheduling;
 mod senders;
 mod set_aside;
 pub(crate) mod sink;
+mod throttle;
 
 pub use console::ConsoleExporter;
 pub use console_tree::ConsoleTreeExporter;
