@@ -409,21 +409,21 @@ fn works_and_shuts_down_inside_a_current_thread_runtime() {
     assert_eq!(printed_spans(&output).len(), 1);
 }
 
+/// OTLP to port 9 on loopback, where nothing listens: connections are refused at once. The
+/// header holds a secret no diagnostic may print.
+const UNREACHABLE_COLLECTOR: &[(&str, &str)] = &[
+    ("OTEL_TRACES_EXPORTER", "otlp"),
+    ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+    ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
+    (
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "authorization=Bearer%20s3cr3t",
+    ),
+];
+
 #[test]
 fn an_unreachable_collector_costs_only_dropped_spans_reported_at_shutdown() {
-    // Port 9 on loopback: nothing listens, connections are refused at once.
-    let output = run_child(
-        "child_reports_state",
-        &[
-            ("OTEL_TRACES_EXPORTER", "otlp"),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
-            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
-            (
-                "OTEL_EXPORTER_OTLP_HEADERS",
-                "authorization=Bearer%20s3cr3t",
-            ),
-        ],
-    );
+    let output = run_child("child_reports_state", UNREACHABLE_COLLECTOR);
     let stderr = stderr(&output);
     assert!(stdout(&output).contains("enabled=true"));
     assert!(stderr.contains("2 spans were dropped"), "{stderr}");
@@ -435,18 +435,7 @@ fn an_unreachable_collector_costs_only_dropped_spans_reported_at_shutdown() {
 
 #[test]
 fn failed_exports_are_printed_as_they_happen_at_most_once_a_minute() {
-    let output = run_child(
-        "child_flushes_twice",
-        &[
-            ("OTEL_TRACES_EXPORTER", "otlp"),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
-            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
-            (
-                "OTEL_EXPORTER_OTLP_HEADERS",
-                "authorization=Bearer%20s3cr3t",
-            ),
-        ],
-    );
+    let output = run_child("child_flushes_twice", UNREACHABLE_COLLECTOR);
     let stderr = stderr(&output);
     let lines: Vec<_> = stderr.lines().filter(|line| !line.is_empty()).collect();
     let position = |needle: &str| lines.iter().position(|line| line.contains(needle));
