@@ -443,7 +443,8 @@ fn failed_exports_are_printed_as_they_happen_at_most_once_a_minute() {
     else {
         panic!("the child flushed twice: {stderr}");
     };
-    let failure = "OTLP export of 1 span failed: cannot reach the collector";
+    let failure =
+        "OTLP export of 1 span to http://127.0.0.1:9/v1/traces failed: cannot reach the collector";
     let printed: Vec<_> = lines[..first]
         .iter()
         .filter(|line| line.starts_with("traced: warning: "))

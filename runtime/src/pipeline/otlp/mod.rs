@@ -154,6 +154,8 @@ pub struct OtlpExporter {
     transport: Transport,
     protocol: OtlpProtocol,
     timeout: Duration,
+    /// The endpoint as failures name it ([`destination`]).
+    destination: String,
     resource: RequestResource,
     dropped: DroppedSpans,
     shut_down: AtomicBool,
@@ -212,6 +214,7 @@ impl OtlpExporter {
             transport,
             protocol: settings.protocol,
             timeout: settings.timeout,
+            destination: destination(&settings.endpoint),
             resource: RequestResource::new(&Resource::builder_empty().build()),
             dropped: DroppedSpans::default(),
             shut_down: AtomicBool::new(false),
@@ -324,8 +327,9 @@ impl OtlpExporter {
             Err(failure) => {
                 self.dropped.add(count);
                 Err(OTelSdkError::InternalFailure(format!(
-                    "OTLP export of {count} span{} failed: {failure}",
-                    if count == 1 { "" } else { "s" }
+                    "OTLP export of {count} span{} to {} failed: {failure}",
+                    if count == 1 { "" } else { "s" },
+                    self.destination
                 )))
             }
         }
@@ -448,6 +452,17 @@ impl Delivery {
     }
 }
 
+/// The endpoint as a failed export names it, printed while the application runs: without a
+/// `user:password@` part, query or fragment, where credentials may be.
+fn destination(endpoint: &str) -> String {
+    let mut url = redact_userinfo(endpoint);
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    if let Some(end) = url[after_scheme..].find(['?', '#']) {
+        url.truncate(after_scheme + end);
+    }
+    url
+}
+
 /// The URL without a `user:password@` part, for messages.
 fn redact_userinfo(url: &str) -> String {
     let url = url.trim();
@@ -515,6 +530,16 @@ mod tests {
     }
 
     #[test]
+    fn a_destination_names_no_credentials() {
+        assert_eq!(
+            destination(" https://user:pw@host:4318/v1/traces?api-key=k#f "),
+            "https://***@host:4318/v1/traces"
+        );
+        assert_eq!(destination("http://host:4317#x"), "http://host:4317");
+        assert_eq!(destination("host:4317"), "host:4317");
+    }
+
+    #[test]
     fn a_refused_export_fails_within_the_timeout_and_counts_its_spans() {
         let settings = OtlpSettings {
             endpoint: format!("http://127.0.0.1:{}/v1/traces", closed_port()),
@@ -527,7 +552,8 @@ mod tests {
         let result = futures_executor_block_on(exporter.export(vec![span(), span()]));
         assert!(start.elapsed() < Duration::from_secs(2));
         let err = result.unwrap_err().to_string();
-        assert!(err.contains("2 spans failed"), "{err}");
+        let to = format!("2 spans to {} failed: ", settings.endpoint);
+        assert!(err.contains(&to), "{err}");
         assert_eq!(exporter.dropped_spans(), 2);
     }
 
