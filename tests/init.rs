@@ -525,13 +525,12 @@ fn spans_dropped_by_a_full_queue_are_printed_counted_and_reported_at_shutdown() 
     );
     let printed = printed_spans(&output).len();
     let stderr = stderr(&output);
-    // "traced: warning: <count> <words>": the count of the first line that says `words`.
-    let count_in = |words: &str| -> Option<usize> {
-        let line = stderr.lines().find(|line| line.contains(words))?;
-        let count = line.split_once(": ").map_or(line, |(_, after)| after);
-        count.split_whitespace().find_map(|word| word.parse().ok())
-    };
-    let dropped = count_in("spans were dropped")
+    // "traced: warning: <count> spans were dropped: ..."
+    let dropped: usize = stderr
+        .lines()
+        .find(|line| line.contains("spans were dropped"))
+        .and_then(|line| line.strip_prefix("traced: warning: ")?.split(' ').next())
+        .and_then(|count| count.parse().ok())
         .unwrap_or_else(|| panic!("a dropped-spans report at shutdown: {stderr}"));
     assert!(
         dropped > 0,
