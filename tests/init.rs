@@ -463,7 +463,10 @@ fn failed_exports_are_printed_as_they_happen_at_most_once_a_minute() {
     );
     let shutdown = &lines[second + 1..];
     assert_eq!(shutdown.len(), 1, "one report at shutdown: {stderr}");
-    assert!(shutdown[0].contains("2 spans were dropped"), "{stderr}");
+    assert!(
+        shutdown[0].contains("2 spans were dropped: 2 by failed or rejected exports"),
+        "{stderr}"
+    );
     assert!(
         shutdown[0].contains(&format!("the latest failed export: {failure}")),
         "the failure not printed is in the report: {stderr}"
@@ -540,6 +543,11 @@ fn spans_dropped_by_a_full_queue_are_printed_counted_and_reported_at_shutdown() 
         printed + dropped,
         200,
         "every span is either exported or counted: {stderr}"
+    );
+    let by_cause = format!("{dropped} spans were dropped: {dropped} by a full export queue");
+    assert!(
+        stderr.contains(&by_cause),
+        "all to the full queue: {stderr}"
     );
     // Printed by the export thread after the turn that saw them, before shutdown: some or
     // all of those dropped, the rest only in the count.

@@ -55,11 +55,11 @@ struct Shared {
     settings: BatchSettings,
     /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, applied before export.
     value_length_limit: Option<usize>,
-    /// Spans dropped because the queue was full, the processor stopping, or the export
-    /// thread could not start.
-    dropped: AtomicU64,
-    /// Of those, the spans dropped because the queue was full.
+    /// Spans dropped because the queue was full.
     overflowed: AtomicU64,
+    /// Spans dropped because the processor was stopping (or the export thread could not
+    /// start).
+    refused: AtomicU64,
     /// The exports that failed, printed as they happen.
     failures: Arc<ExportFailures>,
 }
@@ -94,8 +94,8 @@ impl<E: BatchExporter> BatchProcessor<E> {
             progress: Condvar::new(),
             settings,
             value_length_limit,
-            dropped: AtomicU64::new(0),
             overflowed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             failures: Arc::default(),
         });
         let exporter = Arc::new(RwLock::new(exporter));
@@ -115,10 +115,18 @@ impl<E: BatchExporter> BatchProcessor<E> {
         Self { shared, exporter }
     }
 
-    /// Spans dropped so far: by a full queue, plus those still queued.
-    pub(crate) fn dropped_counter(&self) -> impl Fn() -> u64 + Send + Sync + use<E> {
+    /// Spans dropped so far because the queue was full.
+    pub(crate) fn full_queue_counter(&self) -> impl Fn() -> u64 + Send + Sync + use<E> {
         let shared = Arc::clone(&self.shared);
-        move || shared.dropped.load(Ordering::Relaxed) + shared.lock().queue.len() as u64
+        move || shared.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Spans not exported for another reason so far: ended while the processor was stopping
+    /// (or with no export thread), plus those still queued, which a completed shutdown
+    /// exports.
+    pub(crate) fn unexported_counter(&self) -> impl Fn() -> u64 + Send + Sync + use<E> {
+        let shared = Arc::clone(&self.shared);
+        move || shared.refused.load(Ordering::Relaxed) + shared.lock().queue.len() as u64
     }
 
     /// The exports that failed, for the report at shutdown.
@@ -164,12 +172,14 @@ impl Shared {
     fn enqueue_with(&self, span: impl Enqueue, before_push: impl FnOnce(&mut State)) {
         let mut state = self.lock();
         if state.shutdown || state.stopped || state.queue.len() >= self.settings.max_queue_size {
-            let overflowed = !(state.shutdown || state.stopped);
+            let stopping = state.shutdown || state.stopped;
             drop(state);
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            if overflowed {
-                self.overflowed.fetch_add(1, Ordering::Relaxed);
-            }
+            let counter = if stopping {
+                &self.refused
+            } else {
+                &self.overflowed
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
             return; // `span` is freed here, outside the lock.
         }
         before_push(&mut state);
@@ -480,7 +490,7 @@ mod tests {
             ..settings(100, 2)
         };
         let processor = BatchProcessor::new(exporter.clone(), settings, None);
-        let dropped = processor.dropped_counter();
+        let dropped = dropped_counter(&processor);
         let provider = SdkTracerProvider::builder()
             .with_span_processor(processor)
             .build();
@@ -494,12 +504,23 @@ mod tests {
     ) -> (SdkTracerProvider, Collect, impl Fn() -> u64) {
         let exporter = Collect::default();
         let processor = BatchProcessor::new(ViaSpanData(exporter.clone()), settings, limit);
-        let dropped = processor.dropped_counter();
+        let dropped = dropped_counter(&processor);
         let provider = SdkTracerProvider::builder()
             .with_sampler(sampler)
             .with_span_processor(processor)
             .build();
         (provider, exporter, dropped)
+    }
+
+    /// Every span the processor has not exported: dropped, or still queued.
+    fn dropped_counter<E: BatchExporter>(
+        processor: &BatchProcessor<E>,
+    ) -> impl Fn() -> u64 + use<E> {
+        let (full_queue, unexported) = (
+            processor.full_queue_counter(),
+            processor.unexported_counter(),
+        );
+        move || full_queue() + unexported()
     }
 
     fn end_spans(provider: &SdkTracerProvider, count: usize) {

@@ -12,9 +12,9 @@ use opentelemetry_sdk::trace::{
 use super::batch::BatchProcessor;
 use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
+use super::dropped::{Cause, DroppedReport};
 use super::export::{BatchExporter, ViaSpanData};
 use super::finish::Finishing;
-use super::guard::DroppedReport;
 use super::sink::{SinkBuilder, SpanSink};
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
@@ -125,7 +125,7 @@ impl Assembly<'_> {
         match super::otlp::OtlpExporter::new(&otlp) {
             Ok(exporter) => {
                 let counter = exporter.dropped_counter();
-                self.dropped.add(move || counter.get());
+                self.dropped.add(Cause::Export, move || counter.get());
                 // Behind a batch processor, it encodes `#[traced]` spans from their records.
                 match processor.batch {
                     Some(batch) => self.add_batch(exporter, batch),
@@ -165,7 +165,10 @@ impl Assembly<'_> {
     fn add_batch(&mut self, exporter: impl BatchExporter, batch: BatchSettings) {
         let limit = self.settings.limits.attribute_value_length;
         let batch = BatchProcessor::new(exporter, batch, limit);
-        self.dropped.add(batch.dropped_counter());
+        self.dropped
+            .add(Cause::FullQueue, batch.full_queue_counter());
+        self.dropped
+            .add(Cause::Shutdown, batch.unexported_counter());
         self.dropped.add_failures(batch.failures());
         let processor = self.sink.share(batch);
         self.builder = mem::take(&mut self.builder).with_span_processor(processor);

@@ -1,13 +1,11 @@
 //! The guard [`crate::init`] returns.
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use super::failures::ExportFailures;
+use super::dropped::DroppedReport;
 use crate::diagnostics::warn;
 use crate::installed;
 
@@ -28,46 +26,6 @@ pub struct OtelGuard {
     provider: Option<SdkTracerProvider>,
     dropped: DroppedReport,
     timeout: Duration,
-}
-
-/// Counts of spans the exporters dropped (a collector down or too slow), reported once at
-/// shutdown with the latest failed export if it was not printed when it happened.
-#[derive(Clone, Default)]
-pub(crate) struct DroppedReport {
-    counters: Vec<Arc<dyn Fn() -> u64 + Send + Sync>>,
-    failures: Vec<Arc<ExportFailures>>,
-}
-
-impl DroppedReport {
-    /// Adds a counter.
-    pub(crate) fn add(&mut self, counter: impl Fn() -> u64 + Send + Sync + 'static) {
-        self.counters.push(Arc::new(counter));
-    }
-
-    /// Adds a batch processor's failed exports.
-    pub(crate) fn add_failures(&mut self, failures: Arc<ExportFailures>) {
-        self.failures.push(failures);
-    }
-
-    /// The latest failed export not printed yet, of the first processor that has one.
-    fn unprinted_failure(&self) -> Option<String> {
-        self.failures
-            .iter()
-            .find_map(|failures| failures.latest_unprinted())
-    }
-
-    /// The total so far.
-    pub(crate) fn total(&self) -> u64 {
-        self.counters.iter().map(|counter| counter()).sum()
-    }
-}
-
-impl fmt::Debug for DroppedReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DroppedReport")
-            .field("total", &self.total())
-            .finish()
-    }
 }
 
 /// The pipeline did not shut down cleanly.
@@ -150,19 +108,8 @@ impl OtelGuard {
             self.timeout
         };
         let result = provider.shutdown_with_timeout(timeout);
-        let dropped = self.dropped.total();
-        if dropped > 0 {
-            warn(|| {
-                let latest = match self.dropped.unprinted_failure() {
-                    Some(failure) => format!("; the latest failed export: {failure}"),
-                    None => String::new(),
-                };
-                format!(
-                    "{dropped} spans were dropped: the export queue was full \
-                     (OTEL_BSP_MAX_QUEUE_SIZE), or the collector was unreachable or refused \
-                     them{latest}"
-                )
-            });
+        if let Some(summary) = self.dropped.summary() {
+            warn(|| summary);
         }
         result?;
         Ok(())

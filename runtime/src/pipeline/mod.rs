@@ -5,6 +5,7 @@ mod batch;
 mod build;
 mod console;
 mod console_tree;
+mod dropped;
 mod export;
 mod failures;
 mod finish;
