@@ -517,6 +517,42 @@ propagator:
 }
 
 #[test]
+fn a_simple_processor_prints_its_failed_exports_too() {
+    let path = std::env::temp_dir().join(format!("traced-simple-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"file_format: "0.3"
+tracer_provider:
+  processors:
+    - simple:
+        exporter:
+          otlp_http:
+            endpoint: http://127.0.0.1:9/v1/traces
+            timeout: 300
+"#,
+    )
+    .unwrap();
+    let file = path.to_string_lossy().into_owned();
+    let output = run_child("child_reports_state", &[("OTEL_CONFIG_FILE", &file)]);
+    let _ = std::fs::remove_file(&path);
+    let stderr = stderr(&output);
+    // Each span exported as it ends: the first failure printed, the second held back and
+    // named at shutdown.
+    let failure =
+        "OTLP export of 1 span to http://127.0.0.1:9/v1/traces failed: cannot reach the collector";
+    let printed: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.contains(failure))
+        .collect();
+    assert_eq!(printed.len(), 2, "{stderr}");
+    assert!(printed[0].contains("at most once a minute"), "{stderr}");
+    assert!(
+        printed[1].contains("2 spans were dropped: 2 by failed or rejected exports; the latest"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn spans_dropped_by_a_full_queue_are_printed_counted_and_reported_at_shutdown() {
     let output = run_child(
         "child_many_spans",

@@ -357,7 +357,7 @@ fn export<E: BatchExporter>(
         if let Some(request) = unsent {
             // The exporters count the spans of a failed batch (the OTLP exporter's dropped
             // counter); it is not retried here.
-            shared.failures.note(exporter.send(request));
+            shared.failures.note(&exporter.send(request));
         }
     }
     queued.clear();

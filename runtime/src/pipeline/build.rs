@@ -14,6 +14,7 @@ use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
 use super::dropped::{Cause, DroppedReport};
 use super::export::{BatchExporter, ViaSpanData};
+use super::failures::{ExportFailures, NotingFailures};
 use super::finish::Finishing;
 use super::sink::{SinkBuilder, SpanSink};
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
@@ -154,6 +155,9 @@ impl Assembly<'_> {
             Some(batch) => self.add_batch(ViaSpanData(exporter), batch),
             None => {
                 let limit = self.settings.limits.attribute_value_length;
+                let failures = Arc::new(ExportFailures::default());
+                self.dropped.add_failures(Arc::clone(&failures));
+                let exporter = NotingFailures::new(exporter, failures);
                 let simple = Box::new(SimpleSpanProcessor::new(exporter));
                 let processor = self.sink.share(Finishing::new(simple, limit));
                 self.builder = mem::take(&mut self.builder).with_span_processor(processor);

@@ -134,7 +134,7 @@ mod tests {
         let failures = Arc::new(ExportFailures::default());
         // The first failure is printed when it happens; the second, within the minute, not.
         for reason in ["refused", "HTTP 401"] {
-            failures.note(Err(OTelSdkError::InternalFailure(reason.to_owned())));
+            failures.note(&Err(OTelSdkError::InternalFailure(reason.to_owned())));
         }
         let mut report = DroppedReport::default();
         report.add(Cause::Export, || 1);

@@ -2,12 +2,15 @@
 //! the failures held back since the one before: a collector that is down or refuses the
 //! spans (a wrong endpoint, an expired token) shows in the log when it starts, not only as a
 //! count at shutdown. The latest failure, when it was not printed, goes into the report at
-//! shutdown.
+//! shutdown. Batch processors note their exports' results themselves; an exporter behind
+//! the SDK's simple processor is wrapped ([`NotingFailures`]).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::throttle::{Throttle, Turn};
 use crate::diagnostics::warn;
@@ -30,11 +33,11 @@ struct State {
 impl ExportFailures {
     /// Notes how an export ended: a failure is kept, and printed unless another was printed
     /// less than a minute ago. (The exporter counts the spans it dropped.)
-    pub(super) fn note(&self, result: OTelSdkResult) {
+    pub(super) fn note(&self, result: &OTelSdkResult) {
         let Err(err) = result else {
             return;
         };
-        if let Some(line) = self.record(describe(&err), Instant::now()) {
+        if let Some(line) = self.record(describe(err), Instant::now()) {
             warn(|| line);
         }
     }
@@ -81,6 +84,41 @@ impl ExportFailures {
     }
 }
 
+/// An exporter whose failed exports are noted, for the SDK's simple processor, which
+/// keeps its exporters' errors to itself.
+#[derive(Debug)]
+pub(super) struct NotingFailures<E> {
+    exporter: E,
+    failures: Arc<ExportFailures>,
+}
+
+impl<E> NotingFailures<E> {
+    /// Notes the failed exports of `exporter` in `failures`.
+    pub(super) fn new(exporter: E, failures: Arc<ExportFailures>) -> Self {
+        Self { exporter, failures }
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for NotingFailures<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let result = self.exporter.export(batch).await;
+        self.failures.note(&result);
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.exporter.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.exporter.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.exporter.set_resource(resource);
+    }
+}
+
 /// An exporter's error as a sentence. The OTLP exporter's messages say what failed
 /// ("OTLP export of 2 spans failed: ..."); the SDK's `Display` would prefix them with
 /// "Operation failed".
@@ -96,9 +134,8 @@ fn describe(err: &OTelSdkError) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
+    use crate::pipeline::export::block_on;
 
     #[test]
     fn the_first_failure_is_printed_then_at_most_one_a_minute_counting_the_others() {
@@ -143,16 +180,35 @@ mod tests {
     #[test]
     fn successes_are_not_failures() {
         let failures = ExportFailures::default();
-        failures.note(Ok(()));
+        failures.note(&Ok(()));
         let first = failures.record("first".to_owned(), Instant::now());
         assert!(first.is_some(), "the first failure is printed");
-        failures.note(Err(OTelSdkError::InternalFailure("refused".to_owned())));
-        failures.note(Ok(()));
+        failures.note(&Err(OTelSdkError::InternalFailure("refused".to_owned())));
+        failures.note(&Ok(()));
         assert_eq!(
             failures.latest_unprinted().as_deref(),
             Some("refused"),
             "a failure within the minute is kept for the report at shutdown"
         );
+    }
+
+    #[test]
+    fn an_exporter_behind_a_simple_processor_has_its_failures_noted() {
+        #[derive(Debug)]
+        struct Refusing;
+        impl SpanExporter for Refusing {
+            async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+                Err(OTelSdkError::InternalFailure("refused".to_owned()))
+            }
+        }
+        let failures = Arc::new(ExportFailures::default());
+        let exporter = NotingFailures::new(Refusing, Arc::clone(&failures));
+        // The first is printed; the second, within the minute, is kept.
+        for _ in 0..2 {
+            let result = block_on(exporter.export(Vec::new()));
+            assert!(result.is_err(), "the error still reaches the processor");
+        }
+        assert_eq!(failures.latest_unprinted().as_deref(), Some("refused"));
     }
 
     #[test]

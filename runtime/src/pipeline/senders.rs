@@ -166,7 +166,7 @@ fn send_loop<E: BatchExporter>(
         let sending = Sending(queue);
         // The exporter counts the spans of a failed export (the OTLP exporter's dropped
         // counter), as when the export thread sends.
-        failures.note(read_exporter(exporter).send(request));
+        failures.note(&read_exporter(exporter).send(request));
         drop(sending);
     }
 }
