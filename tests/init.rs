@@ -6,6 +6,7 @@
 mod child;
 
 use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value as Json;
 use traced::traced;
@@ -27,6 +28,23 @@ fn run_child(name: &str, vars: &[(&str, &str)]) -> Output {
         "child {name} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    output
+}
+
+/// Runs child test `name` with `yaml` as its `OTEL_CONFIG_FILE` (a file of its own, removed
+/// after), and `vars`.
+fn run_child_with_config_file(name: &str, yaml: &str, vars: &[(&str, &str)]) -> Output {
+    // Tests run at once: each file gets its own number.
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    let number = FILES.fetch_add(1, Ordering::Relaxed);
+    let file_name = format!("traced-init-{}-{number}.yaml", std::process::id());
+    let path = std::env::temp_dir().join(file_name);
+    std::fs::write(&path, yaml).unwrap();
+    let file = path.to_string_lossy().into_owned();
+    let mut vars = vars.to_vec();
+    vars.push(("OTEL_CONFIG_FILE", &file));
+    let output = run_child(name, &vars);
+    let _ = std::fs::remove_file(&path);
     output
 }
 
@@ -479,9 +497,8 @@ fn failed_exports_are_printed_as_they_happen_at_most_once_a_minute() {
 
 #[test]
 fn otel_config_file_configures_everything_and_wins_over_variables() {
-    let path = std::env::temp_dir().join(format!("traced-init-{}.yaml", std::process::id()));
-    std::fs::write(
-        &path,
+    let output = run_child_with_config_file(
+        "child_reports_state",
         r#"file_format: "0.3"
 resource:
   attributes:
@@ -495,18 +512,11 @@ tracer_provider:
 propagator:
   composite: [b3]
 "#,
-    )
-    .unwrap();
-    let file = path.to_string_lossy().into_owned();
-    let output = run_child(
-        "child_reports_state",
         &[
-            ("OTEL_CONFIG_FILE", &file),
             ("OTEL_SERVICE_NAME", "ignored"),
             ("OTEL_TRACES_EXPORTER", "none"),
         ],
     );
-    let _ = std::fs::remove_file(&path);
     let spans = printed_spans(&output);
     assert_eq!(spans.len(), 2, "{}", stderr(&output));
     assert_eq!(
@@ -518,9 +528,8 @@ propagator:
 
 #[test]
 fn a_simple_processor_prints_its_failed_exports_too() {
-    let path = std::env::temp_dir().join(format!("traced-simple-{}.yaml", std::process::id()));
-    std::fs::write(
-        &path,
+    let output = run_child_with_config_file(
+        "child_reports_state",
         r#"file_format: "0.3"
 tracer_provider:
   processors:
@@ -530,11 +539,8 @@ tracer_provider:
             endpoint: http://127.0.0.1:9/v1/traces
             timeout: 300
 "#,
-    )
-    .unwrap();
-    let file = path.to_string_lossy().into_owned();
-    let output = run_child("child_reports_state", &[("OTEL_CONFIG_FILE", &file)]);
-    let _ = std::fs::remove_file(&path);
+        &[],
+    );
     let stderr = stderr(&output);
     // Each span exported as it ends: the first failure printed, the second held back and
     // named at shutdown.
