@@ -43,7 +43,7 @@ impl DroppedReport {
         self.counters.push((cause, Arc::new(counter)));
     }
 
-    /// Adds a batch processor's failed exports.
+    /// Adds a processor's failed exports.
     pub(crate) fn add_failures(&mut self, failures: Arc<ExportFailures>) {
         self.failures.push(failures);
     }

@@ -15,7 +15,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use super::throttle::{Throttle, Turn};
 use crate::diagnostics::warn;
 
-/// The failed exports of one batch processor, whichever of its threads sent them.
+/// The failed exports of one processor, whichever of its threads sent them.
 #[derive(Debug, Default)]
 pub(crate) struct ExportFailures {
     state: Mutex<State>,
