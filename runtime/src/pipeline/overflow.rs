@@ -34,6 +34,10 @@ impl QueueOverflow {
     /// Reads the queue's overflow count (every span a full queue dropped so far) and prints
     /// the spans dropped since, unless a line was printed less than a minute ago.
     pub(super) fn note(&mut self, overflowed: u64) {
+        // Every export turn asks: the clock is read only when there is something to say.
+        if overflowed == self.seen {
+            return;
+        }
         if let Some(line) = self.record(overflowed, Instant::now()) {
             warn(|| line);
         }
