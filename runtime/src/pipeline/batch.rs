@@ -171,8 +171,8 @@ impl Shared {
     #[inline(always)]
     fn enqueue_with(&self, span: impl Enqueue, before_push: impl FnOnce(&mut State)) {
         let mut state = self.lock();
-        if state.shutdown || state.stopped || state.queue.len() >= self.settings.max_queue_size {
-            let stopping = state.shutdown || state.stopped;
+        let stopping = state.shutdown || state.stopped;
+        if stopping || state.queue.len() >= self.settings.max_queue_size {
             drop(state);
             let counter = if stopping {
                 &self.refused

@@ -26,8 +26,8 @@ struct State {
     throttle: Throttle,
     /// Failures since the last one printed, not printed.
     unprinted: u64,
-    /// The latest failure.
-    latest: Option<String>,
+    /// The latest of those.
+    latest_unprinted: Option<String>,
 }
 
 impl ExportFailures {
@@ -44,11 +44,7 @@ impl ExportFailures {
 
     /// The latest failure, if an export failed since the last line printed.
     pub(crate) fn latest_unprinted(&self) -> Option<String> {
-        let state = self.lock();
-        if state.unprinted == 0 {
-            return None;
-        }
-        state.latest.clone()
+        self.lock().latest_unprinted.clone()
     }
 
     /// Records `failure`, which happened at `now`, and returns the line to print, if any.
@@ -71,10 +67,11 @@ impl ExportFailures {
         };
         if line.is_some() {
             state.unprinted = 0;
+            state.latest_unprinted = None;
         } else {
             state.unprinted += 1;
+            state.latest_unprinted = Some(failure);
         }
-        state.latest = Some(failure);
         line
     }
 
