@@ -239,6 +239,42 @@ fn display_then_debug_then_nothing() {
     assert!(long.as_str().len() < 1100);
 }
 
+/// Arguments are recorded as they were passed: copies of `Copy` ones, the others borrowed
+/// (`__private::Capture`), whatever the body does with them afterwards.
+#[traced]
+fn consumed<'a, T: fmt::Display>(
+    mut remaining: u32,
+    digest: [u8; 64],
+    buffer: &'a mut Vec<u8>,
+    label: T,
+    owned: String,
+) -> &'a mut Vec<u8> {
+    remaining -= 1;
+    buffer.push(u8::try_from(remaining).unwrap_or(u8::MAX));
+    buffer.push(digest[63]);
+    drop((label, owned));
+    buffer
+}
+
+#[test]
+fn arguments_are_recorded_as_passed_whatever_the_body_does_with_them() {
+    let mut buffer = vec![1_u8];
+    let mut digest = [0_u8; 64];
+    digest[63] = 9;
+    let (returned, spans) = capture(|| consumed(5, digest, &mut buffer, 'x', "kept".into()).len());
+    assert_eq!(returned, 3);
+    assert_eq!(buffer, [1, 4, 9]);
+    let span = spans.one("consumed");
+    assert_eq!(attribute(span, "remaining"), Some(&Value::I64(5)));
+    assert_eq!(attribute(span, "buffer"), Some(&Value::Array(Array::I64(vec![1]))));
+    assert_eq!(attribute(span, "label"), Some(&string("x")));
+    assert_eq!(attribute(span, "owned"), Some(&string("kept")));
+    let Some(Value::Array(Array::I64(digest))) = attribute(span, "digest") else {
+        panic!("a large Copy array is recorded like any array")
+    };
+    assert_eq!((digest.len(), digest[63]), (64, 9));
+}
+
 #[traced(skip(password), fields(user.tier = "gold", "login.attempt" = attempt + 1, masked = password.len()))]
 fn login(user: &str, password: &str, attempt: u32) {}
 

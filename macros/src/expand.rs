@@ -51,6 +51,7 @@ struct Locals {
     entered: Ident,
     output: Ident,
     recorder: Ident,
+    captured: Ident,
     returned: Ident,
 }
 
@@ -62,6 +63,7 @@ impl Locals {
             entered: local("__traced_entered"),
             output: local("__traced_output"),
             recorder: local("__traced_recorder"),
+            captured: local("__traced_captured"),
             returned: local("__traced_returned"),
         }
     }
@@ -123,16 +125,8 @@ impl<'a> Expansion<'a> {
             Some(name) => quote!(#krate::__private::CallSite::new(#name, #site_args)),
             None => quote!(#krate::__private::CallSite::method(#site_args)),
         };
-        let recorder = &locals.recorder;
-        let records = self.argument_records(recorder);
+        let (capture, record) = self.capture_and_record(locals);
         let span = &locals.span;
-        let record = quote! {
-            |#recorder: &mut #krate::__private::Recorder<'_>| {
-                #[allow(unused_imports)]
-                use #krate::__private::{ViaAttributeValue as _, ViaDebug as _, ViaDisplay as _, ViaNothing as _};
-                #records
-            }
-        };
         let start = match (self.parent(), self.links()) {
             (None, None) => {
                 let start = match runs {
@@ -140,12 +134,12 @@ impl<'a> Expansion<'a> {
                     Runs::AwaitedHere => quote!(start_awaited),
                     Runs::Later => quote!(start_carried),
                 };
-                quote!(#krate::__private::ActiveSpan::#start(&__TRACED_SITE, #record))
+                quote!(#krate::__private::ActiveSpan::#start(&__TRACED_SITE, #capture, #record))
             }
             (parent, links) => {
                 let parent = parent.unwrap_or_else(|| quote!(#krate::__private::current_context));
                 let links = links.unwrap_or_else(|| quote!(#krate::__private::no_links));
-                quote!(#krate::__private::ActiveSpan::start_with(&__TRACED_SITE, #parent, #links, #record))
+                quote!(#krate::__private::ActiveSpan::start_with(&__TRACED_SITE, #parent, #links, #capture, #record))
             }
         };
         quote! {
@@ -202,24 +196,31 @@ impl<'a> Expansion<'a> {
         })
     }
 
-    /// `Wrap(&value).__traced_record("arg", recorder)` for each recorded parameter and field, and the
-    /// formatted name of a template. Runs only for a recording span.
-    fn argument_records(&self, recorder: &Ident) -> TokenStream {
+    /// The closure capturing the recorded parameters (`__private::Capture`: copies of
+    /// `Copy` ones, references to the others), and the closure recording them from what it
+    /// captured (`Wrap(..).__traced_record("arg", recorder)`), then the fields and the
+    /// formatted name of a template. The second runs only for a recording span.
+    fn capture_and_record(&self, locals: &Locals) -> (TokenStream, TokenStream) {
         let krate = &self.krate;
-        let params = if self.args.skip_all.is_some() {
-            Vec::new()
-        } else {
-            // The carrier of a remote parent holds headers, not data about the call.
-            let carrier = self.args.context.as_ref();
-            bound_names(&self.function.sig)
-                .into_iter()
-                .filter(|name| !self.args.skip.contains(name) && Some(name) != carrier)
-                .collect()
+        let Locals {
+            recorder, captured, ..
+        } = locals;
+        let params = self.recorded_params();
+        let captures = params.iter().map(|ident| {
+            quote!((&&#krate::__private::Capture(&#ident)).__traced_capture(),)
+        });
+        let capture = quote! {
+            || {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaBorrow as _, ViaCopy as _};
+                (#(#captures)*)
+            }
         };
-        let param_records = params.iter().map(|ident| {
+        let param_records = params.iter().enumerate().map(|(index, ident)| {
             let key = crate::naming::unraw(&ident.to_string());
+            let index = syn::Index::from(index);
             quote! {
-                (&&&&#krate::__private::Wrap(&#ident)).__traced_record(#key, #recorder);
+                (&&&&#krate::__private::Wrap(#captured.#index.get())).__traced_record(#key, #recorder);
             }
         });
         let field_records = self.args.fields.iter().map(|field| {
@@ -235,7 +236,27 @@ impl<'a> Expansion<'a> {
             }
             _ => None,
         };
-        quote! { #(#param_records)* #(#field_records)* #rename }
+        let record = quote! {
+            |#recorder: &mut #krate::__private::Recorder<'_>, #captured| {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaAttributeValue as _, ViaDebug as _, ViaDisplay as _, ViaNothing as _};
+                #(#param_records)* #(#field_records)* #rename
+            }
+        };
+        (capture, record)
+    }
+
+    /// The parameters recorded as attributes.
+    fn recorded_params(&self) -> Vec<Ident> {
+        if self.args.skip_all.is_some() {
+            return Vec::new();
+        }
+        // The carrier of a remote parent holds headers, not data about the call.
+        let carrier = self.args.context.as_ref();
+        bound_names(&self.function.sig)
+            .into_iter()
+            .filter(|name| !self.args.skip.contains(name) && Some(name) != carrier)
+            .collect()
     }
 
     /// Records the `Err` and, with `ret`, the returned value, from `output` (a reference) on

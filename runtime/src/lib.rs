@@ -77,6 +77,7 @@ pub use value::{ArrayElement, AttributeValue};
 pub mod __private;
 
 mod callsite;
+mod capture;
 mod clock;
 mod config;
 mod context;

@@ -4,6 +4,7 @@
 pub use opentelemetry::trace::SpanKind;
 
 pub use crate::callsite::{CallSite, type_name_of};
+pub use crate::capture::{Capture, ViaBorrow, ViaCopy};
 pub use crate::context::{
     Carrier, Instrumented, LinkArg, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef,
     ViaLinkIterator, ViaLinkSource, current_context, no_links, parent_context, root_context,

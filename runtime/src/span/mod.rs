@@ -329,24 +329,35 @@ impl ActiveSpan {
     /// Starts the span of a synchronous call to `site`, recording arguments with `record`
     /// only if it is sampled.
     ///
-    /// Without a provider this is one relaxed load and a branch; the rest is out of line, so
-    /// the instrumented function's own code stays small.
+    /// `capture` takes the arguments `record` reads ([`crate::capture`]: copies of `Copy`
+    /// ones, references to the others); it runs only once a provider is installed, so the
+    /// function's arguments have their addresses taken only on that path. Without a provider
+    /// this is one relaxed load and a branch; the rest is out of line, so the instrumented
+    /// function's own code stays small.
     #[inline(always)]
-    pub fn start(site: &'static CallSite, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
+    pub fn start<A>(
+        site: &'static CallSite,
+        capture: impl FnOnce() -> A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
+    ) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
-        Self::start_recorded(site, Origin::Call, &mut Some(record))
+        Self::start_recorded(site, Origin::Call, &capture(), &mut Some(record))
     }
 
     /// Like [`Self::start`], for the span of a future (an `async fn`, a function returning a
     /// future), which may be polled under another context than the one it started in.
     #[inline(always)]
-    pub fn start_carried(site: &'static CallSite, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
+    pub fn start_carried<A>(
+        site: &'static CallSite,
+        capture: impl FnOnce() -> A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
+    ) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
-        Self::start_recorded(site, Origin::Future, &mut Some(record))
+        Self::start_recorded(site, Origin::Future, &capture(), &mut Some(record))
     }
 
     /// Like [`Self::start_carried`], for the span of an `async fn`, which starts in its
@@ -355,25 +366,30 @@ impl ActiveSpan {
     /// context along only if the poll does not finish the future (see
     /// [`Self::inherit_current`]).
     #[inline(always)]
-    pub fn start_awaited(site: &'static CallSite, record: impl FnOnce(&mut Recorder<'_>)) -> Self {
+    pub fn start_awaited<A>(
+        site: &'static CallSite,
+        capture: impl FnOnce() -> A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
+    ) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
-        Self::start_recorded(site, Origin::AwaitedFuture, &mut Some(record))
+        Self::start_recorded(site, Origin::AwaitedFuture, &capture(), &mut Some(record))
     }
 
     /// `record` comes by reference: moving the caller's freshly written closure here would
     /// cost a store-forwarding stall on every call, sampled or not.
     #[cold]
     #[inline(never)]
-    fn start_recorded(
+    fn start_recorded<A>(
         site: &'static CallSite,
         origin: Origin,
-        record: &mut Option<impl FnOnce(&mut Recorder<'_>)>,
+        captured: &A,
+        record: &mut Option<impl FnOnce(&mut Recorder<'_>, &A)>,
     ) -> Self {
         let mut record_once = |recorder: &mut Recorder<'_>| {
             if let Some(record) = record.take() {
-                record(recorder);
+                record(recorder, captured);
             }
         };
         Context::map_current(|parent| {
@@ -382,32 +398,34 @@ impl ActiveSpan {
     }
 
     /// Starts the span of `site` under an explicit parent and with links, both computed only
-    /// when a provider is installed.
+    /// when a provider is installed; the arguments as in [`Self::start`].
     #[inline(always)]
-    pub fn start_with(
+    pub fn start_with<A>(
         site: &'static CallSite,
         parent: impl FnOnce() -> Context,
         links: impl FnOnce() -> Vec<Link>,
-        record: impl FnOnce(&mut Recorder<'_>),
+        capture: impl FnOnce() -> A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
     ) -> Self {
         if !installed::is_enabled() {
             return Self::DISABLED;
         }
-        Self::start_with_recorded(site, parent, links, record)
+        Self::start_with_recorded(site, parent, links, &capture(), record)
     }
 
     #[cold]
     #[inline(never)]
-    fn start_with_recorded(
+    fn start_with_recorded<A>(
         site: &'static CallSite,
         parent: impl FnOnce() -> Context,
         links: impl FnOnce() -> Vec<Link>,
-        record: impl FnOnce(&mut Recorder<'_>),
+        captured: &A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
     ) -> Self {
         let mut record = Some(record);
         let mut record_once = |recorder: &mut Recorder<'_>| {
             if let Some(record) = record.take() {
-                record(recorder);
+                record(recorder, captured);
             }
         };
         Self::start_enabled(

@@ -1,0 +1,98 @@
+//! How a synchronous `#[traced]` function's arguments reach its span: copied when their type
+//! is `Copy`, borrowed otherwise, and only once the span is known to start.
+//!
+//! A closure that records the arguments through references takes their addresses, and an
+//! address that escapes (into the out-of-line start of a span) makes the compiler keep the
+//! argument in memory for the whole call: every call then stores its arguments on entry
+//! and the body reads them back, even when nothing is installed and the closure never runs
+//! (one store-to-load hop more than the same function uninstrumented, `objdump`). Copies
+//! taken in the branch that starts a span leave the arguments in registers everywhere else.
+//!
+//! Chosen by autoref specialisation, like the [`crate::value`] conversions: a generic type
+//! not known to be `Copy` is borrowed.
+
+/// An argument, before it is captured. `(&&Capture(&arg)).__traced_capture()` copies it or
+/// borrows it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Capture<'a, T>(pub &'a T);
+
+/// An argument copied for the span.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Copied<T>(T);
+
+impl<T> Copied<T> {
+    /// The copy.
+    #[inline(always)]
+    pub fn get(&self) -> &T {
+        &self.0
+    }
+}
+
+/// An argument borrowed for the span.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Borrowed<'a, T>(&'a T);
+
+impl<'a, T> Borrowed<'a, T> {
+    /// The argument.
+    #[inline(always)]
+    pub fn get(&self) -> &'a T {
+        self.0
+    }
+}
+
+/// First choice: a copy, for `Copy` types.
+#[doc(hidden)]
+pub trait ViaCopy {
+    type Held;
+    fn __traced_capture(&self) -> Self::Held;
+}
+
+impl<T: Copy> ViaCopy for &Capture<'_, T> {
+    type Held = Copied<T>;
+    #[inline(always)]
+    fn __traced_capture(&self) -> Copied<T> {
+        Copied(*self.0)
+    }
+}
+
+/// Otherwise a reference.
+#[doc(hidden)]
+pub trait ViaBorrow {
+    type Held;
+    fn __traced_capture(&self) -> Self::Held;
+}
+
+impl<'a, T> ViaBorrow for Capture<'a, T> {
+    type Held = Borrowed<'a, T>;
+    #[inline(always)]
+    fn __traced_capture(&self) -> Borrowed<'a, T> {
+        Borrowed(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_types_are_copied_and_others_borrowed() {
+        let number = 7_u64;
+        let text = String::from("seven");
+        let copied: Copied<u64> = (&&Capture(&number)).__traced_capture();
+        let borrowed: Borrowed<'_, String> = (&&Capture(&text)).__traced_capture();
+        assert_eq!(*copied.get(), 7);
+        assert!(std::ptr::eq(borrowed.get(), &text));
+    }
+
+    #[test]
+    fn a_generic_type_not_known_to_be_copy_is_borrowed() {
+        fn capture<T: PartialEq>(value: &T) -> bool {
+            let held: Borrowed<'_, T> = (&&Capture(value)).__traced_capture();
+            std::ptr::eq(held.get(), value)
+        }
+        assert!(capture(&3_u8));
+    }
+}
