@@ -266,7 +266,10 @@ fn arguments_are_recorded_as_passed_whatever_the_body_does_with_them() {
     assert_eq!(buffer, [1, 4, 9]);
     let span = spans.one("consumed");
     assert_eq!(attribute(span, "remaining"), Some(&Value::I64(5)));
-    assert_eq!(attribute(span, "buffer"), Some(&Value::Array(Array::I64(vec![1]))));
+    assert_eq!(
+        attribute(span, "buffer"),
+        Some(&Value::Array(Array::I64(vec![1])))
+    );
     assert_eq!(attribute(span, "label"), Some(&string("x")));
     assert_eq!(attribute(span, "owned"), Some(&string("kept")));
     let Some(Value::Array(Array::I64(digest))) = attribute(span, "digest") else {

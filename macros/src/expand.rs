@@ -206,14 +206,17 @@ impl<'a> Expansion<'a> {
             recorder, captured, ..
         } = locals;
         let params = self.recorded_params();
-        let captures = params.iter().map(|ident| {
-            quote!((&&#krate::__private::Capture(&#ident)).__traced_capture(),)
-        });
-        let capture = quote! {
-            || {
-                #[allow(unused_imports)]
-                use #krate::__private::{ViaBorrow as _, ViaCopy as _};
-                (#(#captures)*)
+        let captures = params
+            .iter()
+            .map(|ident| quote!((&&#krate::__private::Capture(&#ident)).__traced_capture(),));
+        let capture = if params.is_empty() {
+            quote!(|| ())
+        } else {
+            quote! {
+                || {
+                    use #krate::__private::{ViaBorrow as _, ViaCopy as _};
+                    (#(#captures)*)
+                }
             }
         };
         let param_records = params.iter().enumerate().map(|(index, ident)| {

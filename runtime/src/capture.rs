@@ -74,6 +74,8 @@ impl<'a, T> ViaBorrow for Capture<'a, T> {
 }
 
 #[cfg(test)]
+// The borrows choose the implementation, as in the macro's output.
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 
