@@ -113,6 +113,37 @@ fn child_flushes_twice() {
     drop(otel);
 }
 
+/// An exporter given in code that refuses every export.
+#[derive(Debug)]
+struct Refusing;
+
+impl opentelemetry_sdk::trace::SpanExporter for Refusing {
+    async fn export(
+        &self,
+        _batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+            "the archive refused the batch".to_owned(),
+        ))
+    }
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
+fn child_exports_to_a_refusing_exporter() {
+    let otel = traced::Config::from_env()
+        .with_exporters([])
+        .with_span_exporter(Refusing)
+        .install();
+    let provider = otel.provider().expect("a pipeline is installed");
+    for _ in 0..3 {
+        assert_eq!(greet("ada"), 3);
+    }
+    let _ = provider.force_flush();
+    println!("dropped after the flush={}", otel.dropped_spans());
+    drop(otel);
+}
+
 #[test]
 #[ignore = "run by the tests below in a child process"]
 fn child_inside_a_current_thread_runtime() {
@@ -554,6 +585,25 @@ tracer_provider:
     assert!(printed[0].contains("at most once a minute"), "{stderr}");
     assert!(
         printed[1].contains("2 spans were dropped: 2 by failed or rejected exports; the latest"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_spans_an_exporter_given_in_code_fails_to_export_are_counted() {
+    let output = run_child("child_exports_to_a_refusing_exporter", &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("dropped after the flush=3"), "{stdout}");
+    let stderr = stderr(&output);
+    let failure = "the archive refused the batch";
+    let printed: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.contains(failure))
+        .collect();
+    assert_eq!(printed.len(), 1, "{stderr}");
+    assert!(printed[0].contains("at most once a minute"), "{stderr}");
+    assert!(
+        stderr.contains("3 spans were dropped: 3 by failed or rejected exports"),
         "{stderr}"
     );
 }

@@ -16,6 +16,7 @@ use super::dropped::{Cause, DroppedReport};
 use super::export::{BatchExporter, ViaSpanData};
 use super::failures::{ExportFailures, NotingFailures};
 use super::finish::Finishing;
+use super::lost::CountingLosses;
 use super::sink::{SinkBuilder, SpanSink};
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
@@ -130,7 +131,7 @@ impl Assembly<'_> {
                 // Behind a batch processor, it encodes `#[traced]` spans from their records.
                 match processor.batch {
                     Some(batch) => self.add_batch(exporter, batch),
-                    None => self.add(exporter, None),
+                    None => self.add_counting_itself(exporter, None),
                 }
             }
             Err(err) => warn_once("otlp-exporter", || {
@@ -147,10 +148,22 @@ impl Assembly<'_> {
         });
     }
 
+    /// Adds `exporter`, which counts nothing itself, as [`Self::add_counting_itself`]
+    /// does: the spans of its failed exports are counted as dropped.
+    fn add<E: SpanExporter + 'static>(&mut self, exporter: E, batch: Option<BatchSettings>) {
+        let exporter = CountingLosses::new(exporter);
+        self.dropped.add(Cause::Export, exporter.counter());
+        self.add_counting_itself(exporter, batch);
+    }
+
     /// Adds `exporter` behind a batch processor on its own thread (its queue drops counted)
     /// or a simple one exporting as each span ends; either applies the attribute value
     /// length limit.
-    fn add<E: SpanExporter + 'static>(&mut self, exporter: E, batch: Option<BatchSettings>) {
+    fn add_counting_itself<E: SpanExporter + 'static>(
+        &mut self,
+        exporter: E,
+        batch: Option<BatchSettings>,
+    ) {
         match batch {
             Some(batch) => self.add_batch(ViaSpanData(exporter), batch),
             None => {

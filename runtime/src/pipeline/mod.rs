@@ -10,6 +10,7 @@ mod export;
 mod failures;
 mod finish;
 mod guard;
+mod lost;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod overflow;
@@ -197,7 +198,9 @@ impl Config {
 
     /// Adds an exporter of your own, behind the pipeline's batch processor (configured by
     /// `OTEL_BSP_*`), beside the exporters `OTEL_TRACES_EXPORTER` names. A clone of this
-    /// configuration shares the exporter: the first one installed takes it.
+    /// configuration shares the exporter: the first one installed takes it. An export it
+    /// fails (returns an error for) is printed like the OTLP exporter's, and its spans are
+    /// counted as dropped ([`crate::OtelGuard::dropped_spans`]).
     ///
     /// # Example
     ///
