@@ -113,35 +113,68 @@ fn child_flushes_twice() {
     drop(otel);
 }
 
-/// An exporter given in code that refuses every export.
+/// An exporter given in code that refuses its first `refusals` exports.
 #[derive(Debug)]
-struct Refusing;
+struct Refusing {
+    refusals: AtomicUsize,
+}
+
+impl Refusing {
+    fn first(refusals: usize) -> Self {
+        Self {
+            refusals: AtomicUsize::new(refusals),
+        }
+    }
+}
 
 impl opentelemetry_sdk::trace::SpanExporter for Refusing {
     async fn export(
         &self,
         _batch: Vec<opentelemetry_sdk::trace::SpanData>,
     ) -> opentelemetry_sdk::error::OTelSdkResult {
-        Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
-            "the archive refused the batch".to_owned(),
-        ))
+        let refuse = self
+            .refusals
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            });
+        match refuse {
+            Ok(_) => Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+                "the archive refused the batch".to_owned(),
+            )),
+            Err(_) => Ok(()),
+        }
     }
+}
+
+/// Installs `exporter` alone, ends three spans, flushes, and prints the count of dropped
+/// spans, then three more and flushes again.
+fn export_twice_to(exporter: Refusing) {
+    let otel = traced::Config::from_env()
+        .with_exporters([])
+        .with_span_exporter(exporter)
+        .install();
+    let provider = otel.provider().expect("a pipeline is installed");
+    for flush in ["first", "second"] {
+        for _ in 0..3 {
+            assert_eq!(greet("ada"), 3);
+        }
+        let _ = provider.force_flush();
+        eprintln!("{flush} flush done");
+        println!("dropped after the {flush} flush={}", otel.dropped_spans());
+    }
+    drop(otel);
 }
 
 #[test]
 #[ignore = "run by the tests below in a child process"]
 fn child_exports_to_a_refusing_exporter() {
-    let otel = traced::Config::from_env()
-        .with_exporters([])
-        .with_span_exporter(Refusing)
-        .install();
-    let provider = otel.provider().expect("a pipeline is installed");
-    for _ in 0..3 {
-        assert_eq!(greet("ada"), 3);
-    }
-    let _ = provider.force_flush();
-    println!("dropped after the flush={}", otel.dropped_spans());
-    drop(otel);
+    export_twice_to(Refusing::first(usize::MAX));
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
+fn child_exports_to_an_exporter_refusing_once() {
+    export_twice_to(Refusing::first(1));
 }
 
 #[test]
@@ -593,19 +626,57 @@ tracer_provider:
 fn the_spans_an_exporter_given_in_code_fails_to_export_are_counted() {
     let output = run_child("child_exports_to_a_refusing_exporter", &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("dropped after the flush=3"), "{stdout}");
+    assert!(
+        stdout.contains("dropped after the first flush=3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("dropped after the second flush=6"),
+        "{stdout}"
+    );
     let stderr = stderr(&output);
+    // The first failure printed, the second held back and named at shutdown.
     let failure = "the archive refused the batch";
     let printed: Vec<_> = stderr
         .lines()
         .filter(|line| line.contains(failure))
         .collect();
-    assert_eq!(printed.len(), 1, "{stderr}");
+    assert_eq!(printed.len(), 2, "{stderr}");
     assert!(printed[0].contains("at most once a minute"), "{stderr}");
     assert!(
-        stderr.contains("3 spans were dropped: 3 by failed or rejected exports"),
+        printed[1].contains("6 spans were dropped: 6 by failed or rejected exports; the latest"),
         "{stderr}"
     );
+    assert!(!stderr.contains("succeed again"), "{stderr}");
+}
+
+#[test]
+fn exports_that_succeed_again_after_a_printed_failure_say_so() {
+    let output = run_child("child_exports_to_an_exporter_refusing_once", &[]);
+    let printed = stderr(&output);
+    let lines: Vec<_> = printed.lines().collect();
+    let position = |text: &str| lines.iter().position(|line| line.contains(text));
+    let failed = position("the archive refused the batch").expect(&printed);
+    let first_flush = position("first flush done").expect(&printed);
+    let recovered =
+        position("traced: info: exports succeed again, after 1 failed export in ").expect(&printed);
+    let second_flush = position("second flush done").expect(&printed);
+    assert!(
+        failed < first_flush && first_flush < recovered && recovered < second_flush,
+        "{printed}"
+    );
+    assert!(
+        printed.contains("3 spans were dropped: 3 by failed"),
+        "{printed}"
+    );
+
+    let quiet = run_child(
+        "child_exports_to_an_exporter_refusing_once",
+        &[("OTEL_LOG_LEVEL", "warn")],
+    );
+    let quiet = stderr(&quiet);
+    assert!(quiet.contains("the archive refused the batch"), "{quiet}");
+    assert!(!quiet.contains("succeed again"), "{quiet}");
 }
 
 #[test]

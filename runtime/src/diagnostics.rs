@@ -1,4 +1,5 @@
-//! The library's own diagnostics, on standard error: configuration problems, dropped spans.
+//! The library's own diagnostics, on standard error: configuration problems, failed exports
+//! and their end, dropped spans.
 //! Never a panic, never a message that could carry a secret.
 //!
 //! How much is printed is set by `OTEL_LOG_LEVEL` (see [`set_max_level`]); the default is
@@ -89,6 +90,13 @@ pub(crate) fn warn_once(topic: &str, message: impl FnOnce() -> String) {
 pub(crate) fn warn(message: impl FnOnce() -> String) {
     if enabled(LogLevel::Warn) {
         eprintln!("traced: warning: {}", message());
+    }
+}
+
+/// Prints `message` as information: the end of a condition a warning reported.
+pub(crate) fn info(message: impl FnOnce() -> String) {
+    if enabled(LogLevel::Info) {
+        eprintln!("traced: info: {}", message());
     }
 }
 

@@ -2,9 +2,11 @@
 //! the failures held back since the one before: a collector that is down or refuses the
 //! spans (a wrong endpoint, an expired token) shows in the log when it starts, not only as a
 //! count at shutdown. The latest failure, when it was not printed, goes into the report at
-//! shutdown. Batch processors note their exports' results themselves; an exporter behind
-//! the SDK's simple processor is wrapped ([`NotingFailures`]).
+//! shutdown. When exports succeed again after a failure was printed, a line says so, with
+//! how many failed and for how long. Batch processors note their exports' results
+//! themselves; an exporter behind the SDK's simple processor is wrapped ([`NotingFailures`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -13,12 +15,15 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::throttle::{Throttle, Turn};
-use crate::diagnostics::warn;
+use crate::diagnostics::{info, warn};
 
 /// The failed exports of one processor, whichever of its threads sent them.
 #[derive(Debug, Default)]
 pub(crate) struct ExportFailures {
     state: Mutex<State>,
+    /// Whether the latest export failed: a successful one then ends an outage, otherwise
+    /// it takes no lock.
+    failing: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -28,18 +33,55 @@ struct State {
     unprinted: u64,
     /// The latest of those.
     latest_unprinted: Option<String>,
+    /// The failures since the last successful export.
+    outage: Option<Outage>,
+}
+
+/// Exports failing one after the other.
+#[derive(Debug)]
+struct Outage {
+    since: Instant,
+    failed: u64,
+    /// Whether one of its failures was printed: only then is its end.
+    printed: bool,
 }
 
 impl ExportFailures {
     /// Notes how an export ended: a failure is kept, and printed unless another was printed
-    /// less than a minute ago. (The exporter counts the spans it dropped.)
+    /// less than a minute ago; a success after printed failures is printed too. (The
+    /// exporter counts the spans it dropped.)
     pub(super) fn note(&self, result: &OTelSdkResult) {
-        let Err(err) = result else {
-            return;
-        };
-        if let Some(line) = self.record(describe(err), Instant::now()) {
-            warn(|| line);
+        match result {
+            Ok(()) if self.failing.load(Ordering::Relaxed) => {
+                if let Some(line) = self.recovered(Instant::now()) {
+                    info(|| line);
+                }
+            }
+            Ok(()) => {}
+            Err(err) => {
+                if let Some(line) = self.record(describe(err), Instant::now()) {
+                    warn(|| line);
+                }
+            }
         }
+    }
+
+    /// Ends the outage at `now`, when an export succeeded; returns the line to print, if
+    /// one of its failures was printed.
+    fn recovered(&self, now: Instant) -> Option<String> {
+        let mut state = self.lock();
+        self.failing.store(false, Ordering::Relaxed);
+        let outage = state.outage.take().filter(|outage| outage.printed)?;
+        let exports = if outage.failed == 1 {
+            "export"
+        } else {
+            "exports"
+        };
+        Some(format!(
+            "exports succeed again, after {} failed {exports} in {}",
+            outage.failed,
+            for_people(now.saturating_duration_since(outage.since))
+        ))
     }
 
     /// The latest failure, if an export failed since the last line printed.
@@ -50,6 +92,7 @@ impl ExportFailures {
     /// Records `failure`, which happened at `now`, and returns the line to print, if any.
     fn record(&self, failure: String, now: Instant) -> Option<String> {
         let mut state = self.lock();
+        self.failing.store(true, Ordering::Relaxed);
         let line = match state.throttle.turn(now) {
             Turn::First => Some(format!(
                 "{failure}; its spans are dropped (export failures are printed at most once a \
@@ -65,6 +108,13 @@ impl ExportFailures {
             }),
             Turn::Held => None,
         };
+        let outage = state.outage.get_or_insert(Outage {
+            since: now,
+            failed: 0,
+            printed: false,
+        });
+        outage.failed += 1;
+        outage.printed |= line.is_some();
         if line.is_some() {
             state.unprinted = 0;
             state.latest_unprinted = None;
@@ -113,6 +163,18 @@ impl<E: SpanExporter> SpanExporter for NotingFailures<E> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.exporter.set_resource(resource);
+    }
+}
+
+/// `duration` to the second (to the millisecond below one): `850ms`, `42s`, `3m12s`,
+/// `2h5m`.
+fn for_people(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0 => format!("{}ms", duration.as_millis()),
+        1..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m{}s", seconds / 60, seconds % 60),
+        _ => format!("{}h{}m", seconds / 3600, seconds % 3600 / 60),
     }
 }
 
@@ -172,6 +234,46 @@ mod tests {
         // Quiet for an hour, then one failure: printed at once, nothing else to count.
         let alone = failures.record("timed out".to_owned(), at(3_700));
         assert_eq!(alone.as_deref(), Some("timed out; its spans are dropped"));
+    }
+
+    #[test]
+    fn the_end_of_printed_failures_is_printed_once_with_their_count_and_duration() {
+        let failures = ExportFailures::default();
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+        assert_eq!(failures.recovered(at(0)), None, "nothing failed");
+        assert!(failures.record("refused".to_owned(), at(0)).is_some());
+        assert_eq!(failures.record("refused".to_owned(), at(30)), None);
+        assert!(failures.failing.load(Ordering::Relaxed));
+        assert_eq!(
+            failures.recovered(at(42)).as_deref(),
+            Some("exports succeed again, after 2 failed exports in 42s")
+        );
+        assert!(!failures.failing.load(Ordering::Relaxed));
+        assert_eq!(failures.recovered(at(43)), None, "said once");
+
+        // Failing again within the minute of the last line: held back, and so is its end
+        // (a collector that fails every other export prints at most a line a minute).
+        assert_eq!(failures.record("HTTP 503".to_owned(), at(50)), None);
+        assert_eq!(failures.recovered(at(51)), None);
+        // Later: printed, and its end too.
+        assert!(failures.record("HTTP 503".to_owned(), at(60)).is_some());
+        assert_eq!(failures.record("HTTP 503".to_owned(), at(61)), None);
+        assert_eq!(
+            failures.recovered(at(252)).as_deref(),
+            Some("exports succeed again, after 2 failed exports in 3m12s")
+        );
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(for_people(Duration::from_millis(850)), "850ms");
+        assert_eq!(for_people(Duration::from_secs(42)), "42s");
+        assert_eq!(for_people(Duration::from_secs(192)), "3m12s");
+        assert_eq!(
+            for_people(Duration::from_secs(2 * 3600 + 5 * 60 + 9)),
+            "2h5m"
+        );
     }
 
     #[test]
