@@ -605,21 +605,28 @@ tracer_provider:
 "#,
         &[],
     );
-    let stderr = stderr(&output);
     // Each span exported as it ends: the first failure printed, the second held back and
     // named at shutdown.
-    let failure =
-        "OTLP export of 1 span to http://127.0.0.1:9/v1/traces failed: cannot reach the collector";
+    assert_failure_printed_then_named_at_shutdown(
+        &stderr(&output),
+        "OTLP export of 1 span to http://127.0.0.1:9/v1/traces failed: cannot reach the collector",
+        2,
+    );
+}
+
+/// Asserts that `failure` is printed twice in `stderr`: when it first happened, and named at
+/// shutdown as the latest, with `dropped` spans counted as lost by failed exports.
+fn assert_failure_printed_then_named_at_shutdown(stderr: &str, failure: &str, dropped: u64) {
     let printed: Vec<_> = stderr
         .lines()
         .filter(|line| line.contains(failure))
         .collect();
     assert_eq!(printed.len(), 2, "{stderr}");
     assert!(printed[0].contains("at most once a minute"), "{stderr}");
-    assert!(
-        printed[1].contains("2 spans were dropped: 2 by failed or rejected exports; the latest"),
-        "{stderr}"
+    let counted = format!(
+        "{dropped} spans were dropped: {dropped} by failed or rejected exports; the latest"
     );
+    assert!(printed[1].contains(&counted), "{stderr}");
 }
 
 #[test]
@@ -636,17 +643,7 @@ fn the_spans_an_exporter_given_in_code_fails_to_export_are_counted() {
     );
     let stderr = stderr(&output);
     // The first failure printed, the second held back and named at shutdown.
-    let failure = "the archive refused the batch";
-    let printed: Vec<_> = stderr
-        .lines()
-        .filter(|line| line.contains(failure))
-        .collect();
-    assert_eq!(printed.len(), 2, "{stderr}");
-    assert!(printed[0].contains("at most once a minute"), "{stderr}");
-    assert!(
-        printed[1].contains("6 spans were dropped: 6 by failed or rejected exports; the latest"),
-        "{stderr}"
-    );
+    assert_failure_printed_then_named_at_shutdown(&stderr, "the archive refused the batch", 6);
     assert!(!stderr.contains("succeed again"), "{stderr}");
 }
 
