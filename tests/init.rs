@@ -655,8 +655,8 @@ fn exports_that_succeed_again_after_a_printed_failure_say_so() {
     let position = |text: &str| lines.iter().position(|line| line.contains(text));
     let failed = position("the archive refused the batch").expect(&printed);
     let first_flush = position("first flush done").expect(&printed);
-    let recovered =
-        position("traced: info: exports succeed again, after 1 failed export in ").expect(&printed);
+    let recovered = position("traced: info: exports succeed again, after 1 failed export over ")
+        .expect(&printed);
     let second_flush = position("second flush done").expect(&printed);
     assert!(
         failed < first_flush && first_flush < recovered && recovered < second_flush,

@@ -1,4 +1,4 @@
-//! How a synchronous `#[traced]` function's arguments reach its span: copied when their type
+//! How a `#[traced]` function's arguments reach its span: copied when their type
 //! is `Copy`, borrowed otherwise, and only once the span is known to start.
 //!
 //! A closure that records the arguments through references takes their addresses, and an

@@ -78,7 +78,7 @@ impl ExportFailures {
             "exports"
         };
         Some(format!(
-            "exports succeed again, after {} failed {exports} in {}",
+            "exports succeed again, after {} failed {exports} over {}",
             outage.failed,
             for_people(now.saturating_duration_since(outage.since))
         ))
@@ -247,7 +247,7 @@ mod tests {
         assert!(failures.failing.load(Ordering::Relaxed));
         assert_eq!(
             failures.recovered(at(42)).as_deref(),
-            Some("exports succeed again, after 2 failed exports in 42s")
+            Some("exports succeed again, after 2 failed exports over 42s")
         );
         assert!(!failures.failing.load(Ordering::Relaxed));
         assert_eq!(failures.recovered(at(43)), None, "said once");
@@ -261,7 +261,7 @@ mod tests {
         assert_eq!(failures.record("HTTP 503".to_owned(), at(61)), None);
         assert_eq!(
             failures.recovered(at(252)).as_deref(),
-            Some("exports succeed again, after 2 failed exports in 3m12s")
+            Some("exports succeed again, after 2 failed exports over 3m12s")
         );
     }
 
