@@ -239,7 +239,7 @@ fn display_then_debug_then_nothing() {
     assert!(long.as_str().len() < 1100);
 }
 
-/// Arguments are recorded as they were passed: copies of `Copy` ones, the others borrowed
+/// Arguments are recorded as they were passed: copies of small ones, the others borrowed
 /// (`__private::Capture`), whatever the body does with them afterwards.
 #[traced]
 fn consumed<'a, T: fmt::Display>(

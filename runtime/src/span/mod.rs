@@ -329,8 +329,8 @@ impl ActiveSpan {
     /// Starts the span of a synchronous call to `site`, recording arguments with `record`
     /// only if it is sampled.
     ///
-    /// `capture` takes the arguments `record` reads ([`crate::capture`]: copies of `Copy`
-    /// ones, references to the others); it runs only once a provider is installed, so the
+    /// `capture` takes the arguments `record` reads ([`crate::capture`]: copies of numbers,
+    /// `bool`, `char` and references, references to the others); it runs only once a provider is installed, so the
     /// function's arguments have their addresses taken only on that path. Without a provider
     /// this is one relaxed load and a branch; the rest is out of line, so the instrumented
     /// function's own code stays small.
