@@ -163,6 +163,53 @@ fn a_span_dropped_under_a_sampled_parent_has_an_unsampled_context_its_children_f
     assert_eq!(names, ["sampled_step"]);
 }
 
+/// A step of a request that arrived not sampled; returns its own span context.
+#[traced::traced]
+fn under_an_unsampled_request() -> opentelemetry::trace::SpanContext {
+    traced::current_span().span_context()
+}
+
+/// Runs [`under_an_unsampled_request`] with an unsampled remote parent current.
+fn call_under_an_unsampled_request() -> (
+    opentelemetry::trace::SpanContext,
+    opentelemetry::trace::SpanContext,
+) {
+    let parent = opentelemetry::trace::SpanContext::new(
+        remote(7).trace_id(),
+        remote(7).span_id(),
+        opentelemetry::trace::TraceFlags::NOT_SAMPLED,
+        true,
+        Default::default(),
+    );
+    let cx = opentelemetry::Context::new().with_remote_span_context(parent.clone());
+    let _attached = cx.attach();
+    (parent, under_an_unsampled_request())
+}
+
+#[test]
+fn under_an_unsampled_parent_only_a_sampler_that_follows_it_adds_nothing() {
+    use opentelemetry_sdk::trace::Sampler;
+
+    // The default sampler (parent-based): the call adds nothing, the parent stays current.
+    let (installing, otel, kept) = install(|config| config);
+    let (parent, own) = call_under_an_unsampled_request();
+    otel.shutdown().unwrap();
+    drop(installing);
+    assert_eq!(own, parent);
+    assert!(kept.0.lock().unwrap().is_empty());
+
+    // One that ignores the parent decides for itself: here a sampled child in the same
+    // trace, exported.
+    let (_installing, otel, kept) = install(|config| config.with_sampler(Sampler::AlwaysOn));
+    let (parent, own) = call_under_an_unsampled_request();
+    otel.shutdown().unwrap();
+    assert!(own.is_sampled() && own.span_id() != parent.span_id());
+    assert_eq!(own.trace_id(), parent.trace_id());
+    let spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].parent_span_id, parent.span_id());
+}
+
 /// Its own span context, returned or as its error.
 #[traced::traced]
 fn dropped_root(fail: bool) -> Result<opentelemetry::trace::SpanContext, String> {

@@ -26,6 +26,10 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Bumped by every install and [`disable`], after [`CURRENT`] changed.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static CURRENT: RwLock<Option<Arc<Installed>>> = RwLock::new(None);
+/// Whether the installed pipeline is `traced`'s own with the SDK's parent-based sampler:
+/// a `#[traced]` span under a parent neither sampled nor recording then adds nothing
+/// ([`crate::span`]), known without reading the pipeline itself (a thread-local access).
+static FOLLOWS_PARENT: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// This thread's copy of [`CURRENT`] and the generation it was taken at.
@@ -117,7 +121,9 @@ where
     let tracer = BoxedTracer::new(Box::new(provider.tracer_with_scope(scope().clone())));
     global::set_tracer_provider(provider);
     outcome::install_panic_hook();
+    let follows_parent = own.as_ref().is_some_and(|own| own.sampler.follows_parent());
     replace(Some(Arc::new(Installed { tracer, own })));
+    FOLLOWS_PARENT.store(follows_parent, Ordering::Relaxed);
     ENABLED.store(true, Ordering::Release);
 }
 
@@ -139,6 +145,7 @@ fn replace(installed: Option<Arc<Installed>>) {
 /// ```
 pub fn disable() {
     ENABLED.store(false, Ordering::Release);
+    FOLLOWS_PARENT.store(false, Ordering::Relaxed);
     replace(None);
 }
 
@@ -153,6 +160,13 @@ pub fn disable() {
 #[inline(always)]
 pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
+}
+
+/// Whether the installed pipeline is `traced`'s own and its sampler the SDK's parent-based
+/// one, which drops every span under a parent that is not sampled.
+#[inline(always)]
+pub(crate) fn follows_parent() -> bool {
+    FOLLOWS_PARENT.load(Ordering::Relaxed)
 }
 
 /// Runs `f` with what is installed, if anything: this thread's copy when it is current.

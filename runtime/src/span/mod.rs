@@ -448,10 +448,16 @@ impl ActiveSpan {
         links: Option<&mut Vec<Link>>,
         record: &mut dyn FnMut(&mut Recorder<'_>),
     ) -> Self {
-        let start = installed::with_installed(|installed| match &installed.own {
-            Some(own) => start::own(site, parent, origin, links, record, own),
-            None => start::built(site, parent, links, record, &installed.tracer),
-        });
+        // The common unsampled case (a child of a request that arrived not sampled) is known
+        // from the parent alone, without reading the installed pipeline.
+        let start = if installed::follows_parent() && start::inheritable(parent, origin) {
+            Some(Start::Inherited)
+        } else {
+            installed::with_installed(|installed| match &installed.own {
+                Some(own) => start::own(site, parent, origin, links, record, own),
+                None => start::built(site, parent, links, record, &installed.tracer),
+            })
+        };
         let started = match start {
             Some(Start::Own(started)) => Some(started),
             // A future polled elsewhere brings its parent's context along.

@@ -77,13 +77,10 @@ pub(super) fn own(
     let sampler = &own.sampler;
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
-    // An explicit parent need not be the current context: the span needs its own then.
-    let inheritable = !matches!(origin, Origin::ExplicitParent)
-        && parent_context.is_valid()
-        && !parent_context.is_sampled()
-        && !parent_span.is_recording();
+    let inheritable = inheritable(parent, origin);
     // The SDK's parent-based sampler would drop it and keep the parent's trace state: no
-    // need to ask.
+    // need to ask. (`ActiveSpan` checks this first, from `installed::follows_parent`; here
+    // for a pipeline installed while the span started.)
     if inheritable && sampler.follows_parent() {
         return Start::Inherited;
     }
@@ -137,6 +134,19 @@ pub(super) fn own(
     };
     let span = LeanSpan::start(start, record_arguments);
     Start::own(Recording::Own, || parent.with_span(span))
+}
+
+/// Whether a span starting from `origin` under `parent` adds nothing to it when its sampler
+/// follows the parent: the parent is valid, not sampled and not recording, and current (an
+/// explicit parent need not be the current context: the span needs its own then).
+#[inline(always)]
+pub(super) fn inheritable(parent: &Context, origin: Origin) -> bool {
+    let parent_span = parent.span();
+    let parent_context = parent_span.span_context();
+    !matches!(origin, Origin::ExplicitParent)
+        && parent_context.is_valid()
+        && !parent_context.is_sampled()
+        && !parent_span.is_recording()
 }
 
 /// Lets the SDK sample and build the span, then records the arguments if it records.
