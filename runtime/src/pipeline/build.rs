@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::mem;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry_sdk::trace::{
@@ -14,10 +15,10 @@ use super::console::ConsoleExporter;
 use super::console_tree::ConsoleTreeExporter;
 use super::dropped::{Cause, DroppedReport};
 use super::export::{BatchExporter, ViaSpanData};
-use super::failures::{ExportFailures, NotingFailures};
+use super::failures::ExportFailures;
 use super::finish::Finishing;
-use super::lost::CountingLosses;
 use super::sink::{SinkBuilder, SpanSink};
+use super::watched::Watched;
 use crate::config::{BatchSettings, ConsoleFormat, ExporterKind, ProcessorSettings, Settings};
 use crate::diagnostics::warn_once;
 
@@ -131,7 +132,7 @@ impl Assembly<'_> {
                 // Behind a batch processor, it encodes `#[traced]` spans from their records.
                 match processor.batch {
                     Some(batch) => self.add_batch(exporter, batch),
-                    None => self.add_counting_itself(exporter, None),
+                    None => self.add_watched(exporter, None, None),
                 }
             }
             Err(err) => warn_once("otlp-exporter", || {
@@ -148,29 +149,33 @@ impl Assembly<'_> {
         });
     }
 
-    /// Adds `exporter`, which counts nothing itself, as [`Self::add_counting_itself`]
-    /// does: the spans of its failed exports are counted as dropped.
+    /// Adds `exporter`, which counts nothing itself, as [`Self::add_watched`] does: the
+    /// spans of its failed exports are counted as dropped.
     fn add<E: SpanExporter + 'static>(&mut self, exporter: E, batch: Option<BatchSettings>) {
-        let exporter = CountingLosses::new(exporter);
-        self.dropped.add(Cause::Export, exporter.counter());
-        self.add_counting_itself(exporter, batch);
+        let lost = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&lost);
+        self.dropped
+            .add(Cause::Export, move || counted.load(Ordering::Relaxed));
+        self.add_watched(exporter, Some(lost), batch);
     }
 
     /// Adds `exporter` behind a batch processor on its own thread (its queue drops counted)
-    /// or a simple one exporting as each span ends; either applies the attribute value
-    /// length limit.
-    fn add_counting_itself<E: SpanExporter + 'static>(
+    /// or a simple one exporting as each span ends (its failures noted); either applies the
+    /// attribute value length limit. `lost`, if given, counts the spans of its failed
+    /// exports.
+    fn add_watched<E: SpanExporter + 'static>(
         &mut self,
         exporter: E,
+        lost: Option<Arc<AtomicU64>>,
         batch: Option<BatchSettings>,
     ) {
         match batch {
-            Some(batch) => self.add_batch(ViaSpanData(exporter), batch),
+            Some(batch) => self.add_batch(ViaSpanData(Watched::new(exporter, lost, None)), batch),
             None => {
                 let limit = self.settings.limits.attribute_value_length;
                 let failures = Arc::new(ExportFailures::default());
                 self.dropped.add_failures(Arc::clone(&failures));
-                let exporter = NotingFailures::new(exporter, failures);
+                let exporter = Watched::new(exporter, lost, Some(failures));
                 let simple = Box::new(SimpleSpanProcessor::new(exporter));
                 let processor = self.sink.share(Finishing::new(simple, limit));
                 self.builder = mem::take(&mut self.builder).with_span_processor(processor);

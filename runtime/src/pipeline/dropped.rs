@@ -77,7 +77,7 @@ impl DroppedReport {
         }
         let latest = unprinted.map(|failure| format!("; the latest failed export: {failure}"));
         if total == 0 {
-            // An exporter that counts nothing (one given in code) may still have failed.
+            // A failed export that lost no counted span (an empty one) is still named.
             return latest.map(|latest| format!("spans may have been lost{latest}"));
         }
         let spans = if total == 1 { "span was" } else { "spans were" };

@@ -4,15 +4,14 @@
 //! count at shutdown. The latest failure, when it was not printed, goes into the report at
 //! shutdown. When exports succeed again after a failure was printed, a line says so, with
 //! how many failed and for how long. Batch processors note their exports' results
-//! themselves; an exporter behind the SDK's simple processor is wrapped ([`NotingFailures`]).
+//! themselves; an exporter behind the SDK's simple processor is wrapped
+//! ([`super::watched::Watched`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::throttle::{Throttle, Turn};
 use crate::diagnostics::{info, warn};
@@ -131,41 +130,6 @@ impl ExportFailures {
     }
 }
 
-/// An exporter whose failed exports are noted, for the SDK's simple processor, which
-/// keeps its exporters' errors to itself.
-#[derive(Debug)]
-pub(super) struct NotingFailures<E> {
-    exporter: E,
-    failures: Arc<ExportFailures>,
-}
-
-impl<E> NotingFailures<E> {
-    /// Notes the failed exports of `exporter` in `failures`.
-    pub(super) fn new(exporter: E, failures: Arc<ExportFailures>) -> Self {
-        Self { exporter, failures }
-    }
-}
-
-impl<E: SpanExporter> SpanExporter for NotingFailures<E> {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let result = self.exporter.export(batch).await;
-        self.failures.note(&result);
-        result
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.exporter.shutdown_with_timeout(timeout)
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.exporter.force_flush()
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.exporter.set_resource(resource);
-    }
-}
-
 /// `duration` to the second (to the millisecond below one): `850ms`, `42s`, `3m12s`,
 /// `2h5m`.
 fn for_people(duration: Duration) -> String {
@@ -194,7 +158,6 @@ fn describe(err: &OTelSdkError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::export::block_on;
 
     #[test]
     fn the_first_failure_is_printed_then_at_most_one_a_minute_counting_the_others() {
@@ -289,25 +252,6 @@ mod tests {
             Some("refused"),
             "a failure within the minute is kept for the report at shutdown"
         );
-    }
-
-    #[test]
-    fn an_exporter_behind_a_simple_processor_has_its_failures_noted() {
-        #[derive(Debug)]
-        struct Refusing;
-        impl SpanExporter for Refusing {
-            async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
-                Err(OTelSdkError::InternalFailure("refused".to_owned()))
-            }
-        }
-        let failures = Arc::new(ExportFailures::default());
-        let exporter = NotingFailures::new(Refusing, Arc::clone(&failures));
-        // The first is printed; the second, within the minute, is kept.
-        for _ in 0..2 {
-            let result = block_on(exporter.export(Vec::new()));
-            assert!(result.is_err(), "the error still reaches the processor");
-        }
-        assert_eq!(failures.latest_unprinted().as_deref(), Some("refused"));
     }
 
     #[test]

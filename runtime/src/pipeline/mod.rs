@@ -10,7 +10,6 @@ mod export;
 mod failures;
 mod finish;
 mod guard;
-mod lost;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod overflow;
@@ -19,6 +18,7 @@ mod senders;
 mod set_aside;
 pub(crate) mod sink;
 mod throttle;
+mod watched;
 
 pub use console::ConsoleExporter;
 pub use console_tree::ConsoleTreeExporter;
