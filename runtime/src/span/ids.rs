@@ -25,47 +25,61 @@ fn seed() -> u64 {
     hasher.finish()
 }
 
-/// The next 64 random bits: SplitMix64, which passes BigCrush and needs one word of state.
-fn next() -> u64 {
-    STATE.with(|state| {
-        let current = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        state.set(current);
-        let mut z = current;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    })
+/// SplitMix64's step: the next 64 random bits from `state`. It passes BigCrush and needs one
+/// word of state.
+#[inline(always)]
+fn draw(state: &Cell<u64>) -> u64 {
+    let current = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+    state.set(current);
+    let mut z = current;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
-/// A random, valid (non-zero) trace id.
-pub(crate) fn new_trace_id() -> TraceId {
+/// A random, valid (non-zero) trace id drawn from `state`.
+#[inline(always)]
+fn draw_trace_id(state: &Cell<u64>) -> TraceId {
     loop {
-        let id = (u128::from(next()) << 64) | u128::from(next());
+        let id = (u128::from(draw(state)) << 64) | u128::from(draw(state));
         if id != 0 {
             return TraceId::from(id);
         }
     }
 }
 
-/// The trace a span under `parent` belongs to: a valid parent's, else a new one (as the
-/// SDK decides it).
-#[inline]
-pub(crate) fn trace_id_under(parent: &SpanContext) -> TraceId {
-    if parent.is_valid() {
-        parent.trace_id()
-    } else {
-        new_trace_id()
-    }
-}
-
-/// A random, valid (non-zero) span id.
-pub(crate) fn new_span_id() -> SpanId {
+/// A random, valid (non-zero) span id drawn from `state`.
+#[inline(always)]
+fn draw_span_id(state: &Cell<u64>) -> SpanId {
     loop {
-        let id = next();
+        let id = draw(state);
         if id != 0 {
             return SpanId::from(id);
         }
     }
+}
+
+/// The trace a span under `parent` belongs to (a valid parent's, else a new one, as the SDK
+/// decides it) and a new span id, drawn with one access to this thread's generator.
+#[inline]
+pub(crate) fn ids_under(parent: &SpanContext) -> (TraceId, SpanId) {
+    let valid_parent = parent.is_valid().then(|| parent.trace_id());
+    STATE.with(|state| {
+        let trace_id = valid_parent.unwrap_or_else(|| draw_trace_id(state));
+        (trace_id, draw_span_id(state))
+    })
+}
+
+/// A random, valid (non-zero) trace id.
+#[cfg(test)]
+fn new_trace_id() -> TraceId {
+    STATE.with(draw_trace_id)
+}
+
+/// A random, valid (non-zero) span id.
+#[cfg(test)]
+fn new_span_id() -> SpanId {
+    STATE.with(draw_span_id)
 }
 
 #[cfg(test)]
@@ -81,6 +95,31 @@ mod tests {
         assert!(!spans.contains(&SpanId::INVALID));
         let traces: HashSet<TraceId> = (0..10_000).map(|_| new_trace_id()).collect();
         assert_eq!(traces.len(), 10_000);
+    }
+
+    #[test]
+    fn a_span_keeps_a_valid_parents_trace_and_draws_its_own_otherwise() {
+        use opentelemetry::trace::{TraceFlags, TraceState};
+
+        let parent_trace = TraceId::from(0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c);
+        let parent_span = SpanId::from(0x00f0_67aa_0ba9_02b7);
+        let parent = SpanContext::new(
+            parent_trace,
+            parent_span,
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        let (trace, span) = ids_under(&parent);
+        assert_eq!(trace, parent_trace);
+        assert_ne!(span, parent_span);
+        assert_ne!(span, SpanId::INVALID);
+
+        let (first_trace, first_span) = ids_under(&SpanContext::NONE);
+        let (second_trace, second_span) = ids_under(&SpanContext::NONE);
+        assert_ne!(first_trace, TraceId::INVALID);
+        assert_ne!(first_trace, second_trace);
+        assert_ne!(first_span, second_span);
     }
 
     #[test]

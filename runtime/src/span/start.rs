@@ -84,7 +84,7 @@ pub(super) fn own(
     if inheritable && sampler.follows_parent() {
         return Start::Inherited;
     }
-    let trace_id = ids::trace_id_under(parent_context);
+    let (trace_id, span_id) = ids::ids_under(parent_context);
     let code = site.code_attributes();
     let links_slice = links.as_deref().map_or(&[][..], Vec::as_slice);
     let ask_sampler = || {
@@ -104,13 +104,8 @@ pub(super) fn own(
         if inheritable && trace_state == *parent_context.trace_state() {
             return Start::Inherited;
         }
-        let span_context = SpanContext::new(
-            trace_id,
-            ids::new_span_id(),
-            TraceFlags::default(),
-            false,
-            trace_state,
-        );
+        let span_context =
+            SpanContext::new(trace_id, span_id, TraceFlags::default(), false, trace_state);
         // A context holding just the span context (the OpenTelemetry API's non-recording
         // span, despite the method's name: the context stays local): children see an
         // unsampled parent in this trace, as with an SDK span, without building one.
@@ -121,7 +116,7 @@ pub(super) fn own(
     let sampled = decision == SamplingDecision::RecordAndSample;
     let start = SpanStart {
         trace_id,
-        span_id: ids::new_span_id(),
+        span_id,
         trace_flags: parent_context.trace_flags().with_sampled(sampled),
         trace_state,
         parent: parent_context,

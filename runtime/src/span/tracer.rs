@@ -145,10 +145,9 @@ fn sample(
     parent: &SpanContext,
     ask: impl FnOnce(TraceId) -> SamplingResult,
 ) -> Sampled {
-    let trace_id = ids::trace_id_under(parent);
+    let (trace_id, span_id) = ids::ids_under(parent);
     let (decision, trace_state, sampler_attributes) =
         own.sampler.sample(parent_cx, parent, || ask(trace_id));
-    let span_id = ids::new_span_id();
     let sampled = match decision {
         SamplingDecision::Drop => {
             let flags = TraceFlags::default();
