@@ -1,5 +1,6 @@
 //! What instrumentation costs per call, `#[traced]` side by side with its peers, in one run:
-//! the same three-argument function plain, with `#[traced]` (no provider, SDK disabled,
+//! the same three-argument function plain (async also with its poll a real call,
+//! `plain/poll_called`), with `#[traced]` (no provider, SDK disabled,
 //! unsampled, sampled), with tracing's `#[instrument]` (no subscriber, tracing-opentelemetry
 //! unsampled and sampled), with the raw OpenTelemetry SDK (no provider, unsampled, sampled)
 //! — "unsampled" twice: a root the sampler drops, and a child of a request whose
@@ -36,7 +37,7 @@ use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use pipeline::{build_pipeline, install_pipeline, sampled, unsampled};
-use poll::run;
+use poll::{run, run_poll_called};
 use subjects::*;
 
 /// The arguments of every call, through `black_box` so nothing is folded.
@@ -124,6 +125,14 @@ impl Suite<'_> {
         self.ran.push(label);
     }
 
+    /// Benchmarks `async/<label>` alone: a variant of the async shape only.
+    fn bench_async(&mut self, label: &'static str, mut asynchronous: impl FnMut(&mut Bencher)) {
+        self.criterion
+            .benchmark_group(report::ASYNC)
+            .bench_function(label, &mut asynchronous);
+        self.ran.push(label);
+    }
+
     /// Benchmarks `suspending/<label>`: the async shape with an `.await` that suspends once.
     fn bench_suspending(&mut self, label: &'static str, mut suspending: impl FnMut(&mut Bencher)) {
         self.criterion
@@ -170,6 +179,9 @@ fn overhead(suite: &mut Suite<'_>) {
         |b| b.iter(|| run(call!(plain_async))),
     );
     suite.bench_suspending("plain", |b| b.iter(|| run(call!(plain_suspending))));
+    suite.bench_async("plain/poll_called", |b| {
+        b.iter(|| run_poll_called(call!(plain_async)))
+    });
     suite.bench(
         "traced/no_provider",
         |b| b.iter(|| call!(with_traced)),

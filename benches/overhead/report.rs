@@ -67,11 +67,17 @@ struct Target {
     unit: &'static str,
 }
 
-fn targets() -> [Target; 9] {
+fn targets() -> [Target; 10] {
     [
         Target {
             name: "`traced/no_provider` − `plain`",
             value: |m| Some(m("traced/no_provider")? - m("plain")?),
+            limit: 3.0,
+            unit: "ns",
+        },
+        Target {
+            name: "`traced/no_provider` − `plain/poll_called` (plain's poll a call too)",
+            value: |m| Some(m("traced/no_provider")? - m("plain/poll_called")?),
             limit: 3.0,
             unit: "ns",
         },
