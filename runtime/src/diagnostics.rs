@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 /// The severity of a diagnostic, and the threshold `OTEL_LOG_LEVEL` sets: a message is
 /// printed when its level is at or below the maximum (`None` prints nothing).
@@ -100,9 +101,37 @@ pub(crate) fn info(message: impl FnOnce() -> String) {
     }
 }
 
+/// `duration` as people write it in a message: `500ms`, `10s`, `1.5s`, `3m12s`, `2h5m`
+/// (milliseconds below a second, tenths of a second below a minute when there are any,
+/// then to the second, then to the minute).
+pub(crate) fn for_people(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0 => format!("{}ms", duration.as_millis()),
+        1..60 if duration.subsec_nanos() == 0 => format!("{seconds}s"),
+        1..60 => format!("{:.1}s", duration.as_secs_f64()),
+        60..3600 => format!("{}m{}s", seconds / 60, seconds % 60),
+        _ => format!("{}h{}m", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(for_people(Duration::from_millis(500)), "500ms");
+        assert_eq!(for_people(Duration::from_millis(850)), "850ms");
+        assert_eq!(for_people(Duration::from_secs(10)), "10s");
+        assert_eq!(for_people(Duration::from_secs(42)), "42s");
+        assert_eq!(for_people(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(for_people(Duration::from_secs(192)), "3m12s");
+        assert_eq!(
+            for_people(Duration::from_secs(2 * 3600 + 5 * 60 + 9)),
+            "2h5m"
+        );
+    }
 
     #[test]
     fn levels_are_ordered_from_silent_to_verbose() {

@@ -9,12 +9,12 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
 use super::throttle::{Throttle, Turn};
-use crate::diagnostics::{info, warn};
+use crate::diagnostics::{for_people, info, warn};
 
 /// The failed exports of one processor, whichever of its threads sent them.
 #[derive(Debug, Default)]
@@ -130,18 +130,6 @@ impl ExportFailures {
     }
 }
 
-/// `duration` to the second (to the millisecond below one): `850ms`, `42s`, `3m12s`,
-/// `2h5m`.
-fn for_people(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    match seconds {
-        0 => format!("{}ms", duration.as_millis()),
-        1..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m{}s", seconds / 60, seconds % 60),
-        _ => format!("{}h{}m", seconds / 3600, seconds % 3600 / 60),
-    }
-}
-
 /// An exporter's error as a sentence. The OTLP exporter's messages say what failed
 /// ("OTLP export of 2 spans failed: ..."); the SDK's `Display` would prefix them with
 /// "Operation failed".
@@ -157,6 +145,8 @@ fn describe(err: &OTelSdkError) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -225,17 +215,6 @@ mod tests {
         assert_eq!(
             failures.recovered(at(252)).as_deref(),
             Some("exports succeed again, after 2 failed exports over 3m12s")
-        );
-    }
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(for_people(Duration::from_millis(850)), "850ms");
-        assert_eq!(for_people(Duration::from_secs(42)), "42s");
-        assert_eq!(for_people(Duration::from_secs(192)), "3m12s");
-        assert_eq!(
-            for_people(Duration::from_secs(2 * 3600 + 5 * 60 + 9)),
-            "2h5m"
         );
     }
 

@@ -24,6 +24,7 @@ use super::retry::{self, Failure, Verdict};
 use super::tls::TlsFiles;
 use super::{Delivery, OtlpError};
 use crate::config::{OtlpCompression, OtlpSettings};
+use crate::diagnostics::for_people;
 
 /// Sends `Export` calls over one lazily connected channel.
 pub(super) struct GrpcTransport {
@@ -94,7 +95,7 @@ impl GrpcTransport {
             ),
             Some(Err(_elapsed)) => Verdict::Fail(format!(
                 "timed out (no answer within {})",
-                retry::human(remaining)
+                for_people(remaining)
             )),
             Some(Ok(Ok(response))) => {
                 Verdict::Done(Delivery::from_partial(encoding::partial_success(&response)))

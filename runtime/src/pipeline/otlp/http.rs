@@ -16,6 +16,7 @@ use super::retry::{self, Failure, Verdict};
 use super::tls::TlsFiles;
 use super::{Delivery, OtlpError};
 use crate::config::{OtlpCompression, OtlpProtocol, OtlpSettings};
+use crate::diagnostics::for_people;
 
 /// The largest response body read (collectors answer with a few bytes).
 const MAX_RESPONSE: u64 = 64 * 1024;
@@ -136,7 +137,7 @@ fn transport_verdict(err: &ureq::Error, remaining: Duration) -> Verdict<Delivery
     match err {
         ureq::Error::Timeout(_) => Verdict::Fail(format!(
             "timed out (no answer within {})",
-            retry::human(remaining)
+            for_people(remaining)
         )),
         ureq::Error::ConnectionFailed => Verdict::Retry {
             reason: "cannot connect to the collector".to_owned(),
@@ -148,7 +149,7 @@ fn transport_verdict(err: &ureq::Error, remaining: Duration) -> Verdict<Delivery
         },
         ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => Verdict::Fail(format!(
             "timed out (no answer within {})",
-            retry::human(remaining)
+            for_people(remaining)
         )),
         other => Verdict::Fail(format!("cannot send to the collector: {other}")),
     }

@@ -10,6 +10,8 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
+use crate::diagnostics::for_people;
+
 /// The first backoff delay; each retry doubles it, up to [`MAX_BACKOFF`].
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 /// The longest backoff delay the exporter chooses itself (a server may ask for more).
@@ -80,7 +82,7 @@ fn retrying<T>(
         let remaining = timeout.saturating_sub(elapsed());
         if remaining.is_zero() {
             return Err(Failure {
-                reason: format!("timed out after {}", human(timeout)),
+                reason: format!("timed out after {}", for_people(timeout)),
                 attempts,
             });
         }
@@ -96,10 +98,13 @@ fn retrying<T>(
             let reason = match after {
                 Some(after) => format!(
                     "{reason}; the server asked to retry after {}, past the export timeout of {}",
-                    human(after),
-                    human(timeout)
+                    for_people(after),
+                    for_people(timeout)
                 ),
-                None => format!("{reason}; no time left to retry within {}", human(timeout)),
+                None => format!(
+                    "{reason}; no time left to retry within {}",
+                    for_people(timeout)
+                ),
             };
             return Err(Failure { reason, attempts });
         }
@@ -122,17 +127,6 @@ fn backoff(retry: u32, jitter: f64) -> Duration {
 fn jitter() -> f64 {
     let bits = RandomState::new().hash_one(Instant::now()) >> 11;
     bits as f64 / (1_u64 << 53) as f64
-}
-
-/// A duration as people write it: `500ms`, `10s`, `1.5s`.
-pub(super) fn human(duration: Duration) -> String {
-    if duration.subsec_nanos() == 0 {
-        format!("{}s", duration.as_secs())
-    } else if duration < Duration::from_secs(1) {
-        format!("{}ms", duration.as_millis())
-    } else {
-        format!("{:.1}s", duration.as_secs_f64())
-    }
 }
 
 /// Parses a `Retry-After` header in seconds (the HTTP-date form is not used by collectors
@@ -295,12 +289,5 @@ mod tests {
     fn retry_after_is_seconds() {
         assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human(Duration::from_secs(10)), "10s");
-        assert_eq!(human(Duration::from_millis(500)), "500ms");
-        assert_eq!(human(Duration::from_millis(1500)), "1.5s");
     }
 }
