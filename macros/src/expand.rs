@@ -197,9 +197,10 @@ impl<'a> Expansion<'a> {
     }
 
     /// The closure capturing the recorded parameters (`__private::Capture`: copies of
-    /// numbers, `bool`, `char` and references, references to the others), and the closure recording them from what it
-    /// captured (`Wrap(..).__traced_record("arg", recorder)`), then the fields and the
-    /// formatted name of a template. The second runs only for a recording span.
+    /// numbers, `bool`, `char` and references, references to the others), and the closure
+    /// recording them from what it captured (`Wrap(..).__traced_record("arg", recorder)`),
+    /// then the fields and the formatted name of a template. The second runs only for a
+    /// recording span.
     fn capture_and_record(&self, locals: &Locals) -> (TokenStream, TokenStream) {
         let krate = &self.krate;
         let Locals {

@@ -191,11 +191,7 @@ impl SamplerSetting {
     /// the HTTP integrations, before they build a span's name and attributes.
     #[cfg(any(test, feature = "http-server", feature = "reqwest"))]
     pub(crate) fn adds_nothing_under(&self, parent: &Context) -> bool {
-        let span = parent.span();
-        let parent_context = span.span_context();
-        parent_context.is_valid()
-            && !parent_context.is_sampled()
-            && !span.is_recording()
+        crate::span::sampled_out(parent)
             && self
                 .builtin
                 .is_some_and(|builtin| builtin.known_decision(parent) == Some(false))

@@ -21,6 +21,8 @@ pub(crate) mod tracer;
 
 use recorded::RecordedAttribute;
 use start::Start;
+#[cfg(any(test, feature = "http-server", feature = "reqwest"))]
+pub(crate) use start::sampled_out;
 
 use crate::callsite::CallSite;
 use crate::value::AttributeValue;
@@ -330,10 +332,10 @@ impl ActiveSpan {
     /// only if it is sampled.
     ///
     /// `capture` takes the arguments `record` reads ([`crate::capture`]: copies of numbers,
-    /// `bool`, `char` and references, references to the others); it runs only once a provider is installed, so the
-    /// function's arguments have their addresses taken only on that path. Without a provider
-    /// this is one relaxed load and a branch; the rest is out of line, so the instrumented
-    /// function's own code stays small.
+    /// `bool`, `char` and references, references to the others); it runs only once a
+    /// provider is installed, so the function's arguments have their addresses taken only
+    /// on that path. Without a provider this is one relaxed load and a branch; the rest is
+    /// out of line, so the instrumented function's own code stays small.
     #[inline(always)]
     pub fn start<A>(
         site: &'static CallSite,

@@ -132,16 +132,20 @@ pub(super) fn own(
 }
 
 /// Whether a span starting from `origin` under `parent` adds nothing to it when its sampler
-/// follows the parent: the parent is valid, not sampled and not recording, and current (an
-/// explicit parent need not be the current context: the span needs its own then).
+/// follows the parent: the parent [`sampled_out`], and current (an explicit parent need not
+/// be the current context: the span needs its own then).
 #[inline(always)]
 pub(super) fn inheritable(parent: &Context, origin: Origin) -> bool {
+    !matches!(origin, Origin::ExplicitParent) && sampled_out(parent)
+}
+
+/// Whether the span in `parent` is valid, not sampled and not recording: a trace left
+/// unsampled, whose decision the context carries to everything started under it.
+#[inline(always)]
+pub(crate) fn sampled_out(parent: &Context) -> bool {
     let parent_span = parent.span();
     let parent_context = parent_span.span_context();
-    !matches!(origin, Origin::ExplicitParent)
-        && parent_context.is_valid()
-        && !parent_context.is_sampled()
-        && !parent_span.is_recording()
+    parent_context.is_valid() && !parent_context.is_sampled() && !parent_span.is_recording()
 }
 
 /// Lets the SDK sample and build the span, then records the arguments if it records.
