@@ -18,10 +18,9 @@ pub fn run<F: Future>(future: F) -> F::Output {
 
 /// [`run`], with each poll a real call rather than inlined into the loop.
 ///
-/// `#[inline(never)]` on an `async fn` keeps only its constructor out of line: the poll of
-/// a small one (`plain_async`) is inlined where it is polled, while a `#[traced]` one's,
-/// larger, is called. Run through this, the plain function pays the call its instrumented
-/// twin pays, as the synchronous variants all do.
+/// `#[inline(never)]` on an `async fn` keeps only its constructor out of line: its poll is
+/// inlined where it is polled, or not, as the compiler decides. Run through this, a
+/// future's poll is a call whatever it decides, as the synchronous variants' calls all are.
 #[allow(dead_code)] // used by the overhead run only
 pub fn run_poll_called<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);

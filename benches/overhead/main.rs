@@ -176,36 +176,49 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "plain",
         |b| b.iter(|| call!(plain)),
-        |b| b.iter(|| run(call!(plain_async))),
+        |b| b.iter(|| run(call!(plain_async::<{ copy::PLAIN }>))),
     );
-    suite.bench_suspending("plain", |b| b.iter(|| run(call!(plain_suspending))));
+    suite.bench_suspending("plain", |b| {
+        b.iter(|| run(call!(plain_suspending::<{ copy::PLAIN }>)))
+    });
     suite.bench_async("plain/poll_called", |b| {
-        b.iter(|| run_poll_called(call!(plain_async)))
+        b.iter(|| run_poll_called(call!(plain_async::<{ copy::POLL_CALLED }>)))
     });
     suite.bench(
         "traced/no_provider",
         |b| b.iter(|| call!(with_traced)),
-        |b| b.iter(|| run(call!(with_traced_async))),
+        |b| b.iter(|| run(call!(with_traced_async::<{ copy::NO_PROVIDER }>))),
     );
     suite.bench_suspending("traced/no_provider", |b| {
-        b.iter(|| run(call!(with_traced_suspending)))
+        b.iter(|| run(call!(with_traced_suspending::<{ copy::NO_PROVIDER }>)))
     });
     // The global tracer with no provider installed: OpenTelemetry's no-op.
     let noop = global::tracer("bench");
     suite.bench(
         "otel_sdk/no_provider",
         |b| b.iter(|| call!(with_otel_sdk, &noop)),
-        |b| b.iter(|| run(call!(with_otel_sdk_async, &noop))),
+        |b| {
+            b.iter(|| {
+                run(call!(
+                    with_otel_sdk_async::<{ copy::NO_PROVIDER }, _>,
+                    &noop
+                ))
+            })
+        },
     );
     suite.bench(
         "tracing/no_subscriber",
         |b| b.iter(|| call!(with_tracing)),
-        |b| b.iter(|| run(call!(with_tracing_async))),
+        |b| b.iter(|| run(call!(with_tracing_async::<{ copy::NO_PROVIDER }>))),
     );
     suite.bench(
         "fastrace/no_reporter",
         |b| in_fastrace_roots(b, || call!(with_fastrace)),
-        |b| in_fastrace_roots(b, || run(call!(with_fastrace_async))),
+        |b| {
+            in_fastrace_roots(b, || {
+                run(call!(with_fastrace_async::<{ copy::NO_PROVIDER }>))
+            })
+        },
     );
 
     // Phase 2: what a user gets with OTEL_SDK_DISABLED=true (`Config::from_env()` reads it
@@ -215,7 +228,7 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "traced/sdk_disabled",
         |b| b.iter(|| call!(with_traced)),
-        |b| b.iter(|| run(call!(with_traced_async))),
+        |b| b.iter(|| run(call!(with_traced_async::<{ copy::SDK_DISABLED }>))),
     );
     drop(guard);
 
@@ -224,10 +237,10 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "traced/unsampled",
         |b| b.iter(|| call!(with_traced)),
-        |b| b.iter(|| run(call!(with_traced_async))),
+        |b| b.iter(|| run(call!(with_traced_async::<{ copy::UNSAMPLED }>))),
     );
     suite.bench_suspending("traced/unsampled", |b| {
-        b.iter(|| run(call!(with_traced_suspending)))
+        b.iter(|| run(call!(with_traced_suspending::<{ copy::UNSAMPLED }>)))
     });
     traced::disable();
     pipeline.shutdown();
@@ -236,18 +249,24 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "traced/unsampled_child",
         |b| in_unsampled_trace(|| b.iter(|| call!(with_traced))),
-        |b| in_unsampled_trace(|| b.iter(|| run(call!(with_traced_async)))),
+        |b| {
+            in_unsampled_trace(|| {
+                b.iter(|| run(call!(with_traced_async::<{ copy::UNSAMPLED_CHILD }>)))
+            })
+        },
     );
     suite.bench_suspending("traced/unsampled_child", |b| {
-        in_unsampled_trace(|| b.iter(|| run(call!(with_traced_suspending))))
+        in_unsampled_trace(|| {
+            b.iter(|| run(call!(with_traced_suspending::<{ copy::UNSAMPLED_CHILD }>)))
+        })
     });
     suite.bench(
         "traced/sampled",
         |b| b.iter(|| call!(with_traced)),
-        |b| b.iter(|| run(call!(with_traced_async))),
+        |b| b.iter(|| run(call!(with_traced_async::<{ copy::SAMPLED }>))),
     );
     suite.bench_suspending("traced/sampled", |b| {
-        b.iter(|| run(call!(with_traced_suspending)))
+        b.iter(|| run(call!(with_traced_suspending::<{ copy::SAMPLED }>)))
     });
     // The OpenTelemetry API's spans on the same pipeline, what a library instrumented with
     // the API costs there: the global tracer is the pipeline's own.
@@ -255,7 +274,7 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "otel_api/sampled",
         |b| b.iter(|| call!(with_otel_sdk, &api)),
-        |b| b.iter(|| run(call!(with_otel_sdk_async, &api))),
+        |b| b.iter(|| run(call!(with_otel_sdk_async::<{ copy::API }, _>, &api))),
     );
     traced::disable();
     pipeline.shutdown();
@@ -272,31 +291,50 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "traced/no_exporter",
         |b| b.iter(|| call!(with_traced)),
-        |b| b.iter(|| run(call!(with_traced_async))),
+        |b| b.iter(|| run(call!(with_traced_async::<{ copy::NO_EXPORTER }>))),
     );
     traced::disable();
     drop(guard);
 
     // Phase 4: the raw SDK, with the same pipeline, its tracers taken directly.
-    for (label, sampler) in [
-        ("otel_sdk/unsampled", unsampled()),
-        ("otel_sdk/sampled", sampled()),
-    ] {
-        let pipeline = build_pipeline(sampler);
-        let tracer = pipeline.provider.tracer("bench");
-        suite.bench(
-            label,
-            |b| b.iter(|| call!(with_otel_sdk, &tracer)),
-            |b| b.iter(|| run(call!(with_otel_sdk_async, &tracer))),
-        );
-        pipeline.shutdown();
-    }
+    let pipeline = build_pipeline(unsampled());
+    let tracer = pipeline.provider.tracer("bench");
+    suite.bench(
+        "otel_sdk/unsampled",
+        |b| b.iter(|| call!(with_otel_sdk, &tracer)),
+        |b| {
+            b.iter(|| {
+                run(call!(
+                    with_otel_sdk_async::<{ copy::UNSAMPLED }, _>,
+                    &tracer
+                ))
+            })
+        },
+    );
+    pipeline.shutdown();
+    let pipeline = build_pipeline(sampled());
+    let tracer = pipeline.provider.tracer("bench");
+    suite.bench(
+        "otel_sdk/sampled",
+        |b| b.iter(|| call!(with_otel_sdk, &tracer)),
+        |b| b.iter(|| run(call!(with_otel_sdk_async::<{ copy::SAMPLED }, _>, &tracer))),
+    );
+    pipeline.shutdown();
     let pipeline = build_pipeline(sampled());
     let tracer = pipeline.provider.tracer("bench");
     suite.bench(
         "otel_sdk/unsampled_child",
         |b| in_unsampled_trace(|| b.iter(|| call!(with_otel_sdk, &tracer))),
-        |b| in_unsampled_trace(|| b.iter(|| run(call!(with_otel_sdk_async, &tracer)))),
+        |b| {
+            in_unsampled_trace(|| {
+                b.iter(|| {
+                    run(call!(
+                        with_otel_sdk_async::<{ copy::UNSAMPLED_CHILD }, _>,
+                        &tracer
+                    ))
+                })
+            })
+        },
     );
     pipeline.shutdown();
 
@@ -316,18 +354,22 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "tracing/otel_unsampled",
         |b| b.iter(|| call!(with_tracing)),
-        |b| b.iter(|| run(call!(with_tracing_async))),
+        |b| b.iter(|| run(call!(with_tracing_async::<{ copy::UNSAMPLED }>))),
     );
     on.store(true, Ordering::Relaxed);
     suite.bench(
         "tracing/otel_unsampled_child",
         |b| in_unsampled_tracing_span(|| b.iter(|| call!(with_tracing))),
-        |b| in_unsampled_tracing_span(|| b.iter(|| run(call!(with_tracing_async)))),
+        |b| {
+            in_unsampled_tracing_span(|| {
+                b.iter(|| run(call!(with_tracing_async::<{ copy::UNSAMPLED_CHILD }>)))
+            })
+        },
     );
     suite.bench(
         "tracing/otel_sampled",
         |b| b.iter(|| call!(with_tracing)),
-        |b| b.iter(|| run(call!(with_tracing_async))),
+        |b| b.iter(|| run(call!(with_tracing_async::<{ copy::SAMPLED }>))),
     );
     on.store(false, Ordering::Relaxed);
     pipeline.shutdown();
@@ -337,12 +379,16 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench(
         "fastrace/sampled",
         |b| in_fastrace_roots(b, || call!(with_fastrace)),
-        |b| in_fastrace_roots(b, || run(call!(with_fastrace_async))),
+        |b| in_fastrace_roots(b, || run(call!(with_fastrace_async::<{ copy::SAMPLED }>))),
     );
     suite.bench(
         "fastrace/sampled_bare",
         |b| in_fastrace_roots(b, || call!(with_fastrace_bare)),
-        |b| in_fastrace_roots(b, || run(call!(with_fastrace_bare_async))),
+        |b| {
+            in_fastrace_roots(b, || {
+                run(call!(with_fastrace_bare_async::<{ copy::SAMPLED }>))
+            })
+        },
     );
     fastrace::flush();
 }
