@@ -108,7 +108,8 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The `static` call site and the span start, shared by every shape.
+    /// The `static` call site and the span start, shared by every shape: a call's span,
+    /// entered as it starts, is bound to `locals.entered`, a future's to `locals.span`.
     fn start(&self, locals: &Locals, runs: Runs) -> TokenStream {
         let krate = &self.krate;
         let fn_ident = &self.function.sig.ident;
@@ -127,26 +128,32 @@ impl<'a> Expansion<'a> {
         };
         let (capture, record) = self.capture_and_record(locals);
         let span = &locals.span;
+        let entered = &locals.entered;
         let start = match (self.parent(), self.links()) {
             (None, None) => {
-                let start = match runs {
-                    Runs::InCall => quote!(start),
-                    Runs::AwaitedHere => quote!(start_awaited),
-                    Runs::Later => quote!(start_carried),
+                let (local, start) = match runs {
+                    // A call's span starts and becomes current in one call.
+                    Runs::InCall => (entered, quote!(start_call)),
+                    Runs::AwaitedHere => (span, quote!(start_awaited)),
+                    Runs::Later => (span, quote!(start_carried)),
                 };
-                quote!(#krate::__private::ActiveSpan::#start(&__TRACED_SITE, #capture, #record))
+                quote!(let #local = #krate::__private::ActiveSpan::#start(&__TRACED_SITE, #capture, #record);)
             }
             (parent, links) => {
                 let parent = parent.unwrap_or_else(|| quote!(#krate::__private::current_context));
                 let links = links.unwrap_or_else(|| quote!(#krate::__private::no_links));
-                quote!(#krate::__private::ActiveSpan::start_with(&__TRACED_SITE, #parent, #links, #capture, #record))
+                let start = quote!(#krate::__private::ActiveSpan::start_with(&__TRACED_SITE, #parent, #links, #capture, #record));
+                match runs {
+                    Runs::InCall => quote!(let #entered = #start.enter();),
+                    Runs::AwaitedHere | Runs::Later => quote!(let #span = #start;),
+                }
             }
         };
         quote! {
             #[allow(dead_code)]
             fn __traced_function() {}
             static __TRACED_SITE: #krate::__private::CallSite = #site;
-            let #span = #start;
+            #start
         }
     }
 
@@ -294,21 +301,16 @@ impl<'a> Expansion<'a> {
         let locals = Locals::new();
         let start = self.start(&locals, Runs::InCall);
         let Locals {
-            span,
-            entered,
-            output,
-            ..
+            entered, output, ..
         } = &locals;
         match &self.function.sig.output {
             // Nothing to record from the value: the guard alone ends the span on every path.
             ReturnType::Default => quote! {
                 #start
-                let #entered = #span.enter();
                 #block
             },
             ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => quote! {
                 #start
-                let #entered = #span.enter();
                 #block
             },
             ReturnType::Type(_, ty) => {
@@ -320,7 +322,6 @@ impl<'a> Expansion<'a> {
                 // captured `&mut` parameter.
                 quote! {
                     #start
-                    let #entered = #span.enter();
                     let #output = #krate::__private::call_once(move || #annotation #block);
                     #outcome
                     #output
