@@ -297,29 +297,8 @@ fn overhead(suite: &mut Suite<'_>) {
     drop(guard);
 
     // Phase 4: the raw SDK, with the same pipeline, its tracers taken directly.
-    let pipeline = build_pipeline(unsampled());
-    let tracer = pipeline.provider.tracer("bench");
-    suite.bench(
-        "otel_sdk/unsampled",
-        |b| b.iter(|| call!(with_otel_sdk, &tracer)),
-        |b| {
-            b.iter(|| {
-                run(call!(
-                    with_otel_sdk_async::<{ copy::UNSAMPLED }, _>,
-                    &tracer
-                ))
-            })
-        },
-    );
-    pipeline.shutdown();
-    let pipeline = build_pipeline(sampled());
-    let tracer = pipeline.provider.tracer("bench");
-    suite.bench(
-        "otel_sdk/sampled",
-        |b| b.iter(|| call!(with_otel_sdk, &tracer)),
-        |b| b.iter(|| run(call!(with_otel_sdk_async::<{ copy::SAMPLED }, _>, &tracer))),
-    );
-    pipeline.shutdown();
+    bench_sdk::<{ copy::UNSAMPLED }>(suite, "otel_sdk/unsampled", unsampled());
+    bench_sdk::<{ copy::SAMPLED }>(suite, "otel_sdk/sampled", sampled());
     let pipeline = build_pipeline(sampled());
     let tracer = pipeline.provider.tracer("bench");
     suite.bench(
@@ -391,6 +370,23 @@ fn overhead(suite: &mut Suite<'_>) {
         },
     );
     fastrace::flush();
+}
+
+/// The raw SDK's variant `label`: a tracer of a pipeline sampling with `sampler`, its async
+/// shape polling the copy `COPY`.
+fn bench_sdk<const COPY: u8>(
+    suite: &mut Suite<'_>,
+    label: &'static str,
+    sampler: impl ShouldSample + 'static,
+) {
+    let pipeline = build_pipeline(sampler);
+    let tracer = pipeline.provider.tracer("bench");
+    suite.bench(
+        label,
+        |b| b.iter(|| call!(with_otel_sdk, &tracer)),
+        |b| b.iter(|| run(call!(with_otel_sdk_async::<COPY, _>, &tracer))),
+    );
+    pipeline.shutdown();
 }
 
 /// fastrace's side of the discarding exporter.
