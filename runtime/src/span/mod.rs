@@ -336,8 +336,9 @@ impl ActiveSpan {
     /// provider is installed, so the function's arguments have their addresses taken only
     /// on that path. Without a provider this is one relaxed load and a branch to an empty
     /// guard; the rest, the span's start and its attachment, is one call out of line, so the
-    /// instrumented function's own code stays small (attaching in the function itself kept
-    /// more of its registers busy: 0.8 ns more a call without a provider, `benches/README.md`).
+    /// instrumented function's own code stays small (with the attachment inlined into it, as
+    /// it was, it saved one register more on entry and cost 0.8 ns more a call without a
+    /// provider: `benches/README.md`).
     #[inline(always)]
     pub fn start_call<A>(
         site: &'static CallSite,
@@ -360,8 +361,9 @@ impl ActiveSpan {
         Self::start_recorded(site, Origin::Call, captured, record).enter()
     }
 
-    /// Like [`Self::start_call`] without making the span current, for the span of a future (an `async fn`, a function returning a
-    /// future), which may be polled under another context than the one it started in.
+    /// Like [`Self::start_call`] without making the span current, for the span of a future
+    /// (an `async fn`, a function returning a future), which may be polled under another
+    /// context than the one it started in.
     #[inline(always)]
     pub fn start_carried<A>(
         site: &'static CallSite,
