@@ -142,11 +142,11 @@ impl<'a> Expansion<'a> {
             (parent, links) => {
                 let parent = parent.unwrap_or_else(|| quote!(#krate::__private::current_context));
                 let links = links.unwrap_or_else(|| quote!(#krate::__private::no_links));
-                let start = quote!(#krate::__private::ActiveSpan::start_with(&__TRACED_SITE, #parent, #links, #capture, #record));
-                match runs {
-                    Runs::InCall => quote!(let #entered = #start.enter();),
-                    Runs::AwaitedHere | Runs::Later => quote!(let #span = #start;),
-                }
+                let (local, start) = match runs {
+                    Runs::InCall => (entered, quote!(start_call_with)),
+                    Runs::AwaitedHere | Runs::Later => (span, quote!(start_with)),
+                };
+                quote!(let #local = #krate::__private::ActiveSpan::#start(&__TRACED_SITE, #parent, #links, #capture, #record);)
             }
         };
         quote! {

@@ -429,6 +429,34 @@ impl ActiveSpan {
         Self::start_with_recorded(site, parent, links, &capture(), record)
     }
 
+    /// [`Self::start_with`] for a synchronous call, its span made current until the returned
+    /// guard drops: started and attached in one call out of line, as [`Self::start_call`].
+    #[inline(always)]
+    pub fn start_call_with<A>(
+        site: &'static CallSite,
+        parent: impl FnOnce() -> Context,
+        links: impl FnOnce() -> Vec<Link>,
+        capture: impl FnOnce() -> A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
+    ) -> Entered {
+        if !installed::is_enabled() {
+            return Entered::DISABLED;
+        }
+        Self::start_call_with_recorded(site, parent, links, &capture(), record)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start_call_with_recorded<A>(
+        site: &'static CallSite,
+        parent: impl FnOnce() -> Context,
+        links: impl FnOnce() -> Vec<Link>,
+        captured: &A,
+        record: impl FnOnce(&mut Recorder<'_>, &A),
+    ) -> Entered {
+        Self::start_with_recorded(site, parent, links, captured, record).enter()
+    }
+
     #[cold]
     #[inline(never)]
     fn start_with_recorded<A>(
