@@ -539,7 +539,7 @@ impl ActiveSpan {
 
     /// Makes the span current on this thread until the returned guard drops.
     #[inline(always)]
-    pub fn enter(mut self) -> Entered {
+    fn enter(mut self) -> Entered {
         let attached = ManuallyDrop::new(self.attach_for_call());
         Entered {
             span: self,
@@ -632,7 +632,7 @@ impl Drop for ActiveSpan {
     }
 }
 
-/// A span made current by [`ActiveSpan::enter`]: restores the previous context and ends the
+/// A call's span made current by [`ActiveSpan::start_call`]: restores the previous context and ends the
 /// span when dropped, recording a panic if the drop happens while unwinding.
 #[doc(hidden)]
 #[derive(Debug)]
