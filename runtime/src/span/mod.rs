@@ -632,8 +632,8 @@ impl Drop for ActiveSpan {
     }
 }
 
-/// A call's span made current by [`ActiveSpan::start_call`]: restores the previous context and ends the
-/// span when dropped, recording a panic if the drop happens while unwinding.
+/// A call's span made current by [`ActiveSpan::start_call`]: restores the previous context
+/// and ends the span when dropped, recording a panic if the drop happens while unwinding.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Entered {
