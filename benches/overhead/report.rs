@@ -135,7 +135,7 @@ fn targets() -> [Target; 10] {
 /// How many times its own unsampled variant `otel_sdk/sampled` may read before a shape is
 /// flagged: about 2× in most measurements (450–520 against 210–245 ns on the 2-core VM), 4–6×
 /// when the SDK's batch processor reads in its slow mode (990–1 210 ns, in about one
-/// measurement in four on two CPUs, never when pinned to one), which makes the 0.2× ratio
+/// measurement in four on two CPUs, in none of six pinned to one), which makes the 0.2× ratio
 /// read as met.
 const SDK_SLOW_MODE: f64 = 3.0;
 
