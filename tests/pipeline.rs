@@ -259,6 +259,51 @@ fn a_root_the_sampler_drops_is_current_for_its_call_only_however_the_call_ends()
     assert!(kept.0.lock().unwrap().is_empty());
 }
 
+/// Its own span context before its suspension and after it, and that of an
+/// OpenTelemetry-API span started after it.
+#[traced::traced]
+async fn dropped_async_root() -> [opentelemetry::trace::SpanContext; 3] {
+    let before = traced::current_span().span_context();
+    suspend_once().await;
+    let after = traced::current_span().span_context();
+    let native = opentelemetry::global::tracer("native-library")
+        .in_span("native child", |cx| cx.span().span_context().clone());
+    [before, after, native]
+}
+
+#[test]
+fn a_dropped_roots_future_keeps_its_span_context_wherever_it_resumes() {
+    use std::future::Future as _;
+    use std::task::{Context, Waker};
+
+    use opentelemetry::trace::SpanContext;
+    use opentelemetry_sdk::trace::Sampler;
+
+    let (_installing, otel, kept) = install(|config| config.with_sampler(Sampler::AlwaysOff));
+    let mut future = Box::pin(dropped_async_root());
+    let first = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    assert!(first.is_pending());
+    // Between polls its context is not current here,
+    assert_eq!(
+        traced::current_span().span_context(),
+        SpanContext::empty_context()
+    );
+    // and the rest runs on another thread, under its own span context still.
+    let [before, after, native] = std::thread::spawn(move || futures::executor::block_on(future))
+        .join()
+        .unwrap();
+    otel.shutdown().unwrap();
+
+    assert!(before.is_valid() && !before.is_sampled());
+    assert_eq!(after, before);
+    // A child of it: the same trace, the same decision, an id of its own.
+    assert_eq!(native.trace_id(), before.trace_id());
+    assert!(!native.is_sampled() && native.span_id() != before.span_id());
+    assert!(kept.0.lock().unwrap().is_empty());
+}
+
 #[traced::traced(links = sources)]
 fn limited(first: u32, second: u32, third: u32, sources: &[opentelemetry::trace::SpanContext]) {
     let span = traced::current_span();

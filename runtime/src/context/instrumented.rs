@@ -6,7 +6,9 @@
 //! and allocates nothing, unless that poll suspends it, when it takes the context along for
 //! the polls to come, which may run elsewhere. A call that finishes without suspending
 //! then costs about what a synchronous one does (17 ns, against 63 when every such future
-//! held a clone of the context: `benches/README.md`).
+//! held a clone of the context: `benches/README.md`). Any other span that does not record
+//! (a root the sampler dropped) lends its context to each poll's attachment instead of
+//! attaching a clone, and takes it back only when the poll suspends the future.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -124,7 +126,7 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some(cx) = this.span.context() else {
+        let Some(_attached) = this.span.attach_for_poll() else {
             let poll = this.inner.poll(task);
             if P::WHERE_STARTED && poll.is_pending() {
                 // Its span added nothing to the context it was polled under so far; later
@@ -133,28 +135,33 @@ where
             }
             return poll;
         };
-        let _attached = cx.clone().attach();
-        let unwinding = EndOnUnwind(this.span);
+        let after_poll = AfterPoll(this.span);
         let output = match this.inner.poll(task) {
             Poll::Ready(output) => output,
             Poll::Pending => return Poll::Pending,
         };
         if let Some(on_output) = this.on_output.take() {
-            on_output(unwinding.0, &output);
+            on_output(after_poll.0, &output);
         }
-        unwinding.0.end();
+        after_poll.0.end();
         Poll::Ready(output)
     }
 }
 
-/// Ends the span with the panic recorded if the poll it guards unwinds.
-struct EndOnUnwind<'a>(&'a mut ActiveSpan);
+/// What follows a poll of a started span: the span ended with the panic recorded if the
+/// poll unwinds; otherwise the context a span that does not record lent to the poll's
+/// attachment taken back, if the poll suspended the future (one that finished has ended
+/// its span already). Dropped before the attachment ends, while the context lent is still
+/// the current one.
+struct AfterPoll<'a>(&'a mut ActiveSpan);
 
-impl Drop for EndOnUnwind<'_> {
+impl Drop for AfterPoll<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.record_panic();
             self.0.end();
+        } else {
+            self.0.take_back_lent();
         }
     }
 }
