@@ -611,6 +611,7 @@ impl ActiveSpan {
         }
     }
 
+    /// [`Self::attach_for_poll`]'s out-of-line half, called once a span started.
     #[inline(never)]
     fn attach_started_for_poll(&mut self) -> Option<ContextGuard> {
         self.attach_for_call()
