@@ -312,21 +312,6 @@ enum Recording {
     Own,
 }
 
-impl Started {
-    /// Attaches the span's context: a clone of it when the span records (the span's own
-    /// copy ends it, and the call's or poll's outcome is recorded on it), the context
-    /// itself when it does not, lent to the attachment (see [`ActiveSpan::attach_for_call`]
-    /// and [`ActiveSpan::attach_for_poll`]).
-    #[inline(always)]
-    fn attach_lending(&mut self) -> ContextGuard {
-        let cx = match self.recording {
-            Recording::No => std::mem::take(&mut self.cx),
-            Recording::Sdk | Recording::Own => self.cx.clone(),
-        };
-        cx.attach()
-    }
-}
-
 impl Drop for Started {
     fn drop(&mut self) {
         // Ending reads the clock before anything else.
@@ -565,12 +550,16 @@ impl ActiveSpan {
     /// [`Self::attach`] for a synchronous call, which attaches its context once: a span
     /// that does not record needs nothing from it afterwards (ending it does nothing, and
     /// what the call records on it is dropped), so the context is moved into the attachment
-    /// instead of cloned, which saves a shared count's increment and decrement.
+    /// instead of cloned, which saves a shared count's increment and decrement. A future's
+    /// poll attaches the same way ([`Self::attach_for_poll`]).
     #[inline(always)]
     fn attach_for_call(&mut self) -> Option<ContextGuard> {
-        self.started
-            .as_mut()
-            .map(|started| started.attach_lending())
+        let started = self.started.as_mut()?;
+        let cx = match started.recording {
+            Recording::No => std::mem::take(&mut started.cx),
+            Recording::Sdk | Recording::Own => started.cx.clone(),
+        };
+        Some(cx.attach())
     }
 
     /// Brings the current context along as the span's, for an `async fn`'s future whose
