@@ -73,7 +73,6 @@ impl Enqueue for SpanData {
 impl Queued {
     /// Removes duplicate attribute keys and applies the attribute value length `limit`
     /// ([`finish`]), keeping the span as it is.
-    #[cfg(feature = "otlp")]
     pub(crate) fn finish(&mut self, limit: Option<usize>) {
         match self {
             Self::Traced(record) => finish::finish_record(record, limit),
@@ -83,13 +82,16 @@ impl Queued {
 
     /// The span as exporters of the OpenTelemetry SDK take it, finished, its contents moved
     /// out: what is left holds nothing but is still dropped with the queue.
+    ///
+    /// Finished before it is converted, so that the conversion returns straight into this
+    /// function's caller: finishing the converted span held it here, to be copied out once
+    /// more (`perf`: that copy 1 % of the two-producer throughput run).
     fn take_finished_span_data(&mut self, limit: Option<usize>) -> SpanData {
-        let mut data = match self {
+        self.finish(limit);
+        match self {
             Self::Traced(record) => record.take_span_data(),
             Self::Sdk(data) => take_span_data(data),
-        };
-        finish::finish_span(&mut data, limit);
-        data
+        }
     }
 
     /// The instrumentation scope the span is exported under.

@@ -73,7 +73,6 @@ pub(crate) fn finish_span(span: &mut SpanData, limit: Option<usize>) {
 
 /// The same for a `#[traced]` span's record, which an exporter may read as it is, without
 /// making it [`SpanData`]: the spans exported are the same either way.
-#[cfg(feature = "otlp")]
 pub(crate) fn finish_record(span: &mut crate::span::lean::SpanRecord, limit: Option<usize>) {
     use crate::span::recorded::RecordedAttribute;
 
@@ -139,7 +138,6 @@ fn truncate_events_and_links(events: &mut SpanEvents, links: &mut SpanLinks, lim
 }
 
 /// Whether [`truncate_value`] would cut `value`.
-#[cfg(feature = "otlp")]
 fn is_longer(value: &Value, limit: usize) -> bool {
     let longer = |text: &StringValue| text.as_str().chars().nth(limit).is_some();
     match value {

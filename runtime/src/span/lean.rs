@@ -134,6 +134,9 @@ impl SpanRecord {
     /// The span as exporters take it, its contents moved out: what is left owns nothing
     /// (the batch processor's queue, where the record stays, drops it afterwards).
     pub(crate) fn take_span_data(&mut self) -> SpanData {
+        // First: the scope comes back through memory, and copying it into place as soon as
+        // it is written reads it in wider loads than it was written with (a stall).
+        let instrumentation_scope = mem::replace(&mut self.scope, SpanScope::Traced).into_owned();
         let (start_time, end_time) = clock::span_times(self.start_time, self.end_time);
         SpanData {
             attributes: self.exported_attributes(),
@@ -148,7 +151,7 @@ impl SpanRecord {
             events: mem::take(&mut self.events),
             links: mem::take(&mut self.links),
             status: mem::take(&mut self.status),
-            instrumentation_scope: mem::replace(&mut self.scope, SpanScope::Traced).into_owned(),
+            instrumentation_scope,
         }
     }
 }

@@ -179,7 +179,6 @@ impl RecordedAttribute {
         one.swap_remove(0)
     }
 
-    #[cfg(feature = "otlp")]
     pub(crate) fn key(&self) -> &Key {
         &self.key
     }
@@ -194,7 +193,6 @@ impl RecordedAttribute {
 
     /// Cuts a text value (or the texts of a string array) to `limit` characters, with
     /// `truncate_value` for the values held as OpenTelemetry has them.
-    #[cfg(feature = "otlp")]
     pub(crate) fn truncate(&mut self, limit: usize, truncate_value: impl FnOnce(&mut Value)) {
         match &mut self.value {
             RecordedValue::Value(value) => truncate_value(value),
@@ -246,7 +244,6 @@ impl InlineText {
     };
 
     /// Keeps the first `limit` characters.
-    #[cfg(feature = "otlp")]
     fn truncate_chars(&mut self, limit: usize) {
         if let Some((cut, _)) = self.as_str().char_indices().nth(limit) {
             // `cut` < `len`, which fits in a `u8`.
@@ -365,7 +362,6 @@ mod tests {
         assert!(text.len() < 5000);
     }
 
-    #[cfg(feature = "otlp")]
     #[test]
     fn inline_text_is_cut_in_characters() {
         let mut attribute = RecordedAttribute::text(Key::from_static_str("k"), "héllo");

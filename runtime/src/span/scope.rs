@@ -53,11 +53,32 @@ impl SpanScope {
     /// The scope as [`opentelemetry_sdk::trace::SpanData`] holds it.
     pub(crate) fn into_owned(self) -> InstrumentationScope {
         match self {
-            Self::Traced => installed::scope().clone(),
-            Self::Kept(scope) => scope.clone(),
+            Self::Traced => copy_kept(installed::scope()),
+            Self::Kept(scope) => copy_kept(scope),
             Self::Shared(scope) => Arc::unwrap_or_clone(scope),
         }
     }
+}
+
+/// A copy of `scope`, which lives as long as the program: its text is referred to, not
+/// copied, even where `scope` owns it.
+///
+/// Built from its parts rather than by `InstrumentationScope::clone`, whose out-of-line
+/// `Vec::clone` of the (mostly empty) attributes returns the vector through memory, read back
+/// at once in wider loads than it was written with: `perf annotate` put 82 % of the clone on
+/// that load, 2.5 % of all samples of the two-producer throughput run.
+fn copy_kept(scope: &'static InstrumentationScope) -> InstrumentationScope {
+    let mut copy = InstrumentationScope::builder(scope.name());
+    if let Some(version) = scope.version() {
+        copy = copy.with_version(version);
+    }
+    if let Some(schema_url) = scope.schema_url() {
+        copy = copy.with_schema_url(schema_url);
+    }
+    if scope.attributes().next().is_some() {
+        copy = copy.with_attributes(scope.attributes().cloned());
+    }
+    copy.build()
 }
 
 /// The distinct scopes kept so far, at most `max` of them. Looked up far more often than
@@ -170,6 +191,28 @@ mod tests {
         assert!(matches!(scope, SpanScope::Traced));
         assert_eq!(scope.into_owned(), *installed::scope());
         assert!(kept.scopes.read().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_kept_scope_is_exported_whole_its_owned_text_included() {
+        let kept = KeptScopes::new(4);
+        let named_at_run_time = || {
+            InstrumentationScope::builder(format!("tenant-{}-db", 7))
+                .with_version(String::from("3.1.4"))
+                .with_schema_url("https://opentelemetry.io/schemas/1.36.0")
+                .with_attributes([opentelemetry::KeyValue::new("db.system.name", "sqlite")])
+                .build()
+        };
+        let exported = kept.keep(named_at_run_time()).into_owned();
+        assert_eq!(exported, named_at_run_time());
+        assert_eq!(exported.name(), "tenant-7-db");
+        assert_eq!(exported.version(), Some("3.1.4"));
+        assert_eq!(exported.attributes().count(), 1);
+        let bare = kept
+            .keep(InstrumentationScope::builder("bare").build())
+            .into_owned();
+        assert_eq!(bare, InstrumentationScope::builder("bare").build());
+        assert_eq!((bare.version(), bare.schema_url()), (None, None));
     }
 
     #[test]

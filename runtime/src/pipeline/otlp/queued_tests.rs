@@ -2,7 +2,8 @@
 //! bytes the same spans give made [`SpanData`] and finished, in protobuf
 //! ([`encoding::protobuf`], itself checked byte for byte against prost) and in JSON
 //! ([`encoding::json`]): duplicate keys, the value length limit, and the call site's
-//! attributes included.
+//! attributes included. And the `SpanData` the batch processor makes of them, finishing the
+//! record first, is what the SDK would export, which finishes `SpanData`.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -21,6 +22,7 @@ use super::test_fixtures::{self, scope_names};
 use crate::callsite::CodeAttributes;
 use crate::clock::{self, Timestamp};
 use crate::pipeline::export::{Queued, finished_span_data};
+use crate::pipeline::finish;
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
 
@@ -172,14 +174,31 @@ fn resource() -> RequestResource {
     )
 }
 
-/// Protobuf written from the records, and through `SpanData`; the same for JSON.
+/// The queued spans as the SDK's processing would export them: each made `SpanData` as it
+/// is, then finished.
+fn finished_as_the_sdk_would(limit: Option<usize>) -> Vec<SpanData> {
+    queued()
+        .into_iter()
+        .map(|span| {
+            let mut data = match span {
+                Queued::Traced(record) => record.into_span_data(),
+                Queued::Sdk(data) => data,
+            };
+            finish::finish_span(&mut data, limit);
+            data
+        })
+        .collect()
+}
+
+/// Protobuf written from the records, and through `SpanData` finished as the SDK's
+/// processing would; the same for JSON.
 fn both_ways(limit: Option<usize>) -> [(Vec<u8>, Vec<u8>); 2] {
     let resource = resource();
     let mut direct = queued();
     for span in &mut direct {
         span.finish(limit);
     }
-    let via_span_data = finished_span_data(&mut queued(), limit);
+    let via_span_data = finished_as_the_sdk_would(limit);
     [
         (
             encoding::protobuf(&direct, &resource),
@@ -228,6 +247,19 @@ fn records_are_written_as_their_span_data_would_be() {
     assert_eq!(int_value(&replaced[2]), Some(7));
     // One value per key in the API span too.
     assert_eq!(scopes[1].spans[0].attributes.len(), 1);
+}
+
+#[test]
+fn exporters_of_span_data_get_the_spans_the_sdk_would_export() {
+    // The batch processor finishes each record before making it `SpanData`; the SDK
+    // finishes `SpanData`.
+    for limit in [None, Some(0), Some(3), Some(12)] {
+        assert_eq!(
+            finished_span_data(&mut queued(), limit),
+            finished_as_the_sdk_would(limit),
+            "limit {limit:?}"
+        );
+    }
 }
 
 #[test]
