@@ -33,7 +33,7 @@ use opentelemetry::trace::{
     TracerProvider as _,
 };
 use opentelemetry::{KeyValue, global};
-use opentelemetry_sdk::trace::{Sampler, SamplingResult, ShouldSample};
+use opentelemetry_sdk::trace::{RandomIdGenerator, Sampler, SamplingResult, ShouldSample};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use pipeline::{build_pipeline, install_pipeline, sampled, unsampled};
@@ -125,6 +125,14 @@ impl Suite<'_> {
         self.ran.push(label);
     }
 
+    /// Benchmarks `sync/<label>` alone: a variant of the sync shape only.
+    fn bench_sync(&mut self, label: &'static str, mut sync: impl FnMut(&mut Bencher)) {
+        self.criterion
+            .benchmark_group(report::SYNC)
+            .bench_function(label, &mut sync);
+        self.ran.push(label);
+    }
+
     /// Benchmarks `async/<label>` alone: a variant of the async shape only.
     fn bench_async(&mut self, label: &'static str, mut asynchronous: impl FnMut(&mut Bencher)) {
         self.criterion
@@ -206,6 +214,12 @@ fn overhead(suite: &mut Suite<'_>) {
             })
         },
     );
+    // What an unsampled root costs in the OpenTelemetry API alone (sync: an `async fn`
+    // would attach it on every poll, as `#[traced]` does in its own way).
+    let ids = RandomIdGenerator::default();
+    suite.bench_sync("otel_api/context_only", |b| {
+        b.iter(|| call!(with_context_only, &ids))
+    });
     suite.bench(
         "tracing/no_subscriber",
         |b| b.iter(|| call!(with_tracing)),

@@ -18,7 +18,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer};
+use opentelemetry::trace::{
+    FutureExt as _, SpanContext, TraceContextExt as _, TraceFlags, TraceState, Tracer,
+};
+use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
 
 /// The body every variant shares.
 #[inline(always)]
@@ -94,6 +97,26 @@ pub async fn plain_suspending<const COPY: u8>(id: u64, name: &str, flag: bool) -
 #[inline(never)]
 pub async fn with_traced_suspending<const COPY: u8>(id: u64, name: &str, flag: bool) -> u64 {
     SuspendOnce::default().await;
+    body(id, name, flag)
+}
+
+/// The least a root span that is not sampled can cost while the OpenTelemetry API sees it,
+/// as `#[traced]` keeps it seen (`Context::current()` holds it, a span started inside is its
+/// child, an injected `traceparent` carries its ids): new random ids (the SDK's generator),
+/// the span context put in a new `Context`, attached around the body and detached. Only the
+/// OpenTelemetry API's part of `traced/unsampled`: no sampler, no attributes, no `traced`.
+#[inline(never)]
+pub fn with_context_only(ids: &RandomIdGenerator, id: u64, name: &str, flag: bool) -> u64 {
+    let span = SpanContext::new(
+        ids.new_trace_id(),
+        ids.new_span_id(),
+        TraceFlags::NOT_SAMPLED,
+        false,
+        TraceState::NONE,
+    );
+    let _attached = opentelemetry::Context::current()
+        .with_remote_span_context(span)
+        .attach();
     body(id, name, flag)
 }
 
