@@ -214,11 +214,14 @@ fn overhead(suite: &mut Suite<'_>) {
             })
         },
     );
-    // What an unsampled root costs in the OpenTelemetry API alone (sync: an `async fn`
-    // would attach it on every poll, as `#[traced]` does in its own way).
+    // What an unsampled root and a sampled span cost in the OpenTelemetry API alone (sync:
+    // an `async fn` would attach its context on every poll, as `#[traced]` does its own way).
     let ids = RandomIdGenerator::default();
     suite.bench_sync("otel_api/context_only", |b| {
         b.iter(|| call!(with_context_only, &ids))
+    });
+    suite.bench_sync("otel_api/recording_only", |b| {
+        b.iter(|| call!(with_recording_only, &ids))
     });
     suite.bench(
         "tracing/no_subscriber",

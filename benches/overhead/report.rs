@@ -155,22 +155,49 @@ fn sdk_mode_note(shape: &str, medians: Medians<'_>) -> Option<String> {
     ))
 }
 
-/// A line setting the unsampled root's limit against what the OpenTelemetry API alone costs
-/// for such a root (`otel_api/context_only`), which no implementation that keeps the span
-/// visible to the API can spend less than.
-fn context_floor_note(medians: Medians<'_>) -> Option<String> {
-    let (floor, root) = (
-        medians("otel_api/context_only")?,
-        medians("traced/unsampled")?,
-    );
-    Some(format!(
-        "The OpenTelemetry API's own part of a root that is not sampled (`otel_api/context_only`: \
-         new ids, the span context in a new `Context`, attached and detached) reads {} ns in \
-         this run; `traced/unsampled` ({} ns) adds {} ns to it.",
-        cell(Some(floor)),
-        cell(Some(root)),
-        cell(Some(root - floor)),
-    ))
+/// Lines setting `#[traced]`'s spans against what the OpenTelemetry API alone costs for the
+/// same span (`otel_api/context_only` for a root that is not sampled, `otel_api/recording_only`
+/// for a sampled span, recording and exporting aside), which no implementation that keeps its
+/// spans visible to the API can spend less than.
+fn api_floor_notes(medians: Medians<'_>) -> Vec<String> {
+    let note = |floor: &str, what: &str, ours: &[&str]| {
+        let floor_value = medians(floor)?;
+        let added: Vec<String> = ours
+            .iter()
+            .filter_map(|label| {
+                let value = medians(label)?;
+                Some(format!(
+                    "`{label}` ({} ns) adds {} ns to it",
+                    cell(Some(value)),
+                    cell(Some(value - floor_value))
+                ))
+            })
+            .collect();
+        (!added.is_empty()).then(|| {
+            format!(
+                "The OpenTelemetry API's own part of {what}, reads {} ns in this run; {}.",
+                cell(Some(floor_value)),
+                added.join(", ")
+            )
+        })
+    };
+    [
+        note(
+            "otel_api/context_only",
+            "a root that is not sampled, `otel_api/context_only` (new ids, the span context in a \
+             new `Context`, attached and detached)",
+            &["traced/unsampled"],
+        ),
+        note(
+            "otel_api/recording_only",
+            "a sampled span, `otel_api/recording_only` (new ids, a span recording nothing in a \
+             new `Context`, attached, detached and ended; no clock read)",
+            &["traced/no_exporter", "traced/sampled"],
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Prints the medians of the variants in `ran`, and the targets.
@@ -238,7 +265,7 @@ pub fn print(ran: &[&str], started: SystemTime) {
             verdict(a),
         );
     }
-    if let Some(note) = context_floor_note(&sync) {
+    for note in api_floor_notes(&sync) {
         println!("\n{note}");
     }
     for (shape, medians) in [(SYNC, &sync as Medians<'_>), (ASYNC, &asynchronous)] {
