@@ -3,7 +3,7 @@
 //! straight into the record of a span of `traced`'s pipeline, where short text stays inline
 //! ([`super::recorded`]) instead of becoming a `String` copied again into the record.
 
-use opentelemetry::{Key, KeyValue, Value};
+use opentelemetry::{KeyValue, Value};
 
 use super::lean::Attributes;
 use super::recorded::RecordedAttribute;
@@ -41,15 +41,15 @@ impl AttributeSink for Vec<KeyValue> {
 
 impl AttributeSink for Attributes {
     fn text(&mut self, key: &'static str, text: &str) {
-        RecordedAttribute::push_text(self, Key::from_static_str(key), text);
+        RecordedAttribute::push_text(self, key, text);
     }
 
     fn static_text(&mut self, key: &'static str, text: &'static str) {
-        RecordedAttribute::push(self, Key::from_static_str(key), Value::from(text));
+        RecordedAttribute::push(self, key, Value::from(text));
     }
 
     fn int(&mut self, key: &'static str, value: i64) {
-        RecordedAttribute::push(self, Key::from_static_str(key), Value::I64(value));
+        RecordedAttribute::push(self, key, Value::I64(value));
     }
 
     fn key_values(&mut self, attributes: Vec<KeyValue>) {

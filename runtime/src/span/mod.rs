@@ -242,25 +242,25 @@ impl<'a> Recorder<'a> {
     /// where the span keeps it rather than returned through memory as an `Option`.
     #[inline(always)]
     pub fn record_value(&mut self, key: &'static str, value: opentelemetry::Value) {
-        RecordedAttribute::push(self.attributes, Key::from_static_str(key), value);
+        RecordedAttribute::push(self.attributes, key, value);
     }
 
     /// Adds `key = text`; short text is copied into the span's record, not allocated.
     #[inline]
     pub fn record_text(&mut self, key: &'static str, text: &str) {
-        RecordedAttribute::push_text(self.attributes, Key::from_static_str(key), text);
+        RecordedAttribute::push_text(self.attributes, key, text);
     }
 
     /// Adds `key =` the `Display` rendering of `value`, allocated only when long.
     #[inline]
     pub fn record_display<T: Display + ?Sized>(&mut self, key: &'static str, value: &T) {
-        RecordedAttribute::push_display(self.attributes, Key::from_static_str(key), value);
+        RecordedAttribute::push_display(self.attributes, key, value);
     }
 
     /// Adds `key =` the `Debug` rendering of `value`, allocated only when long.
     #[inline]
     pub fn record_debug<T: Debug + ?Sized>(&mut self, key: &'static str, value: &T) {
-        RecordedAttribute::push_debug(self.attributes, Key::from_static_str(key), value);
+        RecordedAttribute::push_debug(self.attributes, key, value);
     }
 }
 

@@ -80,19 +80,19 @@ impl RecordedAttribute {
 
     /// Appends `key = value` to `attributes`.
     #[inline(always)]
-    pub(crate) fn push(attributes: &mut Attributes, key: Key, value: Value) {
-        Self::push_in_place(attributes, Self::new(key, value));
+    pub(crate) fn push(attributes: &mut Attributes, key: impl Into<Key>, value: Value) {
+        Self::push_in_place(attributes, || Self::new(key.into(), value));
     }
 
     /// Appends `key = text` to `attributes`, inline when it fits.
     #[inline(always)]
-    pub(crate) fn push_text(attributes: &mut Attributes, key: Key, text: &str) {
+    pub(crate) fn push_text(attributes: &mut Attributes, key: impl Into<Key>, text: &str) {
         if text.len() > INLINE_TEXT_BYTES {
             let value = Value::String(text.to_owned().into());
-            Self::push_in_place(attributes, Self::new(key, value));
+            Self::push_in_place(attributes, || Self::new(key.into(), value));
             return;
         }
-        let attribute = Self::push_in_place(attributes, Self::empty_text(key));
+        let attribute = Self::push_in_place(attributes, || Self::empty_text(key.into()));
         if let Some(Self {
             value: RecordedValue::Text(inline),
             ..
@@ -106,7 +106,7 @@ impl RecordedAttribute {
     /// Appends `key =` the `Display` rendering of `value`, inline when it fits.
     pub(crate) fn push_display<T: Display + ?Sized>(
         attributes: &mut Attributes,
-        key: Key,
+        key: impl Into<Key>,
         value: &T,
     ) {
         Self::push_rendered(attributes, key, format_args!("{value}"), || {
@@ -115,7 +115,11 @@ impl RecordedAttribute {
     }
 
     /// Appends `key =` the `Debug` rendering of `value`, inline when it fits.
-    pub(crate) fn push_debug<T: Debug + ?Sized>(attributes: &mut Attributes, key: Key, value: &T) {
+    pub(crate) fn push_debug<T: Debug + ?Sized>(
+        attributes: &mut Attributes,
+        key: impl Into<Key>,
+        value: &T,
+    ) {
         Self::push_rendered(attributes, key, format_args!("{value:?}"), || {
             truncated_debug(value)
         });
@@ -125,11 +129,11 @@ impl RecordedAttribute {
     /// first piece that overflows), `fallback` renders it again, bounded, into a `String`.
     fn push_rendered(
         attributes: &mut Attributes,
-        key: Key,
+        key: impl Into<Key>,
         text: fmt::Arguments<'_>,
         fallback: impl FnOnce() -> String,
     ) {
-        let attribute = Self::push_in_place(attributes, Self::empty_text(key));
+        let attribute = Self::push_in_place(attributes, || Self::empty_text(key.into()));
         if let Some(Self { value, .. }) = attribute {
             let fits = match value {
                 RecordedValue::Text(inline) => inline.write_fmt(text).is_ok(),
@@ -160,13 +164,19 @@ impl RecordedAttribute {
     /// and copied into whichever slot, in loads wider than its stores (71 % of a `u64`
     /// argument's recording). Reached only when the list is inline with room to spare,
     /// `push` keeps one write, and the attribute is built right in its slot: 7 ns less a
-    /// sampled three-argument call (`benches/README.md`).
+    /// sampled three-argument call (`benches/README.md`). It is made (`make`, which takes
+    /// the key as the `&'static str` a call site names it by) in each branch: made once
+    /// before them, it was kept on the stack for both, and the slot's copy of the key read
+    /// back in loads wider than its stores again.
     #[inline(always)]
-    fn push_in_place(attributes: &mut Attributes, attribute: Self) -> Option<&mut Self> {
+    fn push_in_place(
+        attributes: &mut Attributes,
+        make: impl FnOnce() -> Self,
+    ) -> Option<&mut Self> {
         if !attributes.spilled() && attributes.len() < attributes.inline_size() {
-            attributes.push(attribute);
+            attributes.push(make());
         } else {
-            push_spilling(attributes, attribute);
+            push_spilling(attributes, make());
         }
         attributes.last_mut()
     }
