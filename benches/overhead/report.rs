@@ -155,10 +155,10 @@ fn sdk_mode_note(shape: &str, medians: Medians<'_>) -> Option<String> {
     ))
 }
 
-/// Lines setting `#[traced]`'s spans against what the OpenTelemetry API alone costs for the
-/// same span (`otel_api/context_only` for a root that is not sampled, `otel_api/recording_only`
-/// for a sampled span, recording and exporting aside), which no implementation that keeps its
-/// spans visible to the API can spend less than.
+/// Lines setting `#[traced]`'s spans against what the OpenTelemetry API's own operations cost
+/// for the same span (`otel_api/context_only` for a root that is not sampled,
+/// `otel_api/recording_only` for a sampled span, recording and exporting aside): the part of
+/// each figure that keeping the span visible to the API takes, whoever implements it.
 fn api_floor_notes(medians: Medians<'_>) -> Vec<String> {
     let note = |floor: &str, what: &str, ours: &[&str]| {
         let floor_value = medians(floor)?;
