@@ -125,19 +125,17 @@ impl Suite<'_> {
         self.ran.push(label);
     }
 
-    /// Benchmarks `sync/<label>` alone: a variant of the sync shape only.
-    fn bench_sync(&mut self, label: &'static str, mut sync: impl FnMut(&mut Bencher)) {
+    /// Benchmarks `<shape>/<label>` alone: a variant of one shape only (`report::SYNC` or
+    /// `report::ASYNC`).
+    fn bench_one(
+        &mut self,
+        shape: &'static str,
+        label: &'static str,
+        mut routine: impl FnMut(&mut Bencher),
+    ) {
         self.criterion
-            .benchmark_group(report::SYNC)
-            .bench_function(label, &mut sync);
-        self.ran.push(label);
-    }
-
-    /// Benchmarks `async/<label>` alone: a variant of the async shape only.
-    fn bench_async(&mut self, label: &'static str, mut asynchronous: impl FnMut(&mut Bencher)) {
-        self.criterion
-            .benchmark_group(report::ASYNC)
-            .bench_function(label, &mut asynchronous);
+            .benchmark_group(shape)
+            .bench_function(label, &mut routine);
         self.ran.push(label);
     }
 
@@ -189,7 +187,7 @@ fn overhead(suite: &mut Suite<'_>) {
     suite.bench_suspending("plain", |b| {
         b.iter(|| run(call!(plain_suspending::<{ copy::PLAIN }>)))
     });
-    suite.bench_async("plain/poll_called", |b| {
+    suite.bench_one(report::ASYNC, "plain/poll_called", |b| {
         b.iter(|| run_poll_called(call!(plain_async::<{ copy::POLL_CALLED }>)))
     });
     suite.bench(
@@ -217,10 +215,10 @@ fn overhead(suite: &mut Suite<'_>) {
     // What an unsampled root and a sampled span cost in the OpenTelemetry API alone (sync:
     // an `async fn` would attach its context on every poll, as `#[traced]` does its own way).
     let ids = RandomIdGenerator::default();
-    suite.bench_sync("otel_api/context_only", |b| {
+    suite.bench_one(report::SYNC, "otel_api/context_only", |b| {
         b.iter(|| call!(with_context_only, &ids))
     });
-    suite.bench_sync("otel_api/recording_only", |b| {
+    suite.bench_one(report::SYNC, "otel_api/recording_only", |b| {
         b.iter(|| call!(with_recording_only, &ids))
     });
     suite.bench(

@@ -175,7 +175,8 @@ fn api_floor_notes(medians: Medians<'_>) -> Vec<String> {
             .collect();
         (!added.is_empty()).then(|| {
             format!(
-                "The OpenTelemetry API's own part of {what}, reads {} ns in this run; {}.",
+                "The OpenTelemetry API's own part of {what} reads {} ns in this run \
+                 (`{floor}`); {}.",
                 cell(Some(floor_value)),
                 added.join(", ")
             )
@@ -184,14 +185,14 @@ fn api_floor_notes(medians: Medians<'_>) -> Vec<String> {
     [
         note(
             "otel_api/context_only",
-            "a root that is not sampled, `otel_api/context_only` (new ids, the span context in a \
-             new `Context`, attached and detached)",
+            "a root that is not sampled (new ids, the span context in a new `Context`, \
+             attached and detached)",
             &["traced/unsampled"],
         ),
         note(
             "otel_api/recording_only",
-            "a sampled span, `otel_api/recording_only` (new ids, a span recording nothing in a \
-             new `Context`, attached, detached and ended; no clock read)",
+            "a sampled span (new ids, a span recording nothing in a new `Context`, attached, \
+             detached and ended; no clock read)",
             &["traced/no_exporter", "traced/sampled"],
         ),
     ]

@@ -102,6 +102,18 @@ pub async fn with_traced_suspending<const COPY: u8>(id: u64, name: &str, flag: b
     body(id, name, flag)
 }
 
+/// A local root's span context with new random ids (the SDK's generator) and `flags`.
+#[inline(always)]
+fn new_span_context(ids: &RandomIdGenerator, flags: TraceFlags) -> SpanContext {
+    SpanContext::new(
+        ids.new_trace_id(),
+        ids.new_span_id(),
+        flags,
+        false,
+        TraceState::NONE,
+    )
+}
+
 /// The least a root span that is not sampled can cost while the OpenTelemetry API sees it,
 /// as `#[traced]` keeps it seen (`Context::current()` holds it, a span started inside is its
 /// child, an injected `traceparent` carries its ids): new random ids (the SDK's generator),
@@ -109,13 +121,7 @@ pub async fn with_traced_suspending<const COPY: u8>(id: u64, name: &str, flag: b
 /// OpenTelemetry API's part of `traced/unsampled`: no sampler, no attributes, no `traced`.
 #[inline(never)]
 pub fn with_context_only(ids: &RandomIdGenerator, id: u64, name: &str, flag: bool) -> u64 {
-    let span = SpanContext::new(
-        ids.new_trace_id(),
-        ids.new_span_id(),
-        TraceFlags::NOT_SAMPLED,
-        false,
-        TraceState::NONE,
-    );
+    let span = new_span_context(ids, TraceFlags::NOT_SAMPLED);
     let _attached = opentelemetry::Context::current()
         .with_remote_span_context(span)
         .attach();
@@ -163,13 +169,7 @@ impl opentelemetry::trace::Span for RecordsNothing {
 /// through the `Context` (its lock), with no clock read.
 #[inline(never)]
 pub fn with_recording_only(ids: &RandomIdGenerator, id: u64, name: &str, flag: bool) -> u64 {
-    let span = SpanContext::new(
-        ids.new_trace_id(),
-        ids.new_span_id(),
-        TraceFlags::SAMPLED,
-        false,
-        TraceState::NONE,
-    );
+    let span = new_span_context(ids, TraceFlags::SAMPLED);
     let cx = opentelemetry::Context::current_with_span(RecordsNothing(span));
     let attached = cx.clone().attach();
     let result = body(id, name, flag);
