@@ -129,9 +129,16 @@ fn rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The CPU time each batch-processor export thread has used so far, in ns by thread id
-/// (Linux: their `schedstat`); empty where it cannot be read.
-fn export_threads_cpu_ns() -> HashMap<String, u64> {
+/// How long a thread has run, and waited runnable for a CPU, so far (ns, its `schedstat`).
+#[derive(Clone, Copy, Default)]
+struct ThreadTimes {
+    running: u64,
+    waiting: u64,
+}
+
+/// The times of each batch-processor export thread so far, by thread id (Linux: their
+/// `schedstat`); empty where they cannot be read.
+fn export_threads_times() -> HashMap<String, ThreadTimes> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return HashMap::new();
     };
@@ -149,33 +156,55 @@ fn export_threads_cpu_ns() -> HashMap<String, u64> {
         })
         .filter_map(|task| {
             let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-            let ns = schedstat.split_whitespace().next()?.parse().ok()?;
-            Some((task.file_name().to_string_lossy().into_owned(), ns))
+            let mut fields = schedstat.split_whitespace().map(str::parse);
+            let running = fields.next()?.ok()?;
+            let waiting = fields.next()?.ok()?;
+            let times = ThreadTimes { running, waiting };
+            Some((task.file_name().to_string_lossy().into_owned(), times))
         })
         .collect()
 }
 
-/// The export threads' CPU time between two readings, in ns.
-fn export_cpu_spent(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Option<u64> {
-    let spent = after
-        .iter()
-        .map(|(thread, ns)| ns.saturating_sub(*before.get(thread).unwrap_or(&0)));
-    (!after.is_empty()).then(|| spent.sum())
+/// The export threads' times between two readings, summed over the threads.
+fn export_times_spent(
+    before: &HashMap<String, ThreadTimes>,
+    after: &HashMap<String, ThreadTimes>,
+) -> Option<ThreadTimes> {
+    let spent = after.iter().map(|(thread, times)| {
+        let earlier = before.get(thread).copied().unwrap_or_default();
+        ThreadTimes {
+            running: times.running.saturating_sub(earlier.running),
+            waiting: times.waiting.saturating_sub(earlier.waiting),
+        }
+    });
+    (!after.is_empty()).then(|| {
+        spent.fold(ThreadTimes::default(), |sum, times| ThreadTimes {
+            running: sum.running + times.running,
+            waiting: sum.waiting + times.waiting,
+        })
+    })
 }
 
 fn per_second(count: u64, duration: Duration) -> String {
     format!("{:.3} M/s", count as f64 / duration.as_secs_f64() / 1e6)
 }
 
-/// What the export thread spent per span it exported, and its share of a core.
-fn export_cost(cpu_before: &HashMap<String, u64>, exported: u64, duration: Duration) -> String {
-    match export_cpu_spent(cpu_before, &export_threads_cpu_ns()) {
+/// What the export thread spent per span it exported, its share of a core, and how much of
+/// the run it spent runnable but waiting for a CPU (the scheduler's share, not its own cost).
+fn export_cost(
+    times_before: &HashMap<String, ThreadTimes>,
+    exported: u64,
+    duration: Duration,
+) -> String {
+    match export_times_spent(times_before, &export_threads_times()) {
         Some(spent) => {
-            let spent = spent as f64;
+            let (running, waiting) = (spent.running as f64, spent.waiting as f64);
+            let run = duration.as_nanos() as f64;
             format!(
-                "{:.0} ns/span, {:.0} % of a core",
-                spent / exported.max(1) as f64,
-                100.0 * spent / duration.as_nanos() as f64,
+                "{:.0} ns/span, {:.0} % of a core, {:.0} % waiting",
+                running / exported.max(1) as f64,
+                100.0 * running / run,
+                100.0 * waiting / run,
             )
         }
         None => "–".to_owned(),
@@ -209,10 +238,10 @@ fn run_measured_calls(
     call: impl Fn(u64) -> u64 + Sync,
     exported_so_far: impl FnOnce(u64) -> u64,
 ) -> Measured {
-    let export_cpu_before = export_threads_cpu_ns();
+    let export_times_before = export_threads_times();
     let offered = run_producers(producers, duration, rate, call);
     let exported_in_window = exported_so_far(offered);
-    let export_cost = export_cost(&export_cpu_before, exported_in_window, duration);
+    let export_cost = export_cost(&export_times_before, exported_in_window, duration);
     traced::disable();
     Measured {
         offered,
