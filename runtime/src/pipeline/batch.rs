@@ -27,6 +27,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use super::export::{BatchExporter, Enqueue, Queued, read_exporter, write_exporter};
 use super::failures::ExportFailures;
+use super::next_slot::NextSlot;
 use super::overflow::QueueOverflow;
 use super::scheduling;
 use super::senders::Senders;
@@ -62,6 +63,8 @@ struct Shared {
     refused: AtomicU64,
     /// The exports that failed, printed as they happen.
     failures: Arc<ExportFailures>,
+    /// Readies the queue's next slot for the span that fills it.
+    next_slot: NextSlot,
 }
 
 #[derive(Debug, Default)]
@@ -97,6 +100,7 @@ impl<E: BatchExporter> BatchProcessor<E> {
             overflowed: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             failures: Arc::default(),
+            next_slot: NextSlot::detect(),
         });
         let exporter = Arc::new(RwLock::new(exporter));
         let worker = {
@@ -184,6 +188,7 @@ impl Shared {
         }
         before_push(&mut state);
         span.push_onto(&mut state.queue);
+        self.next_slot.prefetch(&mut state.queue);
         let batch_ready = state.queue.len() == self.settings.max_export_batch_size;
         drop(state);
         if batch_ready {

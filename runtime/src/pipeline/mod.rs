@@ -10,6 +10,7 @@ mod export;
 mod failures;
 mod finish;
 mod guard;
+mod next_slot;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod overflow;
