@@ -5,7 +5,8 @@
 //! channel and the export thread receives them one by one, so each span costs a channel
 //! operation (often a thread wake-up) on the application's thread, and the export thread
 //! falls behind from about 1 M spans/s, dropping silently. Here a producer takes an
-//! uncontended lock, pushes, and wakes the export thread only when a full batch is waiting;
+//! uncontended lock, pushes (into a slot made ready for it when the previous span was
+//! queued, [`super::next_slot`]), and wakes the export thread only when a full batch is waiting;
 //! the export thread swaps the buffer for an empty one in one step. Spans are counted when
 //! the queue drops them, and finished (duplicate keys, the value length limit) on the
 //! export thread, off the application's path. `#[traced]` spans are queued as they ended
