@@ -38,11 +38,58 @@ pub(crate) fn record_error<E: Error + ?Sized>(
     type_name: &'static str,
     error: &E,
 ) {
-    if !span.is_recording() {
-        return;
+    if span.is_recording() {
+        Failure::of_error(type_name, error).record(span);
     }
-    let message = truncated_display(error);
-    record_exception(span, type_name, message, source_chain(error));
+}
+
+/// A failure (an error or a panic) as a span records it, its text formatted before the span
+/// is reached: a synchronous call's span may be reached with the thread's context stack
+/// borrowed ([`ActiveSpan::on_recording`]), where the application's `Display` must not run.
+pub(crate) struct Failure {
+    type_name: &'static str,
+    message: String,
+    stacktrace: String,
+}
+
+impl Failure {
+    /// `error`, its `source()` chain as the stack trace.
+    fn of_error<E: Error + ?Sized>(type_name: &'static str, error: &E) -> Self {
+        Self {
+            type_name,
+            message: truncated_display(error),
+            stacktrace: source_chain(error),
+        }
+    }
+
+    /// An error known only by `message` (its `Display` or `Debug` rendering).
+    fn of_message(type_name: &'static str, message: String) -> Self {
+        Self {
+            type_name,
+            stacktrace: message.clone(),
+            message,
+        }
+    }
+
+    /// The panic unwinding this thread, as the panic hook remembered it.
+    pub(crate) fn of_current_panic() -> Self {
+        let panic = current_panic();
+        Self {
+            type_name: PANIC_TYPE,
+            message: panic.message,
+            stacktrace: panic.stacktrace,
+        }
+    }
+
+    /// Records the failure on `span` if it records.
+    pub(crate) fn record_on(self, span: &ActiveSpan) {
+        span.on_recording(|span| self.record(span));
+    }
+
+    /// Status Error, `error.type` and the `exception` event.
+    fn record(self, span: &SpanRef<'_>) {
+        record_exception(span, self.type_name, self.message, self.stacktrace);
+    }
 }
 
 /// Records a failure from its parts.
@@ -158,15 +205,6 @@ fn panic_message(info: &PanicHookInfo<'_>) -> String {
     }
 }
 
-/// Records the panic currently unwinding this thread on `span`.
-pub(crate) fn record_current_panic(span: &SpanRef<'_>) {
-    if !span.is_recording() {
-        return;
-    }
-    let record = current_panic();
-    record_exception(span, PANIC_TYPE, record.message, record.stacktrace);
-}
-
 /// Records the panic currently unwinding this thread on `span` as an `exception` event and
 /// status Error, leaving `error.type` to the caller (an HTTP server records `500`).
 #[cfg_attr(
@@ -227,8 +265,10 @@ error_views! {
 impl<T, E: Error + 'static> ViaStdError for &&&&&Outcome<'_, Result<T, E>> {
     #[inline]
     fn __traced_record_err(&self, span: &ActiveSpan) {
-        if let (Err(error), Some(span)) = (self.0, recording(span)) {
-            record_error(&span, std::any::type_name::<E>(), error);
+        if let Err(error) = self.0 {
+            record_failure(span, || {
+                Failure::of_error(std::any::type_name::<E>(), error)
+            });
         }
     }
 }
@@ -238,8 +278,10 @@ impl<T, E: Deref<Target = dyn Error + Send + Sync + 'static>> ViaDynSendError
 {
     #[inline]
     fn __traced_record_err(&self, span: &ActiveSpan) {
-        if let (Err(error), Some(span)) = (self.0, recording(span)) {
-            record_error(&span, std::any::type_name::<E>(), &**error);
+        if let Err(error) = self.0 {
+            record_failure(span, || {
+                Failure::of_error(std::any::type_name::<E>(), &**error)
+            });
         }
     }
 }
@@ -247,8 +289,10 @@ impl<T, E: Deref<Target = dyn Error + Send + Sync + 'static>> ViaDynSendError
 impl<T, E: Deref<Target = dyn Error + 'static>> ViaDynError for &&&Outcome<'_, Result<T, E>> {
     #[inline]
     fn __traced_record_err(&self, span: &ActiveSpan) {
-        if let (Err(error), Some(span)) = (self.0, recording(span)) {
-            record_error(&span, std::any::type_name::<E>(), &**error);
+        if let Err(error) = self.0 {
+            record_failure(span, || {
+                Failure::of_error(std::any::type_name::<E>(), &**error)
+            });
         }
     }
 }
@@ -256,9 +300,10 @@ impl<T, E: Deref<Target = dyn Error + 'static>> ViaDynError for &&&Outcome<'_, R
 impl<T, E: Display> ViaDisplayError for &&Outcome<'_, Result<T, E>> {
     #[inline]
     fn __traced_record_err(&self, span: &ActiveSpan) {
-        if let (Err(error), Some(span)) = (self.0, recording(span)) {
-            let message = truncated_display(error);
-            record_exception(&span, std::any::type_name::<E>(), message.clone(), message);
+        if let Err(error) = self.0 {
+            record_failure(span, || {
+                Failure::of_message(std::any::type_name::<E>(), truncated_display(error))
+            });
         }
     }
 }
@@ -266,9 +311,10 @@ impl<T, E: Display> ViaDisplayError for &&Outcome<'_, Result<T, E>> {
 impl<T, E: Debug> ViaDebugError for &Outcome<'_, Result<T, E>> {
     #[inline]
     fn __traced_record_err(&self, span: &ActiveSpan) {
-        if let (Err(error), Some(span)) = (self.0, recording(span)) {
-            let message = truncated_debug(error);
-            record_exception(&span, std::any::type_name::<E>(), message.clone(), message);
+        if let Err(error) = self.0 {
+            record_failure(span, || {
+                Failure::of_message(std::any::type_name::<E>(), truncated_debug(error))
+            });
         }
     }
 }
@@ -278,11 +324,10 @@ impl<T: ?Sized> ViaNoError for Outcome<'_, T> {
     fn __traced_record_err(&self, _span: &ActiveSpan) {}
 }
 
-fn recording(span: &ActiveSpan) -> Option<SpanRef<'_>> {
+/// Records the failure `failure` makes on `span` if it records, made only then.
+fn record_failure(span: &ActiveSpan, failure: impl FnOnce() -> Failure) {
     if span.is_recording() {
-        span.span()
-    } else {
-        None
+        failure().record_on(span);
     }
 }
 
@@ -318,9 +363,10 @@ impl<T: ?Sized> ViaPlainValue for Outcome<'_, T> {
 #[doc(hidden)]
 #[inline]
 pub fn record_return(span: &ActiveSpan, value: impl FnOnce() -> Option<opentelemetry::Value>) {
-    if let Some(span) = recording(span) {
+    if span.is_recording() {
+        // Made before the span is reached: the value's rendering is the application's code.
         if let Some(value) = value() {
-            span.set_attribute(KeyValue::new(RETURN_KEY, value));
+            span.on_recording(|span| span.set_attribute(KeyValue::new(RETURN_KEY, value)));
         }
     }
 }

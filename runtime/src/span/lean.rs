@@ -34,6 +34,7 @@ use smallvec::SmallVec;
 
 use super::Recorder;
 use super::in_place::filled;
+use super::lent;
 use super::recorded::RecordedAttribute;
 use super::scope::SpanScope;
 use crate::callsite::CodeAttributes;
@@ -398,7 +399,7 @@ impl LeanSpan {
     /// Hands the ended span to the pipeline installed now; with none (after shutdown) it
     /// is dropped, as the SDK drops spans ending after its provider shut down.
     #[inline(always)]
-    fn hand_on(record: Box<SpanRecord>) {
+    pub(super) fn hand_on(record: Box<SpanRecord>) {
         installed::with_installed(move |installed| {
             if let Some(own) = &installed.own {
                 own.sink.end(record);
@@ -549,14 +550,19 @@ impl Span for LeanSpan {
         let Some(mut record) = self.record.take() else {
             return;
         };
-        // `#[traced]` ends its spans with the marker: the time is read here, from the
-        // span's clock, rather than from the system clock by the OpenTelemetry API.
-        record.end_time = if timestamp == clock::now_marker() {
-            clock::now()
+        // `#[traced]` ends its spans with a marker: the time is read here, from the span's
+        // clock, rather than from the system clock by the OpenTelemetry API. A lent span's
+        // marker asks for the record back (`lent::end`, which holds the context stack).
+        if timestamp == clock::now_marker() {
+            record.end_time = clock::now();
+            Self::hand_on(record);
+        } else if lent::is_hand_back_marker(timestamp) {
+            record.end_time = clock::now();
+            lent::hand_back(record);
         } else {
-            Timestamp::Wall(timestamp)
-        };
-        Self::hand_on(record);
+            record.end_time = Timestamp::Wall(timestamp);
+            Self::hand_on(record);
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::error::Error;
 use std::fmt::{Debug, Display};
 use std::mem::ManuallyDrop;
 
-use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt};
+use opentelemetry::trace::{Link, SpanContext, SpanId, SpanRef, Status, TraceContextExt};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue};
 
 #[cfg(any(feature = "http-server", feature = "reqwest"))]
@@ -14,6 +14,7 @@ pub(crate) mod attribute_sink;
 mod ids;
 mod in_place;
 pub(crate) mod lean;
+mod lent;
 pub(crate) mod recorded;
 pub(crate) mod scope;
 mod start;
@@ -299,6 +300,8 @@ enum Origin {
 struct Started {
     cx: Context,
     recording: Recording,
+    /// The span's id once its context is lent ([`Recording::Lent`]), `INVALID` before.
+    lent: SpanId,
 }
 
 /// Whether a started span records, and who reads the time it ends at.
@@ -310,6 +313,9 @@ enum Recording {
     Sdk,
     /// `traced`'s own span ([`lean::LeanSpan`]), which reads [`crate::clock`] itself.
     Own,
+    /// `traced`'s own span, its context lent to the attachment of a synchronous call and
+    /// reached through the thread's current context ([`lent`]): [`Started::cx`] is empty.
+    Lent,
 }
 
 impl Drop for Started {
@@ -319,6 +325,38 @@ impl Drop for Started {
             Recording::No => {}
             Recording::Sdk => self.cx.span().end(),
             Recording::Own => self.cx.span().end_with_timestamp(clock::now_marker()),
+            Recording::Lent => lent::end(self.lent),
+        }
+    }
+}
+
+impl Started {
+    /// The context a synchronous call attaches, which stays attached for the whole call:
+    /// lent to the attachment rather than cloned, saving a shared count's increment and
+    /// decrement, unless the span is the SDK's (see [`lent`]). A span that does not record
+    /// needs nothing from it afterwards (ending it does nothing, and what the call records
+    /// on it is dropped); `traced`'s own span is reached through the current context.
+    #[inline(always)]
+    fn context_for_call(&mut self) -> Context {
+        match self.recording {
+            Recording::No => std::mem::take(&mut self.cx),
+            Recording::Own if lent::can_lend() => {
+                self.lent = self.cx.span().span_context().span_id();
+                self.recording = Recording::Lent;
+                std::mem::take(&mut self.cx)
+            }
+            Recording::Own | Recording::Sdk | Recording::Lent => self.cx.clone(),
+        }
+    }
+
+    /// The context one poll of a future attaches: lent only by a span that does not record,
+    /// which [`ActiveSpan::take_back_lent`] takes back if the poll suspends; one that records
+    /// keeps its own (the poll's outcome is recorded on it, and ending it needs it).
+    #[inline(always)]
+    fn context_for_poll(&mut self) -> Context {
+        match self.recording {
+            Recording::No => std::mem::take(&mut self.cx),
+            Recording::Own | Recording::Sdk | Recording::Lent => self.cx.clone(),
         }
     }
 }
@@ -526,14 +564,23 @@ impl ActiveSpan {
             .is_some_and(|started| started.recording != Recording::No)
     }
 
-    /// The span, when one was started.
-    pub(crate) fn span(&self) -> Option<opentelemetry::trace::SpanRef<'_>> {
-        self.context().map(|cx| cx.span())
+    /// Runs `record` on the span if it records, and returns what `record` returned: on the
+    /// span in its own context, or, once a synchronous call lent that context to its
+    /// attachment, in the thread's current context while that holds the span ([`lent`]).
+    /// `record` may then run with the thread's context stack borrowed: it must not attach a
+    /// context, nor run the application's code, which might (format what it records before).
+    pub(crate) fn on_recording<R>(&self, record: impl FnOnce(&SpanRef<'_>) -> R) -> Option<R> {
+        let started = self.started.as_ref()?;
+        match started.recording {
+            Recording::No => None,
+            Recording::Sdk | Recording::Own => Some(record(&started.cx.span())),
+            Recording::Lent => lent::with_span(started.lent, record),
+        }
     }
 
-    /// The context carrying the span, when one was started.
+    /// The context carrying the span, when one was started (empty once lent).
     #[inline(always)]
-    pub(crate) fn context(&self) -> Option<&Context> {
+    fn context(&self) -> Option<&Context> {
         self.started.as_ref().map(|started| &started.cx)
     }
 
@@ -547,19 +594,12 @@ impl ActiveSpan {
         }
     }
 
-    /// [`Self::attach`] for a synchronous call, which attaches its context once: a span
-    /// that does not record needs nothing from it afterwards (ending it does nothing, and
-    /// what the call records on it is dropped), so the context is moved into the attachment
-    /// instead of cloned, which saves a shared count's increment and decrement. A future's
-    /// poll attaches the same way ([`Self::attach_for_poll`]).
+    /// [`Self::attach`] for a synchronous call, which attaches its context once, for the
+    /// whole call ([`Started::context_for_call`]).
     #[inline(always)]
     fn attach_for_call(&mut self) -> Option<ContextGuard> {
         let started = self.started.as_mut()?;
-        let cx = match started.recording {
-            Recording::No => std::mem::take(&mut started.cx),
-            Recording::Sdk | Recording::Own => started.cx.clone(),
-        };
-        Some(cx.attach())
+        Some(started.context_for_call().attach())
     }
 
     /// Brings the current context along as the span's, for an `async fn`'s future whose
@@ -603,7 +643,8 @@ impl ActiveSpan {
     /// [`Self::attach_for_poll`]'s out-of-line half, called once a span started.
     #[inline(never)]
     fn attach_started_for_poll(&mut self) -> Option<ContextGuard> {
-        self.attach_for_call()
+        let started = self.started.as_mut()?;
+        Some(started.context_for_poll().attach())
     }
 
     /// Takes back the context a span that does not record lent to its poll's attachment
@@ -630,18 +671,14 @@ impl ActiveSpan {
 
     /// Records the panic unwinding through this span.
     pub(crate) fn record_panic(&self) {
-        if let Some(span) = self.span() {
-            outcome::record_current_panic(&span);
+        if self.is_recording() {
+            outcome::Failure::of_current_panic().record_on(self);
         }
     }
 
     /// Adds the `cancelled` event of a future dropped before completion.
     pub(crate) fn record_cancelled(&self) {
-        if self.is_recording() {
-            if let Some(span) = self.span() {
-                span.add_event(outcome::CANCELLED_EVENT, Vec::new());
-            }
-        }
+        self.on_recording(|span| span.add_event(outcome::CANCELLED_EVENT, Vec::new()));
     }
 
     /// Ends the span now; later calls do nothing.

@@ -12,7 +12,7 @@
 
 use opentelemetry::Context;
 use opentelemetry::global::BoxedTracer;
-use opentelemetry::trace::{Link, SpanContext, TraceContextExt, TraceFlags, Tracer};
+use opentelemetry::trace::{Link, SpanContext, SpanId, TraceContextExt, TraceFlags, Tracer};
 use opentelemetry_sdk::trace::SamplingDecision;
 
 use super::ids;
@@ -56,6 +56,7 @@ impl Start {
             Started {
                 cx: never_unwinding(cx),
                 recording,
+                lent: SpanId::INVALID,
             },
         )
     }
