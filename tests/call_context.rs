@@ -1,13 +1,16 @@
-//! A sampled synchronous call's span is reached through the thread's current context while
-//! the call runs (its context is lent to the attachment, not cloned): what the body does to
-//! the current context must neither lose the span nor panic the application.
+//! A sampled call's span is reached through the thread's current context while the call (or
+//! one poll of its future) runs: its context is lent to the attachment, not cloned. What the
+//! body does to the current context must neither lose the span nor panic the application.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 use std::thread;
 
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::{Context, Value};
-use traced::testing::{attribute, capture, events};
+use traced::testing::{attribute, capture, capture_future, events};
 use traced::traced;
 
 #[derive(Debug)]
@@ -141,4 +144,69 @@ fn a_context_left_current_that_holds_the_span_still_records_on_it() {
         inner.end_time <= outer.end_time,
         "ended at the call's end, not when the leaked context is dropped"
     );
+}
+
+/// Pending once, then ready: a suspension without a runtime.
+#[derive(Default)]
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        task.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[traced]
+async fn settles(amount: u32) -> Result<u32, Overdrawn> {
+    for key in ["settle.first", "settle.second", "settle.third"] {
+        YieldOnce::default().await;
+        traced::current_span().set_attribute(key, true);
+    }
+    withdraw(amount)
+}
+
+#[test]
+fn a_future_suspended_between_polls_records_on_its_span_in_each_and_at_its_end() {
+    let (result, spans) = futures::executor::block_on(capture_future(settles(300)));
+    assert!(result.is_err());
+    let settles = spans.one("settles");
+    for key in ["settle.first", "settle.second", "settle.third"] {
+        assert_eq!(attribute(settles, key), Some(&Value::Bool(true)), "{key}");
+    }
+    assert_eq!(settles.status, Status::error("overdrawn by 12"));
+    assert_eq!(
+        spans.one("withdraw").parent_span_id,
+        settles.span_context.span_id()
+    );
+}
+
+#[traced]
+async fn holds_a_guard_across_an_await() -> u32 {
+    // What OpenTelemetry warns against: the guard's context stays current over the
+    // suspension, where the span's context was lent.
+    let _held = Context::new().with_value(Ledger("held")).attach();
+    YieldOnce::default().await;
+    traced::current_span().set_attribute("after.await", true);
+    7
+}
+
+#[test]
+fn a_guard_held_across_an_await_loses_no_span_and_panics_nothing() {
+    let (output, spans) = thread::spawn(|| {
+        futures::executor::block_on(capture_future(holds_a_guard_across_an_await()))
+    })
+    .join()
+    .expect("the future does not panic");
+    assert_eq!(output, 7);
+    // Exported once, ended when its own context was dropped at the suspension.
+    let span = spans.one("holds_a_guard_across_an_await");
+    assert!(span.parent_span_is_remote);
+    assert!(span.end_time >= span.start_time);
 }

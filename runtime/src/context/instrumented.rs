@@ -6,9 +6,11 @@
 //! and allocates nothing, unless that poll suspends it, when it takes the context along for
 //! the polls to come, which may run elsewhere. A call that finishes without suspending
 //! then costs about what a synchronous one does (17 ns, against 63 when every such future
-//! held a clone of the context: `benches/README.md`). Any other span that does not record
-//! (a root the sampler dropped) lends its context to each poll's attachment instead of
-//! attaching a clone, and takes it back only when the poll suspends the future.
+//! held a clone of the context: `benches/README.md`). Any other span (a root the sampler
+//! dropped, or one that records, but the SDK's) lends its context to each poll's attachment
+//! instead of attaching a clone, and takes it back only when the poll suspends the future:
+//! a recording span is reached through the current context meanwhile
+//! ([`crate::span`]'s `lent` module).
 
 use std::future::Future;
 use std::marker::PhantomData;

@@ -1,17 +1,19 @@
-//! The span of a sampled synchronous call, reached through the thread's current context.
+//! The span of a sampled call, reached through the thread's current context while the call
+//! (or one poll of its future) runs.
 //!
 //! A `#[traced]` call makes its span current for the call by attaching the context that
-//! holds it. A span that records used to attach a clone of that context and keep the
-//! original to record its outcome on and end itself through: the clone's shared count,
-//! raised and lowered once a call, is two locked instructions (8–9 ns each on the Intel host,
-//! `benches/README.md`). A synchronous call's span is current for exactly as long as the
-//! call, so its context is lent to the attachment instead (as a span that does not record
-//! already lends its own), and the span is reached through the current context: only while
-//! that context holds the span's id. A body that leaves another context current (a guard it
-//! leaked, or keeps past the call) therefore records nothing more on the span, which then
-//! ends when its own context is dropped, by [`LeanSpan`]'s `Drop`, as the OpenTelemetry API's
-//! spans end (guards the body drops out of order are all gone by its end: the span is
-//! current again).
+//! holds it, and a future's span for each poll. A span that records used to attach a clone
+//! of that context and keep the original to record its outcome on and end itself through:
+//! the clone's shared count, raised and lowered each time, is two locked instructions (8–9
+//! ns each on the Intel host, `benches/README.md`). The span is current for exactly as long
+//! as the call or poll, so its context is lent to the attachment instead (as a span that
+//! does not record already lends its own), and the span is reached through the current
+//! context: only while that context holds the span's id. A poll that suspends the future
+//! takes a clone back for the polls to come. A body that leaves another context current (a
+//! guard it leaked, or keeps past the call or across an `.await`) therefore records nothing
+//! more on the span, which then ends when its own context is dropped, by [`LeanSpan`]'s
+//! `Drop`, as the OpenTelemetry API's spans end (guards the body drops out of order are all
+//! gone by its end: the span is current again).
 //!
 //! Reaching the current context borrows the thread's context stack, and attaching a
 //! context while it is borrowed panics. So nothing that may attach one runs there: an
@@ -56,18 +58,33 @@ pub(super) fn with_span<R>(span_id: SpanId, record: impl FnOnce(&SpanRef<'_>) ->
 pub(super) fn end(span_id: SpanId) {
     let ended = with_span(span_id, |span| span.end_with_timestamp(hand_back_marker()));
     if ended.is_none() {
-        diagnostics::warn_once("lent span not current", || {
-            "a #[traced] call returned while another context was current (a ContextGuard \
-             its body leaked, or kept past the call): the call's span ends when its own \
-             context is dropped, and its error or returned value, if any, is not recorded on it"
-                .to_owned()
-        });
+        warn_not_current();
         return;
     }
     // Nothing is handed back for a span ended already (through the OpenTelemetry API).
     if let Some(record) = HANDED_BACK.try_with(Cell::take).ok().flatten() {
         LeanSpan::hand_on(record);
     }
+}
+
+/// A clone of the thread's current context if it holds the span `span_id`: a future's
+/// span takes its context back so after a poll that suspended the future.
+pub(super) fn context_holding(span_id: SpanId) -> Option<Context> {
+    Context::map_current(|current| {
+        (current.span().span_context().span_id() == span_id).then(|| current.clone())
+    })
+}
+
+/// Says, once, that a lent span was not in the current context where it should have been.
+#[cold]
+pub(super) fn warn_not_current() {
+    diagnostics::warn_once("lent span not current", || {
+        "a #[traced] call returned, or its future suspended, while another context was \
+         current (a ContextGuard leaked, or held past the call or across an .await): the \
+         call's span ends when its own context is dropped, and what the call returned is \
+         not recorded on it"
+            .to_owned()
+    });
 }
 
 /// Keeps the ended span's `record` for [`end`], which asked for it with

@@ -331,13 +331,15 @@ impl Drop for Started {
 }
 
 impl Started {
-    /// The context a synchronous call attaches, which stays attached for the whole call:
-    /// lent to the attachment rather than cloned, saving a shared count's increment and
+    /// The context to attach for a synchronous call, or for one poll of a future: lent to
+    /// the attachment rather than cloned, which saves a shared count's increment and
     /// decrement, unless the span is the SDK's (see [`lent`]). A span that does not record
     /// needs nothing from it afterwards (ending it does nothing, and what the call records
-    /// on it is dropped); `traced`'s own span is reached through the current context.
+    /// on it is dropped); `traced`'s own span is reached through the current context until
+    /// the call or poll ends. A poll that suspends its future takes the context back
+    /// ([`ActiveSpan::take_back_lent`]).
     #[inline(always)]
-    fn context_for_call(&mut self) -> Context {
+    fn context_to_attach(&mut self) -> Context {
         match self.recording {
             Recording::No => std::mem::take(&mut self.cx),
             Recording::Own if lent::can_lend() => {
@@ -349,14 +351,24 @@ impl Started {
         }
     }
 
-    /// The context one poll of a future attaches: lent only by a span that does not record,
-    /// which [`ActiveSpan::take_back_lent`] takes back if the poll suspends; one that records
-    /// keeps its own (the poll's outcome is recorded on it, and ending it needs it).
-    #[inline(always)]
-    fn context_for_poll(&mut self) -> Context {
-        match self.recording {
-            Recording::No => std::mem::take(&mut self.cx),
-            Recording::Own | Recording::Sdk | Recording::Lent => self.cx.clone(),
+    /// Takes back the lent span's context after a poll that suspended its future, from the
+    /// current context, which is the one lent (the poll has detached whatever it attached).
+    /// A future that keeps a context attached over its suspension (a `ContextGuard` held
+    /// across an `.await`, which OpenTelemetry warns against) hands that context on instead:
+    /// the span is not in it, and ends as its own context drops with this poll's attachment
+    /// ([`lent`]); the later polls attach the context handed on, as a span that does not
+    /// record does.
+    fn take_back_lent_span(&mut self) {
+        match lent::context_holding(self.lent) {
+            Some(cx) => {
+                self.cx = cx;
+                self.recording = Recording::Own;
+            }
+            None => {
+                lent::warn_not_current();
+                self.cx = Context::current();
+                self.recording = Recording::No;
+            }
         }
     }
 }
@@ -595,11 +607,11 @@ impl ActiveSpan {
     }
 
     /// [`Self::attach`] for a synchronous call, which attaches its context once, for the
-    /// whole call ([`Started::context_for_call`]).
+    /// whole call ([`Started::context_to_attach`]).
     #[inline(always)]
     fn attach_for_call(&mut self) -> Option<ContextGuard> {
         let started = self.started.as_mut()?;
-        Some(started.context_for_call().attach())
+        Some(started.context_to_attach().attach())
     }
 
     /// Brings the current context along as the span's, for an `async fn`'s future whose
@@ -622,12 +634,11 @@ impl ActiveSpan {
         *self.started = Some(started);
     }
 
-    /// Attaches the span's context for one poll of its future. A span that records keeps
-    /// its own clone (the poll's outcome is recorded on it, and ending it needs it); one that
-    /// does not lends its context to the attachment, and [`Self::take_back_lent`] takes it
-    /// back if the poll suspends: a poll that finishes the future then costs no shared
-    /// count's increment and decrement (17 ns of a dropped root's `async fn` on an Intel
-    /// host, `benches/README.md`).
+    /// Attaches the span's context for one poll of its future, lent to the attachment
+    /// ([`Started::context_to_attach`]; an SDK span's is cloned), and [`Self::take_back_lent`]
+    /// takes it back if the poll suspends: a poll that finishes the future then costs no
+    /// shared count's increment and decrement (17 ns of a dropped root's `async fn` on an
+    /// Intel host, `benches/README.md`).
     ///
     /// The attachment is out of line: inlined into every future's poll, it left the poll of
     /// a future without a span 0.3 ns slower (the same instructions, laid out otherwise).
@@ -644,20 +655,23 @@ impl ActiveSpan {
     #[inline(never)]
     fn attach_started_for_poll(&mut self) -> Option<ContextGuard> {
         let started = self.started.as_mut()?;
-        Some(started.context_for_poll().attach())
+        Some(started.context_to_attach().attach())
     }
 
-    /// Takes back the context a span that does not record lent to its poll's attachment
-    /// ([`Self::attach_for_poll`]), after a poll that suspended the future and before that
-    /// attachment ends: the context current then is the one lent, as the poll has detached
-    /// whatever it attached. (A future that keeps a context attached over its suspension, a
-    /// `ContextGuard` held across an `.await`, which OpenTelemetry warns against, would hand
-    /// that context on instead.) Does nothing for a span that records, or has ended.
+    /// Takes back the context lent to a poll's attachment ([`Self::attach_for_poll`]),
+    /// after a poll that suspended the future and before that attachment ends: the context
+    /// current then is the one lent, as the poll has detached whatever it attached. (A
+    /// future that keeps a context attached over its suspension, a `ContextGuard` held
+    /// across an `.await`, which OpenTelemetry warns against, hands that context on instead;
+    /// see [`Started::take_back_lent_span`] for a span that records.) Does nothing for an
+    /// SDK span, which lent nothing, or a span that has ended.
     #[inline(always)]
     pub(crate) fn take_back_lent(&mut self) {
         if let Some(started) = self.started.as_mut() {
-            if started.recording == Recording::No {
-                started.cx = Context::current();
+            match started.recording {
+                Recording::No => started.cx = Context::current(),
+                Recording::Lent => started.take_back_lent_span(),
+                Recording::Own | Recording::Sdk => {}
             }
         }
     }
