@@ -165,16 +165,16 @@ impl opentelemetry::trace::Span for RecordsNothing {
 
 /// The least a sampled span costs in the OpenTelemetry API alone, recording and exporting
 /// aside: new random ids, a span that records nothing put in a new `Context` (`with_span`
-/// boxes it and shares it with the `Context`), attached around the body, detached, and ended
-/// through the `Context` (its lock), with no clock read.
+/// boxes it and shares it with the `Context`), attached around the body (the `Context`
+/// itself, not a clone), ended through the current context (its lock), and detached, with no
+/// clock read.
 #[inline(never)]
 pub fn with_recording_only(ids: &RandomIdGenerator, id: u64, name: &str, flag: bool) -> u64 {
     let span = new_span_context(ids, TraceFlags::SAMPLED);
-    let cx = opentelemetry::Context::current_with_span(RecordsNothing(span));
-    let attached = cx.clone().attach();
+    let attached = opentelemetry::Context::current_with_span(RecordsNothing(span)).attach();
     let result = body(id, name, flag);
+    opentelemetry::Context::map_current(|cx| cx.span().end_with_timestamp(SystemTime::UNIX_EPOCH));
     drop(attached);
-    cx.span().end_with_timestamp(SystemTime::UNIX_EPOCH);
     result
 }
 
