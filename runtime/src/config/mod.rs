@@ -48,9 +48,6 @@ pub use console::ConsoleFormat;
 pub use exporter::ExporterKind;
 pub use otlp::{OtlpCompression, OtlpProtocol, OtlpSettings};
 pub(crate) use sampler::SamplerSetting;
-#[cfg(any(
-    feature = "testing",
-    all(test, any(feature = "http-server", feature = "reqwest"))
-))]
+#[cfg(any(feature = "testing", test))]
 pub(crate) use sampler::default_sampler;
 pub(crate) use settings::{ProcessorSettings, Settings};

@@ -157,9 +157,9 @@ mod tests {
 
     /// A processor that attaches a context of its own as each span ends (as one that
     /// suppresses its exporter's telemetry does), and keeps the names of the spans ended.
-    #[derive(Debug, Default)]
+    #[derive(Debug)]
     struct AttachesOnEnd {
-        ended: Mutex<Vec<String>>,
+        ended: Arc<Mutex<Vec<String>>>,
     }
 
     impl SpanProcessor for AttachesOnEnd {
@@ -182,30 +182,6 @@ mod tests {
 
     impl EndedSpanProcessor for AttachesOnEnd {}
 
-    /// `Arc` so that the test keeps a handle on what the pipeline shares.
-    #[derive(Debug)]
-    struct Shared(Arc<AttachesOnEnd>);
-
-    impl SpanProcessor for Shared {
-        fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &Context) {
-            self.0.on_start(span, cx);
-        }
-
-        fn on_end(&self, span: SpanData) {
-            self.0.on_end(span);
-        }
-
-        fn force_flush(&self) -> OTelSdkResult {
-            self.0.force_flush()
-        }
-
-        fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-            self.0.shutdown_with_timeout(timeout)
-        }
-    }
-
-    impl EndedSpanProcessor for Shared {}
-
     fn marker() -> &'static str {
         "lent::tests::checkout::__traced_function"
     }
@@ -217,14 +193,17 @@ mod tests {
     #[test]
     #[ignore = "run in a child process by the test below"]
     fn child_ends_a_lent_span_into_a_processor_that_attaches() {
-        let processor = Arc::new(AttachesOnEnd::default());
+        let ended = Arc::new(Mutex::new(Vec::new()));
+        let processor = AttachesOnEnd {
+            ended: Arc::clone(&ended),
+        };
         let resource = Resource::builder().build();
         let mut sink = SinkBuilder::new(resource.clone());
         let sampler = default_sampler();
         let provider = SdkTracerProvider::builder()
             .with_resource(resource)
             .with_sampler(sampler.sampler.clone())
-            .with_span_processor(sink.share(Shared(Arc::clone(&processor))))
+            .with_span_processor(sink.share(processor))
             .build();
         installed::set_pipeline_provider(provider, sampler, sink.build(SpanLimits::default()));
         {
@@ -232,10 +211,7 @@ mod tests {
             assert!(call.span().is_recording());
             assert!(Context::map_current(|cx| cx.span().is_recording()));
         }
-        let ended = processor
-            .ended
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let ended = ended.lock().unwrap_or_else(PoisonError::into_inner);
         println!("ended={}", ended.join(","));
     }
 

@@ -313,8 +313,9 @@ enum Recording {
     Sdk,
     /// `traced`'s own span ([`lean::LeanSpan`]), which reads [`crate::clock`] itself.
     Own,
-    /// `traced`'s own span, its context lent to the attachment of a synchronous call and
-    /// reached through the thread's current context ([`lent`]): [`Started::cx`] is empty.
+    /// `traced`'s own span, its context lent to the attachment of a synchronous call or of
+    /// one poll of its future, and reached through the thread's current context meanwhile
+    /// ([`lent`]): [`Started::cx`] is empty.
     Lent,
 }
 
@@ -577,8 +578,8 @@ impl ActiveSpan {
     }
 
     /// Runs `record` on the span if it records, and returns what `record` returned: on the
-    /// span in its own context, or, once a synchronous call lent that context to its
-    /// attachment, in the thread's current context while that holds the span ([`lent`]).
+    /// span in its own context, or, while that context is lent to the attachment of a call
+    /// or poll, in the thread's current context if that holds the span ([`lent`]).
     /// `record` may then run with the thread's context stack borrowed: it must not attach a
     /// context, nor run the application's code, which might (format what it records before).
     pub(crate) fn on_recording<R>(&self, record: impl FnOnce(&SpanRef<'_>) -> R) -> Option<R> {
@@ -677,7 +678,8 @@ impl ActiveSpan {
     }
 
     /// Makes the span current until the returned guard drops, without ending it then: for
-    /// the setup code of a function returning a future, which runs before the future does.
+    /// the setup code of a function returning a future, which runs before the future does
+    /// (so before any poll has borrowed the span's context, [`Started::context_to_attach`]).
     #[inline(always)]
     pub fn attach(&self) -> Option<ContextGuard> {
         self.context().map(|cx| cx.clone().attach())
