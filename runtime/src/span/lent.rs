@@ -67,8 +67,8 @@ pub(super) fn end(span_id: SpanId) {
     }
 }
 
-/// A clone of the thread's current context if it holds the span `span_id`: a future's
-/// span takes its context back so after a poll that suspended the future.
+/// A clone of the thread's current context if it holds the span `span_id`: how a future's
+/// span takes its context back after a poll that suspended the future.
 pub(super) fn context_holding(span_id: SpanId) -> Option<Context> {
     Context::map_current(|current| {
         (current.span().span_context().span_id() == span_id).then(|| current.clone())
