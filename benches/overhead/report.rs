@@ -192,7 +192,7 @@ fn api_floor_notes(medians: Medians<'_>) -> Vec<String> {
         note(
             "otel_api/recording_only",
             "a sampled span (new ids, a span recording nothing in a new `Context`, attached, \
-             detached and ended; no clock read)",
+             ended through the current context and detached; no clock read)",
             &["traced/no_exporter", "traced/sampled"],
         ),
     ]
