@@ -35,6 +35,7 @@ use smallvec::SmallVec;
 use super::Recorder;
 use super::in_place::filled;
 use super::lent;
+use super::record_box;
 use super::recorded::RecordedAttribute;
 use super::scope::SpanScope;
 use crate::callsite::CodeAttributes;
@@ -285,7 +286,7 @@ impl LeanSpan {
         let parent_span_id = parent.span_id();
         let parent_span_is_remote = parent.is_valid() && parent.is_remote();
         let mut span = filled(
-            Box::new_uninit(),
+            record_box::new(),
             SpanRecord {
                 span_context: SpanContext::new(trace_id, span_id, trace_flags, false, trace_state),
                 parent_span_id,
@@ -353,7 +354,7 @@ impl LeanSpan {
         };
         let recorded_context = span_context.clone();
         let mut span = filled(
-            Box::new_uninit(),
+            record_box::new(),
             SpanRecord {
                 span_context: recorded_context,
                 parent_span_id,

@@ -15,6 +15,7 @@ mod ids;
 mod in_place;
 pub(crate) mod lean;
 mod lent;
+pub(crate) mod record_box;
 pub(crate) mod recorded;
 pub(crate) mod scope;
 mod start;
