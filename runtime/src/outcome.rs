@@ -81,26 +81,11 @@ impl Failure {
         }
     }
 
-    /// Records the failure on `span` if it records.
-    pub(crate) fn record_on(self, span: &ActiveSpan) {
-        span.on_recording(|span| self.record(span));
-    }
-
     /// Status Error, `error.type` and the `exception` event.
     fn record(self, span: &SpanRef<'_>) {
-        record_exception(span, self.type_name, self.message, self.stacktrace);
+        span.set_attribute(KeyValue::new(ERROR_TYPE, self.type_name));
+        record_exception_event(span, self.type_name, self.message, self.stacktrace);
     }
-}
-
-/// Records a failure from its parts.
-fn record_exception(
-    span: &SpanRef<'_>,
-    type_name: &'static str,
-    message: String,
-    stacktrace: String,
-) {
-    span.set_attribute(KeyValue::new(ERROR_TYPE, type_name));
-    record_exception_event(span, type_name, message, stacktrace);
 }
 
 /// The `exception` event and status Error of a failure, without `error.type` (which a
@@ -324,10 +309,12 @@ impl<T: ?Sized> ViaNoError for Outcome<'_, T> {
     fn __traced_record_err(&self, _span: &ActiveSpan) {}
 }
 
-/// Records the failure `failure` makes on `span` if it records, made only then.
-fn record_failure(span: &ActiveSpan, failure: impl FnOnce() -> Failure) {
+/// Records the failure `failure` makes on `span` if it records, made only then (and before
+/// the span is reached, see [`Failure`]).
+pub(crate) fn record_failure(span: &ActiveSpan, failure: impl FnOnce() -> Failure) {
     if span.is_recording() {
-        failure().record_on(span);
+        let failure = failure();
+        span.on_recording(|span| failure.record(span));
     }
 }
 

@@ -554,14 +554,15 @@ impl Span for LeanSpan {
         // `#[traced]` ends its spans with a marker: the time is read here, from the span's
         // clock, rather than from the system clock by the OpenTelemetry API. A lent span's
         // marker asks for the record back (`lent::end`, which holds the context stack).
-        if timestamp == clock::now_marker() {
-            record.end_time = clock::now();
-            Self::hand_on(record);
-        } else if lent::is_hand_back_marker(timestamp) {
-            record.end_time = clock::now();
+        let hand_back = lent::is_hand_back_marker(timestamp);
+        record.end_time = if hand_back || timestamp == clock::now_marker() {
+            clock::now()
+        } else {
+            Timestamp::Wall(timestamp)
+        };
+        if hand_back {
             lent::hand_back(record);
         } else {
-            record.end_time = Timestamp::Wall(timestamp);
             Self::hand_on(record);
         }
     }

@@ -47,10 +47,7 @@ thread_local! {
 /// code that might (the application's).
 #[inline]
 pub(super) fn with_span<R>(span_id: SpanId, record: impl FnOnce(&SpanRef<'_>) -> R) -> Option<R> {
-    Context::map_current(|current| {
-        let span = current.span();
-        (span.span_context().span_id() == span_id).then(|| record(&span))
-    })
+    Context::map_current(|current| holds(current, span_id).then(|| record(&current.span())))
 }
 
 /// Ends the span `span_id` now if the thread's current context holds it, and hands it to
@@ -70,9 +67,13 @@ pub(super) fn end(span_id: SpanId) {
 /// A clone of the thread's current context if it holds the span `span_id`: how a future's
 /// span takes its context back after a poll that suspended the future.
 pub(super) fn context_holding(span_id: SpanId) -> Option<Context> {
-    Context::map_current(|current| {
-        (current.span().span_context().span_id() == span_id).then(|| current.clone())
-    })
+    Context::map_current(|current| holds(current, span_id).then(|| current.clone()))
+}
+
+/// Whether `cx`'s span is the span `span_id`.
+#[inline(always)]
+fn holds(cx: &Context, span_id: SpanId) -> bool {
+    cx.span().span_context().span_id() == span_id
 }
 
 /// Says, once, that a lent span was not in the current context where it should have been.

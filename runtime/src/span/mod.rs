@@ -592,12 +592,6 @@ impl ActiveSpan {
         }
     }
 
-    /// The context carrying the span, when one was started (empty once lent).
-    #[inline(always)]
-    fn context(&self) -> Option<&Context> {
-        self.started.as_ref().map(|started| &started.cx)
-    }
-
     /// Makes the span current on this thread until the returned guard drops.
     #[inline(always)]
     fn enter(mut self) -> Entered {
@@ -683,14 +677,14 @@ impl ActiveSpan {
     /// (so before any poll has borrowed the span's context, [`Started::context_to_attach`]).
     #[inline(always)]
     pub fn attach(&self) -> Option<ContextGuard> {
-        self.context().map(|cx| cx.clone().attach())
+        self.started
+            .as_ref()
+            .map(|started| started.cx.clone().attach())
     }
 
     /// Records the panic unwinding through this span.
     pub(crate) fn record_panic(&self) {
-        if self.is_recording() {
-            outcome::Failure::of_current_panic().record_on(self);
-        }
+        outcome::record_failure(self, outcome::Failure::of_current_panic);
     }
 
     /// Adds the `cancelled` event of a future dropped before completion.
