@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compares one bench's rows between two builds by alternating runs: the method every figure of
-# the form "a–b → c–d ns (n alternating runs)" in benches/README.md comes from.
+# Compares one bench's rows between two builds by alternating runs: the method behind the
+# "a–b → c–d ns (n alternating runs)" figures in benches/README.md (before this script, each
+# round ran the base first).
 #
 #   benches/compare.sh <base-rev> <bench> <rounds> <regex>
 #
@@ -10,20 +11,21 @@
 # and, per row, the median of each side's medians.
 #
 # Why alternate two builds: this VM's speed drifts by several percent within minutes, so runs
-# of one build after the other's compare two moments as much as two builds; alternating spreads
-# the drift over both. Use an even number of rounds (see the loop). And why two builds rather than a switch inside one: a run-time switch
-# adds its own check to the path it measures, and moves the code around it (the fourteenth
-# session's box spare read 8 ns better switched than built).
+# of one build after the other's compare two moments as much as two builds; alternating
+# spreads the drift over both. Use an even number of rounds (see the loop). Why two builds
+# rather than a switch inside one: a run-time switch adds its own check to the path it
+# measures, and moves the code around it (the fourteenth session's box spare read 8 ns better
+# switched than built). Two medians of one binary read 1-2 ns apart on a 185 ns row: a smaller
+# difference is not a finding.
 #
-# Environment: CARGO_TARGET_DIR (default /tmp/target-compare; the base and the working tree
-# share it, so each build after the first recompiles only what differs), FEATURES (cargo
-# features for both builds, default none), MEASUREMENT_SECS (criterion's measurement time per
-# row, default 3). Needs git, cargo and awk.
+# Environment: CARGO_TARGET_DIR (default /tmp/target-compare, shared by both builds, so the
+# dependencies are built once), FEATURES (cargo features for both builds, default none),
+# MEASUREMENT_SECS (criterion's measurement time per row, default 3). Needs git, cargo, awk.
 
 set -euo pipefail
 
 if [[ $# -ne 4 ]]; then
-  sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 base_rev=$1 bench=$2 rounds=$3 regex=$4
