@@ -18,8 +18,8 @@
 # switched than built). Two medians of one binary read 1-2 ns apart on a 185 ns row: a smaller
 # difference is not a finding.
 #
-# Environment: CARGO_TARGET_DIR (default /tmp/target-compare, shared by both builds, so the
-# dependencies are built once), FEATURES (cargo features for both builds, default none),
+# Environment: CARGO_TARGET_DIR (default /tmp/target-compare; each side builds in a directory
+# of its own under it, see `build`), FEATURES (cargo features for both builds, default none),
 # MEASUREMENT_SECS (criterion's measurement time per row, default 3). Needs git, cargo, awk.
 
 set -euo pipefail
@@ -31,7 +31,7 @@ fi
 base_rev=$1 bench=$2 rounds=$3 regex=$4
 
 repo=$(git rev-parse --show-toplevel)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-compare}
+target_root=${CARGO_TARGET_DIR:-/tmp/target-compare}
 features=${FEATURES:-}
 measurement_secs=${MEASUREMENT_SECS:-3}
 work=$(mktemp -d)
@@ -42,10 +42,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Builds the bench in directory $1 and copies its binary to $2.
+# Builds the bench in directory $1 into target directory $2 and copies its binary to $3.
+#
+# One target directory per side: sharing one, the working tree's build found the base's
+# artifact (same crate, same hash) newer than its own edited sources, which were saved before
+# the base was built, and kept it: two byte-identical binaries, compared as two builds.
 build() {
-  local dir=$1 out=$2 executable
-  executable=$(cd "$dir" && cargo bench --features "$features" --bench "$bench" --no-run 2>&1 |
+  local dir=$1 target=$2 out=$3 executable
+  executable=$(cd "$dir" && CARGO_TARGET_DIR="$target" \
+    cargo bench --features "$features" --bench "$bench" --no-run 2>&1 |
     tee "$work/build.log" |
     sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | tail -n 1)
   if [[ -z $executable ]]; then
@@ -57,9 +62,9 @@ build() {
 }
 
 git -C "$repo" worktree add --quiet --detach "$worktree" "$base_rev"
-echo "building $bench at $base_rev and from the working tree ($CARGO_TARGET_DIR)" >&2
-build "$worktree" "$work/base-bin"
-build "$repo" "$work/new-bin"
+echo "building $bench at $base_rev and from the working tree (in $target_root)" >&2
+build "$worktree" "$target_root/compare-base" "$work/base-bin"
+build "$repo" "$target_root/compare-new" "$work/new-bin"
 if cmp -s "$work/base-bin" "$work/new-bin"; then
   echo "the two binaries are byte-identical: what differs below is the machine's noise" >&2
 fi

@@ -39,7 +39,7 @@ use super::record_box;
 use super::recorded::RecordedAttribute;
 use super::scope::SpanScope;
 use crate::callsite::CodeAttributes;
-use crate::clock::{self, Timestamp};
+use crate::clock::{self, EndMarker, Timestamp};
 use crate::installed;
 
 /// How many attributes a span keeps without allocating, besides its call site's `code.*`
@@ -554,13 +554,12 @@ impl Span for LeanSpan {
         // `#[traced]` ends its spans with a marker: the time is read here, from the span's
         // clock, rather than from the system clock by the OpenTelemetry API. A lent span's
         // marker asks for the record back (`lent::end`, which holds the context stack).
-        let hand_back = lent::is_hand_back_marker(timestamp);
-        record.end_time = if hand_back || timestamp == clock::now_marker() {
-            clock::now()
-        } else {
-            Timestamp::Wall(timestamp)
+        let marker = clock::marker_of(timestamp);
+        record.end_time = match marker {
+            Some(_) => clock::now(),
+            None => Timestamp::Wall(timestamp),
         };
-        if hand_back {
+        if marker == Some(EndMarker::NowHandedBack) {
             lent::hand_back(record);
         } else {
             Self::hand_on(record);

@@ -27,14 +27,13 @@
 //! the SDK's processors, which cannot be asked to hand anything back.
 
 use std::cell::Cell;
-use std::sync::LazyLock;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use opentelemetry::Context;
 use opentelemetry::trace::{SpanId, SpanRef, TraceContextExt};
 
 use super::lean::{LeanSpan, SpanRecord};
-use crate::diagnostics;
+use crate::{clock, diagnostics};
 
 thread_local! {
     /// The record of the span [`end`] just ended, until it is handed to the processors.
@@ -89,7 +88,7 @@ pub(super) fn warn_not_current() {
 }
 
 /// Keeps the ended span's `record` for [`end`], which asked for it with
-/// [`hand_back_marker`].
+/// [`clock::hand_back_marker`].
 pub(super) fn hand_back(record: Box<SpanRecord>) {
     let mut record = Some(record);
     let _ = HANDED_BACK.try_with(|slot| slot.set(record.take()));
@@ -100,28 +99,19 @@ pub(super) fn hand_back(record: Box<SpanRecord>) {
     }
 }
 
-/// Whether a span may be lent here: it needs [`hand_back_marker`], a time before 1970,
-/// which a platform whose clock cannot go back past 1970 (WASI's) has no room for.
+/// Whether a span may be lent here: it needs [`clock::hand_back_marker`], a time before
+/// 1970, which a platform whose clock cannot go back past 1970 (WASI's) has no room for.
 #[inline]
 pub(super) fn can_lend() -> bool {
-    HAND_BACK_MARKER.is_some()
+    clock::hand_back_marker().is_some()
 }
 
-/// The end time [`end`] gives a span to have it read the time itself, as
-/// [`crate::clock::now_marker`] does, and hand its record back to [`hand_back`] rather than
-/// to the processors: two nanoseconds before 1970, which no caller means.
+/// The end time [`end`] gives a span to have it read the time itself and hand its record
+/// back to [`hand_back`] rather than to the processors. Only lent spans are ended so, and
+/// only where [`can_lend`].
 fn hand_back_marker() -> SystemTime {
-    HAND_BACK_MARKER.unwrap_or(SystemTime::UNIX_EPOCH)
+    clock::hand_back_marker().unwrap_or(SystemTime::UNIX_EPOCH)
 }
-
-/// Whether `time` is [`hand_back_marker`]'s.
-#[inline]
-pub(super) fn is_hand_back_marker(time: SystemTime) -> bool {
-    Some(time) == *HAND_BACK_MARKER
-}
-
-static HAND_BACK_MARKER: LazyLock<Option<SystemTime>> =
-    LazyLock::new(|| SystemTime::UNIX_EPOCH.checked_sub(Duration::from_nanos(2)));
 
 #[cfg(test)]
 mod tests {
@@ -136,19 +126,16 @@ mod tests {
 
     use super::*;
     use crate::callsite::CallSite;
-    use crate::clock;
     use crate::config::default_sampler;
     use crate::installed;
     use crate::pipeline::sink::{EndedSpanProcessor, SinkBuilder};
     use crate::span::ActiveSpan;
 
     #[test]
-    fn the_hand_back_marker_is_neither_a_time_given_nor_the_now_marker() {
+    fn spans_are_lent_here_and_ended_with_the_marker_that_hands_them_back() {
         assert!(can_lend());
-        assert!(is_hand_back_marker(hand_back_marker()));
-        assert!(!is_hand_back_marker(clock::now_marker()));
-        assert!(!is_hand_back_marker(SystemTime::UNIX_EPOCH));
-        assert!(!is_hand_back_marker(SystemTime::now()));
+        let marker = clock::marker_of(hand_back_marker());
+        assert_eq!(marker, Some(clock::EndMarker::NowHandedBack));
     }
 
     #[test]
