@@ -21,8 +21,8 @@ mod end_marker;
 mod tsc;
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use calibration::{Calibration, Converter};
