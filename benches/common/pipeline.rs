@@ -44,6 +44,15 @@ impl Pipeline {
         self.exported.load(Ordering::Relaxed)
     }
 
+    /// Spans `traced`'s pipeline dropped so far, its queue full (0 for the SDK's pipelines,
+    /// whose processor counts none).
+    #[allow(dead_code)] // used by the overhead run only
+    pub fn dropped(&self) -> u64 {
+        self.guard
+            .as_ref()
+            .map_or(0, traced::OtelGuard::dropped_spans)
+    }
+
     /// Flushes and shuts the provider down; returns the spans exported in all.
     pub fn shutdown(self) -> u64 {
         let result = match self.guard {

@@ -7,7 +7,8 @@
 //! `traceparent` said "not sampled" (`unsampled_child`), the common case when a service
 //! samples a fraction of its traces —
 //! and with fastrace (no reporter, a discarding reporter with and without properties); each
-//! sync and async. See `README.md`.
+//! sync and async. Plus `plain/spaced` and `traced/sampled_spaced`: work between the calls,
+//! so that the export thread sleeps between batches. See `README.md`.
 //!
 //! The OpenTelemetry global provider, `#[traced]`'s provider, tracing's global subscriber
 //! and fastrace's reporter are process-global and some can be set only once, so the
@@ -36,7 +37,7 @@ use opentelemetry::{KeyValue, global};
 use opentelemetry_sdk::trace::{RandomIdGenerator, Sampler, SamplingResult, ShouldSample};
 use tracing_subscriber::layer::SubscriberExt as _;
 
-use pipeline::{build_pipeline, install_pipeline, sampled, unsampled};
+use pipeline::{Pipeline, build_pipeline, install_pipeline, sampled, unsampled};
 use poll::{run, run_poll_called};
 use subjects::*;
 
@@ -100,6 +101,29 @@ fn in_unsampled_tracing_span(measure: impl FnOnce()) {
     let _ = request.set_parent(unsampled_request());
     let _entered = request.enter();
     measure();
+}
+
+/// Runs `measure` on `pipeline` and prints how many of the spans it ended the full queue
+/// dropped: those skip the copy into the queue, so a row measured partly on them says so.
+/// (Back to back, sampled spans end about as fast as the export thread takes them.)
+fn counting_drops(pipeline: &Pipeline, label: &str, measure: impl FnOnce()) {
+    let flushed = |pipeline: &Pipeline| {
+        if let Err(err) = pipeline.provider.force_flush() {
+            eprintln!("flush failed: {err}");
+        }
+        (pipeline.exported(), pipeline.dropped())
+    };
+    let (exported_before, dropped_before) = flushed(pipeline);
+    measure();
+    let (exported, dropped) = flushed(pipeline);
+    let (exported, dropped) = (exported - exported_before, dropped - dropped_before);
+    let ended = exported + dropped;
+    if ended > 0 {
+        println!(
+            "{label}: {dropped} of {ended} spans dropped by the full queue ({:.1} %)",
+            100.0 * dropped as f64 / ended as f64
+        );
+    }
 }
 
 /// Registers the benchmarks and remembers which ran, for the report.
@@ -184,6 +208,9 @@ fn overhead(suite: &mut Suite<'_>) {
         |b| b.iter(|| call!(plain)),
         |b| b.iter(|| run(call!(plain_async::<{ copy::PLAIN }>))),
     );
+    suite.bench_one(report::SYNC, "plain/spaced", |b| {
+        b.iter(|| call!(plain) ^ between_calls())
+    });
     suite.bench_suspending("plain", |b| {
         b.iter(|| run(call!(plain_suspending::<{ copy::PLAIN }>)))
     });
@@ -275,13 +302,20 @@ fn overhead(suite: &mut Suite<'_>) {
             b.iter(|| run(call!(with_traced_suspending::<{ copy::UNSAMPLED_CHILD }>)))
         })
     });
-    suite.bench(
-        "traced/sampled",
-        |b| b.iter(|| call!(with_traced)),
-        |b| b.iter(|| run(call!(with_traced_async::<{ copy::SAMPLED }>))),
-    );
+    counting_drops(&pipeline, "traced/sampled", || {
+        suite.bench(
+            "traced/sampled",
+            |b| b.iter(|| call!(with_traced)),
+            |b| b.iter(|| run(call!(with_traced_async::<{ copy::SAMPLED }>))),
+        );
+    });
     suite.bench_suspending("traced/sampled", |b| {
         b.iter(|| run(call!(with_traced_suspending::<{ copy::SAMPLED }>)))
+    });
+    counting_drops(&pipeline, "traced/sampled_spaced", || {
+        suite.bench_one(report::SYNC, "traced/sampled_spaced", |b| {
+            b.iter(|| call!(with_traced) ^ between_calls())
+        });
     });
     // The OpenTelemetry API's spans on the same pipeline, what a library instrumented with
     // the API costs there: the global tracer is the pipeline's own.
