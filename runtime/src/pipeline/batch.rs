@@ -5,15 +5,15 @@
 //! channel and the export thread receives them one by one, so each span costs a channel
 //! operation (often a thread wake-up) on the application's thread, and the export thread
 //! falls behind from about 1 M spans/s, dropping silently. Here a producer takes an
-//! uncontended lock, pushes (into a slot made ready for it when the previous span was
-//! queued, [`super::next_slot`]), and wakes the export thread only when a full batch is waiting;
-//! the export thread swaps the buffer for an empty one in one step. Spans are counted when
-//! the queue drops them, and finished (duplicate keys, the value length limit) on the
-//! export thread, off the application's path. `#[traced]` spans are queued as they ended
-//! and handed to the exporter so ([`super::export`]): made [`SpanData`] on the export thread
-//! if at all, so what it frees it allocated itself. An exporter that may send concurrently
-//! (OTLP) has each prepared batch sent by [`super::senders`] when
-//! `OTEL_BSP_MAX_CONCURRENT_EXPORTS` is above 1.
+//! uncontended lock and pushes (into a slot made ready for it when the previous span was
+//! queued, [`super::next_slot`]); the export thread, which mostly wakes on a timer of its
+//! own set for when a batch is due ([`super::pacing`]), swaps the buffer for an empty one
+//! in one step. Spans are counted when the queue drops them, and finished (duplicate keys,
+//! the value length limit) on the export thread, off the application's path. `#[traced]`
+//! spans are queued as they ended and handed to the exporter so ([`super::export`]): made
+//! [`SpanData`] on the export thread if at all, so what it frees it allocated itself. An
+//! exporter that may send concurrently (OTLP) has each prepared batch sent by
+//! [`super::senders`] when `OTEL_BSP_MAX_CONCURRENT_EXPORTS` is above 1.
 
 use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +30,7 @@ use super::export::{BatchExporter, Enqueue, Queued, read_exporter, write_exporte
 use super::failures::ExportFailures;
 use super::next_slot::NextSlot;
 use super::overflow::QueueOverflow;
+use super::pacing::Pacing;
 use super::scheduling;
 use super::senders::Senders;
 use super::set_aside::SetAside;
@@ -50,7 +51,8 @@ pub(crate) struct BatchProcessor<E: BatchExporter> {
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
-    /// Wakes the export thread: a full batch, a flush, or shutdown.
+    /// Wakes the export thread: a span making the queue [`State::wake_at`] long, a flush, or
+    /// shutdown.
     work: Condvar,
     /// Wakes those waiting for a flush or for the export thread to stop.
     progress: Condvar,
@@ -79,7 +81,14 @@ struct State {
     shutdown: bool,
     /// The export thread has exported everything and stopped.
     stopped: bool,
+    /// The queue length at which the span making it so wakes the sleeping export thread
+    /// ([`super::pacing`]); [`AWAKE`] while it is not sleeping, so that no application thread
+    /// makes a system call to wake a thread that is running.
+    wake_at: usize,
 }
+
+/// [`State::wake_at`] while the export thread is not sleeping: a length no queue reaches.
+const AWAKE: usize = usize::MAX;
 
 impl<E: BatchExporter> BatchProcessor<E> {
     /// Starts the export thread. If the thread cannot be started, every span is dropped and
@@ -92,6 +101,7 @@ impl<E: BatchExporter> BatchProcessor<E> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: Vec::with_capacity(settings.max_export_batch_size),
+                wake_at: AWAKE,
                 ..State::default()
             }),
             work: Condvar::new(),
@@ -148,10 +158,11 @@ impl Shared {
     }
 
     /// Queues `span`, or drops and counts it when the queue is full or the processor
-    /// stopping; wakes the export thread when a batch is ready. A boxed record is copied
-    /// once, from its box into the queue ([`Enqueue`]). Out of line, as it was before
-    /// [`Self::enqueue_spilled`] shared its body: inlined into `on_end_record`, a sampled
-    /// call measured 5–10 ns slower (alternating runs).
+    /// stopping; wakes the export thread when the queue reaches the length it asked for
+    /// ([`State::wake_at`]). A boxed record is copied once, from its box into the queue
+    /// ([`Enqueue`]). Out of line, as it was before [`Self::enqueue_spilled`] shared its
+    /// body: inlined into `on_end_record`, a sampled call measured 5–10 ns slower
+    /// (alternating runs).
     #[inline(never)]
     fn enqueue(&self, span: impl Enqueue) {
         self.enqueue_with(span, |_| {});
@@ -190,9 +201,9 @@ impl Shared {
         before_push(&mut state);
         span.push_onto(&mut state.queue);
         self.next_slot.prefetch(&mut state.queue);
-        let batch_ready = state.queue.len() == self.settings.max_export_batch_size;
+        let wake_exporter = state.queue.len() == state.wake_at;
         drop(state);
-        if batch_ready {
+        if wake_exporter {
             self.work.notify_one();
         }
     }
@@ -290,17 +301,17 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
     let mut taken = Vec::with_capacity(settings.max_export_batch_size);
     let mut taken_aside = SetAside::default();
     let mut overflow = QueueOverflow::new(settings.max_queue_size);
+    // The latest flush done, as `State::flush_done` (written only here) holds it.
+    let mut flush_done = 0;
+    let mut pacing = Pacing::new(
+        settings.max_export_batch_size,
+        settings.max_queue_size,
+        Instant::now(),
+    );
     loop {
         let (flush, shutdown) = {
-            let state = shared.lock();
-            let (mut state, _) = shared
-                .work
-                .wait_timeout_while(state, settings.schedule_delay, |state| {
-                    state.queue.len() < settings.max_export_batch_size
-                        && state.flush_requested == state.flush_done
-                        && !state.shutdown
-                })
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut state = wait_for_turn(shared, &mut pacing);
+            pacing.took(state.queue.len(), Instant::now());
             mem::swap(&mut state.queue, &mut taken);
             mem::swap(&mut state.set_aside, &mut taken_aside);
             (state.flush_requested, state.shutdown)
@@ -310,17 +321,19 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
         // Spans the application dropped while this turn exported: printed from here, not
         // from its threads.
         overflow.note(shared.overflowed.load(Ordering::Relaxed));
-        let mut state = shared.lock();
-        if flush != state.flush_done || shutdown {
-            // A flush or shutdown is done when what was taken has been sent, not only
-            // handed to a sender thread.
-            drop(state);
-            if let Some(senders) = &senders {
-                senders.wait_until_idle();
-            }
-            state = shared.lock();
+        if flush == flush_done && !shutdown {
+            // Nobody waits for this turn: no lock to take (an application thread could find
+            // it held and have to sleep for it), nobody to wake (a system call even so).
+            continue;
         }
+        // A flush or shutdown is done when what was taken has been sent, not only handed to
+        // a sender thread.
+        if let Some(senders) = &senders {
+            senders.wait_until_idle();
+        }
+        let mut state = shared.lock();
         state.flush_done = flush;
+        flush_done = flush;
         // Spans that arrived during the export are taken on the next turn; on shutdown the
         // queue no longer grows, so it empties.
         if shutdown && state.queue.is_empty() {
@@ -338,6 +351,40 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
             return;
         }
         shared.progress.notify_all();
+    }
+}
+
+/// Sleeps until a batch is queued, the schedule delay has passed, or a flush or shutdown is
+/// asked for; returns with the lock held. Asleep, it leaves the application's threads the
+/// queue length at which to wake it, and sets its own timeout for when [`Pacing`] expects a
+/// batch.
+fn wait_for_turn<'a>(shared: &'a Shared, pacing: &mut Pacing) -> MutexGuard<'a, State> {
+    let settings = &shared.settings;
+    // `None`: a delay too long to add to the clock, never reached.
+    let deadline = Instant::now().checked_add(settings.schedule_delay);
+    let mut state = shared.lock();
+    loop {
+        if state.queue.len() >= settings.max_export_batch_size
+            || state.flush_requested != state.flush_done
+            || state.shutdown
+        {
+            return state;
+        }
+        let now = Instant::now();
+        let left = deadline.map_or(Duration::MAX, |deadline| {
+            deadline.saturating_duration_since(now)
+        });
+        if left.is_zero() {
+            return state;
+        }
+        let sleep = pacing.sleep(state.queue.len(), now, left);
+        state.wake_at = sleep.wake_at;
+        state = shared
+            .work
+            .wait_timeout(state, sleep.duration)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        state.wake_at = AWAKE;
     }
 }
 
@@ -620,6 +667,36 @@ mod tests {
             assert!(start.elapsed() < Duration::from_secs(10), "never exported");
             thread::sleep(Duration::from_millis(5));
         }
+        provider.shutdown().unwrap();
+    }
+
+    /// Waits until `exporter` has been handed `count` spans in all.
+    fn wait_until_exported(exporter: &Collect, count: usize) {
+        let start = Instant::now();
+        while exporter.sizes().iter().sum::<usize>() < count {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{count} never exported"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn after_the_first_batch_the_export_thread_wakes_by_itself_for_the_next() {
+        // No schedule delay to fall back on: the first batch is exported because the
+        // application's thread wakes the export thread when it is queued (no estimate yet);
+        // the next ones, fewer than the twice a batch at which it would be woken, only because
+        // the export thread's own timer, set from the first batch's rate, goes off.
+        let (provider, exporter, dropped) = pipeline(settings(100, 4), None, Sampler::AlwaysOn);
+        end_spans(&provider, 4);
+        wait_until_exported(&exporter, 4);
+        for round in 2..=4 {
+            thread::sleep(Duration::from_millis(20));
+            end_spans(&provider, 4);
+            wait_until_exported(&exporter, 4 * round);
+        }
+        assert_eq!(dropped(), 0);
         provider.shutdown().unwrap();
     }
 

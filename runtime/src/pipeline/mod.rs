@@ -14,6 +14,7 @@ mod next_slot;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod overflow;
+mod pacing;
 mod scheduling;
 mod senders;
 mod set_aside;
