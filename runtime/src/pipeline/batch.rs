@@ -322,8 +322,8 @@ fn export_loop<E: BatchExporter>(shared: &Shared, exporter: &Arc<RwLock<E>>) {
         // from its threads.
         overflow.note(shared.overflowed.load(Ordering::Relaxed));
         if flush == flush_done && !shutdown {
-            // Nobody waits for this turn: no lock to take (an application thread could find
-            // it held and have to sleep for it), nobody to wake (a system call even so).
+            // Nobody waits for this turn: no lock to take, and nobody to wake (`notify_all`
+            // makes its system call even so).
             continue;
         }
         // A flush or shutdown is done when what was taken has been sent, not only handed to
@@ -684,18 +684,22 @@ mod tests {
 
     #[test]
     fn after_the_first_batch_the_export_thread_wakes_by_itself_for_the_next() {
-        // No schedule delay to fall back on: the first batch is exported because the
-        // application's thread wakes the export thread when it is queued (no estimate yet);
-        // the next ones, fewer than the twice a batch at which it would be woken, only because
-        // the export thread's own timer, set from the first batch's rate, goes off.
+        // No schedule delay to fall back on (an hour). A first batch spread over 60 ms: the
+        // span completing it wakes the export thread (it has no estimate yet), which then
+        // expects the next batch 60 ms after taking this one.
         let (provider, exporter, dropped) = pipeline(settings(100, 4), None, Sampler::AlwaysOn);
-        end_spans(&provider, 4);
-        wait_until_exported(&exporter, 4);
-        for round in 2..=4 {
+        for _ in 0..4 {
             thread::sleep(Duration::from_millis(20));
-            end_spans(&provider, 4);
-            wait_until_exported(&exporter, 4 * round);
+            end_spans(&provider, 1);
         }
+        wait_until_exported(&exporter, 4);
+        // One span at once, three 20 ms later: a batch queued, but fewer than the twice a
+        // batch at which the application's thread would wake the export thread sleeping on
+        // its estimate. Only its own timer exports them.
+        end_spans(&provider, 1);
+        thread::sleep(Duration::from_millis(20));
+        end_spans(&provider, 3);
+        wait_until_exported(&exporter, 8);
         assert_eq!(dropped(), 0);
         provider.shutdown().unwrap();
     }
