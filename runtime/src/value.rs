@@ -66,7 +66,7 @@ macro_rules! lossless_integers {
 
             #[inline]
             fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
-                recorder.record_value(key, Value::I64(i64::from(*self)));
+                recorder.record_i64(key, i64::from(*self));
             }
         }
     )*};
@@ -87,7 +87,7 @@ macro_rules! wide_integers {
             #[inline]
             fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
                 match i64::try_from(*self) {
-                    Ok(fits) => recorder.record_value(key, Value::I64(fits)),
+                    Ok(fits) => recorder.record_i64(key, fits),
                     // Its decimal digits, as `to_attribute_value` gives them: inline text when
                     // they fit (any `u64`), no `String` allocated.
                     Err(_) => recorder.record_display(key, self),
@@ -106,7 +106,7 @@ impl AttributeValue for f64 {
 
     #[inline]
     fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
-        recorder.record_value(key, Value::F64(*self));
+        recorder.record_f64(key, *self);
     }
 }
 
@@ -118,7 +118,7 @@ impl AttributeValue for f32 {
 
     #[inline]
     fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
-        recorder.record_value(key, Value::F64(f64::from(*self)));
+        recorder.record_f64(key, f64::from(*self));
     }
 }
 
@@ -130,7 +130,7 @@ impl AttributeValue for bool {
 
     #[inline]
     fn __record(&self, key: &'static str, recorder: &mut Recorder<'_>) {
-        recorder.record_value(key, Value::Bool(*self));
+        recorder.record_bool(key, *self);
     }
 }
 
