@@ -662,11 +662,7 @@ mod tests {
         settings.schedule_delay = Duration::from_millis(20);
         let (provider, exporter, _) = pipeline(settings, None, Sampler::AlwaysOn);
         end_spans(&provider, 2);
-        let start = Instant::now();
-        while exporter.sizes().iter().sum::<usize>() < 2 {
-            assert!(start.elapsed() < Duration::from_secs(10), "never exported");
-            thread::sleep(Duration::from_millis(5));
-        }
+        wait_until_exported(&exporter, 2);
         provider.shutdown().unwrap();
     }
 

@@ -123,6 +123,13 @@ mod tests {
 
     const LONG: Duration = Duration::from_secs(5);
 
+    /// The sleep without an estimate, batches of 512: until the schedule delay (`LONG`),
+    /// unless an application thread wakes the export thread at a full batch.
+    const UNTIL_A_FULL_BATCH: Sleep = Sleep {
+        duration: LONG,
+        wake_at: 512,
+    };
+
     fn micros(micros: u64) -> Duration {
         Duration::from_micros(micros)
     }
@@ -132,13 +139,7 @@ mod tests {
         let start = Instant::now();
         let mut pacing = Pacing::new(512, 2048, start);
         let sleep = pacing.sleep(0, start + micros(10), LONG);
-        assert_eq!(
-            sleep,
-            Sleep {
-                duration: LONG,
-                wake_at: 512
-            }
-        );
+        assert_eq!(sleep, UNTIL_A_FULL_BATCH);
     }
 
     #[test]
@@ -182,13 +183,7 @@ mod tests {
         let mut pacing = Pacing::new(512, 2048, start);
         pacing.took(2, start + Duration::from_secs(5));
         let slow = pacing.sleep(0, start + Duration::from_secs(5), LONG);
-        assert_eq!(
-            slow,
-            Sleep {
-                duration: LONG,
-                wake_at: 512
-            }
-        );
+        assert_eq!(slow, UNTIL_A_FULL_BATCH);
     }
 
     #[test]
@@ -201,13 +196,7 @@ mod tests {
         // Spans stopped: no more waking every 100 µs until the schedule delay, but one sleep
         // until it, the application's thread waking the export thread for a batch.
         let sleep = pacing.sleep(0, taken_at + micros(100), LONG);
-        assert_eq!(
-            sleep,
-            Sleep {
-                duration: LONG,
-                wake_at: 512
-            }
-        );
+        assert_eq!(sleep, UNTIL_A_FULL_BATCH);
         // Spans queued since still give a rate of their own.
         let sleep = pacing.sleep(2, taken_at + micros(1_000), LONG);
         assert_eq!(sleep.duration, micros(255_000));
@@ -221,8 +210,7 @@ mod tests {
         pacing.took(512, start + micros(1_000));
         pacing.took(0, start + Duration::from_secs(5));
         let sleep = pacing.sleep(0, start + Duration::from_secs(5), LONG);
-        assert_eq!(sleep.wake_at, 512);
-        assert_eq!(sleep.duration, LONG);
+        assert_eq!(sleep, UNTIL_A_FULL_BATCH);
     }
 
     #[test]
