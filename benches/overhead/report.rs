@@ -215,14 +215,16 @@ fn baseline(label: &str) -> &'static str {
 /// What a sampled span adds where its spans end more slowly than the export thread takes
 /// them (it sleeps between batches), beside what it adds back to back.
 fn spaced_note(medians: Medians<'_>) -> Option<String> {
-    let spaced = medians("traced/sampled_spaced")? - medians("plain/spaced")?;
+    let between_calls = medians("plain/spaced")?;
+    let spaced = medians("traced/sampled_spaced")? - between_calls;
     let back_to_back = medians("traced/sampled")? - medians("plain")?;
     Some(format!(
-        "A sampled span adds {} ns to a call with about 240 ns of work between calls \
+        "A sampled span adds {} ns to a call with {} ns of work between calls \
          (`traced/sampled_spaced` against `plain/spaced`: the export thread sleeps between \
          batches, as under most applications), {} ns back to back (`traced/sampled`, which \
          keeps the export thread busy).",
         cell(Some(spaced)),
+        cell(Some(between_calls)),
         cell(Some(back_to_back))
     ))
 }
