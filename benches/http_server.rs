@@ -10,6 +10,9 @@
 //! - `traced/sampled_child`: a `traceparent` saying "sampled": a child of the caller's span;
 //! - `traced/unsampled_child`: a `traceparent` saying "not sampled", the common case when
 //!   the service's callers sample a fraction of their traces;
+//! - `traced/unsampled`: no `traceparent`, under the sampler of a service that starts its
+//!   traces and keeps a fraction of them (`parentbased_traceidratio`), for a request that
+//!   falls outside that fraction (ratio 0 here): what nearly every request costs at the edge;
 //! - `tower_http/no_subscriber`: the usual peer, tower-http's `TraceLayer::new_for_http()`,
 //!   with no tracing subscriber;
 //! - `tower_http/otel_sampled`: the same with tracing-opentelemetry onto the SDK's batch
@@ -37,10 +40,11 @@ use http_body_util::BodyExt as _;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::Sampler;
 use tower_service::Service;
 use tracing_subscriber::layer::SubscriberExt as _;
 
-use pipeline::{build_pipeline, install_pipeline, sampled};
+use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
 use poll::run;
 
 /// A `traceparent` whose flags say "sampled".
@@ -131,8 +135,17 @@ fn main() {
             b.iter(|| black_box(serve(&mut traced, traceparent)));
         });
     }
-    group.finish();
     report_exported("traced", pipeline.shutdown());
+    // `parentbased_traceidratio` with a ratio of 0: the request starts a trace, asks the ratio
+    // sampler, which drops it, as it drops most of them where a fraction is kept.
+    let pipeline = install_configured(|config| {
+        config.with_parent_based_sampler(Sampler::TraceIdRatioBased(0.0))
+    });
+    group.bench_function("traced/unsampled", |b| {
+        b.iter(|| black_box(serve(&mut traced, None)));
+    });
+    report_exported("traced/unsampled", pipeline.shutdown());
+    group.finish();
     extraction(&mut criterion);
     criterion.final_summary();
 }

@@ -94,6 +94,40 @@ fn a_ratio_sampler_decides_on_the_trace_id_the_span_is_exported_with() {
     }
 }
 
+#[test]
+fn a_parent_based_ratio_sampler_drops_roots_by_ratio_and_follows_parents() {
+    use opentelemetry::trace::{SpanContext, TraceFlags};
+    use opentelemetry_sdk::trace::Sampler;
+
+    let root = Sampler::TraceIdRatioBased(0.0);
+    let (_installing, otel, kept) = install(|config| config.with_parent_based_sampler(root));
+    // Roots: the ratio's, 0 here, drops every one.
+    for index in 0..50 {
+        root_call(index);
+    }
+    // Under a parent: the parent's decision, whatever the ratio says of its trace.
+    let under = |id: u64, flags: TraceFlags| {
+        let parent = SpanContext::new(
+            remote(id).trace_id(),
+            remote(id).span_id(),
+            flags,
+            true,
+            Default::default(),
+        );
+        let cx = opentelemetry::Context::new().with_remote_span_context(parent);
+        let _attached = cx.attach();
+        root_call(0)
+    };
+    under(11, TraceFlags::SAMPLED);
+    under(12, TraceFlags::NOT_SAMPLED);
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 1, "{spans:#?}");
+    assert_eq!(spans[0].span_context.trace_id(), remote(11).trace_id());
+    assert_eq!(spans[0].parent_span_id, remote(11).span_id());
+}
+
 /// Drops the spans named `skipped_step`, and samples the others as the default sampler does.
 #[derive(Clone, Debug)]
 struct SkipByName;

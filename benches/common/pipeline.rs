@@ -87,13 +87,17 @@ pub fn build_pipeline(sampler: impl ShouldSample + 'static) -> Pipeline {
 /// with `sampler` (`None`: its default, what `traced::init()` samples with when
 /// `OTEL_TRACES_SAMPLER` is not set) and a [`DiscardExporter`] as its only exporter.
 pub fn install_pipeline(sampler: Option<Sampler>) -> Pipeline {
-    let exporter = DiscardExporter::default();
-    let exported = Arc::clone(&exporter.exported);
-    let config = traced::Config::from_env().with_exporters([]);
-    let config = match sampler {
+    install_configured(|config| match sampler {
         Some(sampler) => config.with_sampler(sampler),
         None => config,
-    };
+    })
+}
+
+/// [`install_pipeline`], its configuration changed by `configure` first.
+pub fn install_configured(configure: impl FnOnce(traced::Config) -> traced::Config) -> Pipeline {
+    let exporter = DiscardExporter::default();
+    let exported = Arc::clone(&exporter.exported);
+    let config = configure(traced::Config::from_env().with_exporters([]));
     let guard = config.with_span_exporter(exporter).install();
     let provider = guard
         .provider()

@@ -33,14 +33,15 @@ pub(crate) struct SamplerSetting {
     /// Set when it is one of the SDK's `Sampler`s, which `#[traced]` then reads without
     /// asking it for a whole `SamplingResult` (see [`Builtin`]).
     pub(crate) builtin: Option<Builtin>,
-    /// Whether it may read a span's attributes: false only where it is known to be made of
-    /// the SDK's `AlwaysOn`, `AlwaysOff` and ratio samplers, which never do. An integration
-    /// then need not make its attributes as `KeyValue`s only to show them to it.
+    /// Whether it may read a span's name or attributes: false only where it is known to be
+    /// made of the SDK's `AlwaysOn`, `AlwaysOff` and ratio samplers, which never do. An
+    /// integration then need not make its name, nor its attributes as `KeyValue`s, only to
+    /// show them to it.
     #[cfg_attr(
         not(any(feature = "http-server", feature = "reqwest")),
         allow(dead_code)
     )]
-    pub(crate) reads_attributes: bool,
+    pub(crate) reads_name_and_attributes: bool,
 }
 
 /// One of the SDK's `Sampler`s. They add no attributes and keep the parent's trace state,
@@ -131,7 +132,7 @@ impl SamplerSetting {
 
     /// One of the SDK's samplers.
     pub(crate) fn sdk(sampler: Sampler) -> Self {
-        let reads_attributes = !matches!(
+        let reads_name_and_attributes = !matches!(
             sampler,
             Sampler::AlwaysOn | Sampler::AlwaysOff | Sampler::TraceIdRatioBased(_)
         );
@@ -145,7 +146,7 @@ impl SamplerSetting {
         Self {
             sampler: Box::new(sampler),
             builtin: Some(builtin),
-            reads_attributes,
+            reads_name_and_attributes,
         }
     }
 
@@ -161,7 +162,7 @@ impl SamplerSetting {
                 root: root_decision,
             }),
             // Its other branches are the SDK's `AlwaysOn` and `AlwaysOff`.
-            reads_attributes: root.reads_attributes,
+            reads_name_and_attributes: root.reads_name_and_attributes,
         }
     }
 
@@ -172,7 +173,7 @@ impl SamplerSetting {
             None => Self {
                 sampler: Box::new(sampler),
                 builtin: None,
-                reads_attributes: true,
+                reads_name_and_attributes: true,
             },
         }
     }
@@ -288,7 +289,7 @@ mod tests {
     fn only_samplers_of_the_applications_own_may_read_attributes() {
         let from_env = |value: &str| {
             let lookup = |name: &str| (name == OTEL_TRACES_SAMPLER).then(|| value.to_owned());
-            sampler_from_env(&mut Reader::new(&lookup)).reads_attributes
+            sampler_from_env(&mut Reader::new(&lookup)).reads_name_and_attributes
         };
         for name in [
             "always_on",
@@ -300,13 +301,13 @@ mod tests {
         ] {
             assert!(!from_env(name), "{name}");
         }
-        assert!(!default_sampler().reads_attributes);
-        assert!(!SamplerSetting::any(Sampler::TraceIdRatioBased(0.1)).reads_attributes);
+        assert!(!default_sampler().reads_name_and_attributes);
+        assert!(!SamplerSetting::any(Sampler::TraceIdRatioBased(0.1)).reads_name_and_attributes);
         // A root given inside the SDK's enum is a `ShouldSample` this cannot look into.
         let boxed_root = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
-        assert!(SamplerSetting::any(boxed_root).reads_attributes);
+        assert!(SamplerSetting::any(boxed_root).reads_name_and_attributes);
         let custom = opentelemetry_sdk::trace::ParentBasedSampler::new(Sampler::AlwaysOn);
-        assert!(SamplerSetting::any(custom).reads_attributes);
+        assert!(SamplerSetting::any(custom).reads_name_and_attributes);
     }
 
     #[test]

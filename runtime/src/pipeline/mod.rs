@@ -29,7 +29,7 @@ pub use guard::{OtelGuard, ShutdownError};
 pub use otlp::{DroppedSpans, OtlpError, OtlpExporter};
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{ShouldSample, SpanExporter, SpanLimits};
+use opentelemetry_sdk::trace::{Sampler, ShouldSample, SpanExporter, SpanLimits};
 
 use build::CustomExporter;
 
@@ -250,19 +250,47 @@ impl Config {
         self
     }
 
-    /// Sets the sampler, over `OTEL_TRACES_SAMPLER`.
+    /// Sets the sampler, over `OTEL_TRACES_SAMPLER`: any of the SDK's or one of the
+    /// application's own.
+    ///
+    /// For the SDK's parent-based sampler prefer [`Self::with_parent_based_sampler`]: inside
+    /// a `Sampler::ParentBased` the root sampler is a `Box<dyn ShouldSample>` that `traced`
+    /// cannot look into, so it has to assume the root may read a span's name and attributes,
+    /// and makes them for it even for a request it then drops.
     ///
     /// # Example
     ///
     /// ```
     /// use traced::opentelemetry_sdk::trace::Sampler;
     ///
-    /// let config = traced::Config::from_env()
-    ///     .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1))));
+    /// let config = traced::Config::from_env().with_sampler(Sampler::TraceIdRatioBased(0.1));
     /// # let _ = config;
     /// ```
     pub fn with_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
         self.settings.sampler = SamplerSetting::any(sampler);
+        self
+    }
+
+    /// Sets the SDK's parent-based sampler with `root` for the spans that start a trace,
+    /// over `OTEL_TRACES_SAMPLER`: what `parentbased_traceidratio` and the other
+    /// `parentbased_*` values set, and the same as `with_sampler(Sampler::ParentBased(
+    /// Box::new(root)))`, except that `traced` sees the root. With one of the SDK's
+    /// `AlwaysOn`, `AlwaysOff` or `TraceIdRatioBased`, which read neither a span's name nor
+    /// its attributes, an HTTP request it drops costs no name and no attributes (about a
+    /// third of such a request's tracing, `benches/README.md`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use traced::opentelemetry_sdk::trace::Sampler;
+    ///
+    /// // Continue the caller's decision; start 1 trace in 100.
+    /// let config = traced::Config::from_env()
+    ///     .with_parent_based_sampler(Sampler::TraceIdRatioBased(0.01));
+    /// # let _ = config;
+    /// ```
+    pub fn with_parent_based_sampler(mut self, root: Sampler) -> Self {
+        self.settings.sampler = SamplerSetting::parent_based(SamplerSetting::sdk(root));
         self
     }
 

@@ -171,32 +171,32 @@ fn sample(
 /// `own`, sampled as the API's tracers sample and built straight into its record: `record`
 /// writes its attributes there, short text inline, rather than into `KeyValue`s copied
 /// into the record afterwards. Only a sampler that may read them (one of the application's
-/// own) is shown them as `KeyValue`s (`key_values`, then what the record holds too); the
-/// SDK's never are. Started now, in wall-clock time, as the API that ends it reads the time
-/// from the system clock.
+/// own) is shown the span's name and its attributes as `KeyValue`s (`name` and
+/// `key_values`, then what the record holds too); the SDK's read neither, so under them a
+/// request sampled out costs neither (under `parentbased_traceidratio`, every request that
+/// starts a trace is asked of the ratio sampler, and most are dropped). Started now, in
+/// wall-clock time, as the API that ends it reads the time from the system clock.
 #[cfg(any(feature = "http-server", feature = "reqwest"))]
 pub(crate) fn start_integration_span(
     own: &OwnSpans,
     parent_cx: &Context,
-    name: Cow<'static, str>,
+    name: impl Fn() -> Cow<'static, str>,
     kind: SpanKind,
     key_values: impl FnOnce() -> Vec<KeyValue>,
     record: impl FnOnce(&mut Attributes),
-) -> LeanSpan {
+) -> IntegrationSpan {
     if parent_cx.is_telemetry_suppressed() {
-        return LeanSpan::not_recording(SpanContext::empty_context(), own.sink.limits);
+        return IntegrationSpan::NotRecording(SpanContext::empty_context());
     }
     let parent_span = parent_cx.span();
     let parent = parent_span.span_context();
-    let reads_attributes = own.sampler.reads_attributes;
-    let mut asked = None;
+    let shows_sampler = own.sampler.reads_name_and_attributes;
+    let mut shown = None;
     let ask_sampler = |trace_id| {
-        // Made only for a sampler that may read them: under `parentbased_traceidratio`
-        // every root request asks the SDK's ratio sampler, which never does.
-        let attributes = if reads_attributes {
-            key_values()
+        let (name, attributes) = if shows_sampler {
+            (name(), key_values())
         } else {
-            Vec::new()
+            (Cow::Borrowed(""), Vec::new())
         };
         let result = own.sampler.sampler.should_sample(
             Some(parent_cx),
@@ -206,16 +206,18 @@ pub(crate) fn start_integration_span(
             &attributes,
             &[],
         );
-        if reads_attributes {
-            asked = Some(attributes);
+        if shows_sampler {
+            shown = Some((name, attributes));
         }
         result
     };
     let (span_context, sampler_attributes) = match sample(own, parent_cx, parent, ask_sampler) {
-        Sampled::Dropped(span_context) => {
-            return LeanSpan::not_recording(span_context, own.sink.limits);
-        }
+        Sampled::Dropped(span_context) => return IntegrationSpan::NotRecording(span_context),
         Sampled::Recorded(span_context, sampler_attributes) => (span_context, sampler_attributes),
+    };
+    let (name, asked) = match shown {
+        Some((name, attributes)) => (name, Some(attributes)),
+        None => (name(), None),
     };
     let start = ApiStart {
         span_context,
@@ -228,13 +230,38 @@ pub(crate) fn start_integration_span(
         scope: SpanScope::Traced,
         limits: own.sink.limits,
     };
-    LeanSpan::started(start, |recorded| {
+    IntegrationSpan::Recording(LeanSpan::started(start, |recorded| {
         match asked {
             Some(attributes) => RecordedAttribute::extend_given(recorded, attributes),
             None => record(recorded),
         }
         RecordedAttribute::extend_given(recorded, sampler_attributes);
-    })
+    }))
+}
+
+/// An integration's span as its sampler left it ([`start_integration_span`]).
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
+#[derive(Debug)]
+pub(crate) enum IntegrationSpan {
+    /// Recorded (sampled, unless the sampler said record only).
+    Recording(LeanSpan),
+    /// Sampled out, or empty where telemetry is suppressed: only the span context that the
+    /// request's children and outgoing headers see, as `#[traced]` keeps a root it drops.
+    /// A [`LeanSpan`] that records nothing would be boxed in the context and locked each
+    /// time it is asked whether it records (four times a request sampled out:
+    /// `benches/README.md`, HTTP server).
+    NotRecording(SpanContext),
+}
+
+#[cfg(any(feature = "http-server", feature = "reqwest"))]
+impl IntegrationSpan {
+    /// `parent` with this span as its span.
+    pub(crate) fn in_context(self, parent: &Context) -> Context {
+        match self {
+            Self::Recording(span) => parent.with_span(span),
+            Self::NotRecording(span_context) => parent.with_remote_span_context(span_context),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -243,7 +270,7 @@ mod tests {
     use std::cell::Cell;
     use std::sync::Mutex;
 
-    use opentelemetry::trace::{Span, SpanId, TraceState};
+    use opentelemetry::trace::{SpanId, TraceState};
     use opentelemetry::{Key, Value};
     use opentelemetry_sdk::Resource;
     use opentelemetry_sdk::trace::{Sampler, ShouldSample, SpanLimits};
@@ -285,6 +312,14 @@ mod tests {
         attributes
     }
 
+    /// The record of an integration's span, if it records.
+    fn recorded(span: IntegrationSpan) -> Option<Box<SpanRecord>> {
+        match span {
+            IntegrationSpan::Recording(span) => span.into_record(),
+            IntegrationSpan::NotRecording(_) => None,
+        }
+    }
+
     fn exported(record: &mut SpanRecord) -> Vec<KeyValue> {
         record
             .attributes
@@ -301,7 +336,7 @@ mod tests {
         let span = start_integration_span(
             &own,
             &parent,
-            Cow::Borrowed("GET /users/{id}"),
+            || Cow::Borrowed("GET /users/{id}"),
             SpanKind::Server,
             || {
                 asked.set(true);
@@ -310,8 +345,8 @@ mod tests {
             |recorded| request("/users/7", recorded),
         );
         assert!(!asked.get(), "the parent-based sampler needs no attributes");
-        let span_context = span.span_context().clone();
-        let mut record = span.into_record().expect("a sampled parent: recorded");
+        let mut record = recorded(span).expect("a sampled parent: recorded");
+        let span_context = record.span_context.clone();
         assert_eq!(span_context.trace_id(), TRACE);
         assert!(span_context.is_sampled() && !span_context.is_remote());
         assert_eq!(record.span_context, span_context);
@@ -363,19 +398,20 @@ mod tests {
             start_integration_span(
                 &own,
                 &Context::new(),
-                Cow::Borrowed("GET"),
+                || Cow::Borrowed("GET"),
                 SpanKind::Server,
                 || key_values(path),
                 |_| panic!("the sampler's attributes are recorded, not written again"),
             )
         };
 
-        let health = start("/health");
-        assert!(!health.is_recording());
-        assert!(health.span_context().is_valid() && !health.span_context().is_sampled());
+        let IntegrationSpan::NotRecording(health) = start("/health") else {
+            panic!("the sampler drops health checks");
+        };
+        assert!(health.is_valid() && !health.is_sampled());
 
         let users = start("/users/7");
-        let mut record = users.into_record().expect("sampled");
+        let mut record = recorded(users).expect("sampled");
         assert_eq!(record.parent_span_id, SpanId::INVALID, "a root");
         let mut expected = key_values("/users/7");
         expected.push(KeyValue::new("sampler.rule", "not health"));
@@ -396,17 +432,39 @@ mod tests {
         let span = start_integration_span(
             &own,
             &Context::new(),
-            Cow::Borrowed("GET"),
+            || Cow::Borrowed("GET"),
             SpanKind::Server,
             || key_values("/asked"),
             |recorded| request("/written", recorded),
         );
-        let mut record = span.into_record().expect("ratio 1: sampled");
+        let mut record = recorded(span).expect("ratio 1: sampled");
         assert_eq!(record.dropped_attributes_count, 1);
         let kept = exported(&mut record);
         assert_eq!(kept, key_values("/written")[..2]);
         assert_eq!(kept[1].value, Value::from("/written"));
         assert_eq!(kept[1].key, Key::from_static_str("url.path"));
+    }
+
+    #[test]
+    fn a_root_the_ratio_sampler_drops_is_a_span_context_made_without_name_or_attributes() {
+        let ratio = SamplerSetting::sdk(Sampler::TraceIdRatioBased(0.0));
+        let own = own(SamplerSetting::parent_based(ratio));
+        let span = start_integration_span(
+            &own,
+            &Context::new(),
+            || panic!("the SDK's samplers read no name"),
+            SpanKind::Server,
+            || panic!("nor attributes"),
+            |_| panic!("nothing recorded"),
+        );
+        let IntegrationSpan::NotRecording(span_context) = span else {
+            panic!("ratio 0: dropped");
+        };
+        assert!(span_context.is_valid() && !span_context.is_sampled());
+        assert!(!span_context.is_remote());
+        let cx = IntegrationSpan::NotRecording(span_context.clone()).in_context(&Context::new());
+        assert!(!cx.span().is_recording());
+        assert_eq!(cx.span().span_context(), &span_context);
     }
 
     #[test]
@@ -416,12 +474,14 @@ mod tests {
         let span = start_integration_span(
             &own,
             &parent,
-            Cow::Borrowed("GET"),
+            || Cow::Borrowed("GET"),
             SpanKind::Server,
             || panic!("not asked"),
             |_| panic!("not written"),
         );
-        assert!(!span.is_recording());
-        assert!(!span.span_context().is_valid());
+        let IntegrationSpan::NotRecording(span_context) = span else {
+            panic!("suppressed: nothing recorded");
+        };
+        assert!(!span_context.is_valid());
     }
 }

@@ -77,7 +77,7 @@ impl<R: TracedRequest> RequestSpan<'_, R> {
                 let span = installed.tracer.build_with_context(builder, &parent);
                 return parent.with_span(span);
             };
-            let name = request.name();
+            let name = || request.name();
             let span = start_integration_span(own, &parent, name, kind, key_values, |recorded| {
                 // The old names are made from the stable ones, as `KeyValue`s.
                 if names == HttpNames::Stable {
@@ -87,7 +87,7 @@ impl<R: TracedRequest> RequestSpan<'_, R> {
                     recorded.key_values(key_values());
                 }
             });
-            parent.with_span(span)
+            span.in_context(&parent)
         })
     }
 }
