@@ -276,8 +276,9 @@ impl Config {
     /// `parentbased_*` values set, and the same as `with_sampler(Sampler::ParentBased(
     /// Box::new(root)))`, except that `traced` sees the root. With one of the SDK's
     /// `AlwaysOn`, `AlwaysOff` or `TraceIdRatioBased`, which read neither a span's name nor
-    /// its attributes, an HTTP request it drops costs no name and no attributes (about a
-    /// third of such a request's tracing, `benches/README.md`).
+    /// its attributes, an HTTP request it drops costs no name and no attributes: tracing
+    /// added 0.51 µs to such a request in `benches/http_server.rs`, 0.89 µs with the root
+    /// boxed (`benches/README.md`, HTTP server).
     ///
     /// # Example
     ///
