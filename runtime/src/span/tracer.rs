@@ -190,10 +190,11 @@ pub(crate) fn start_integration_span(
     }
     let parent_span = parent_cx.span();
     let parent = parent_span.span_context();
-    let shows_sampler = own.sampler.reads_name_and_attributes;
+    let sampler_reads = own.sampler.reads_name_and_attributes;
     let mut shown = None;
     let ask_sampler = |trace_id| {
-        let (name, attributes) = if shows_sampler {
+        // The SDK's samplers read neither: they are given an empty name and no attributes.
+        let (name, attributes) = if sampler_reads {
             (name(), key_values())
         } else {
             (Cow::Borrowed(""), Vec::new())
@@ -206,7 +207,7 @@ pub(crate) fn start_integration_span(
             &attributes,
             &[],
         );
-        if shows_sampler {
+        if sampler_reads {
             shown = Some((name, attributes));
         }
         result
@@ -247,9 +248,9 @@ pub(crate) enum IntegrationSpan {
     Recording(LeanSpan),
     /// Sampled out, or empty where telemetry is suppressed: only the span context that the
     /// request's children and outgoing headers see, as `#[traced]` keeps a root it drops.
-    /// A [`LeanSpan`] that records nothing would be boxed in the context and locked each
-    /// time it is asked whether it records (four times a request sampled out:
-    /// `benches/README.md`, HTTP server).
+    /// A [`LeanSpan`] that records nothing would be boxed in the context, behind the API's
+    /// lock, which the server and its response future take each time they ask whether the
+    /// span records (`benches/README.md`, HTTP server).
     NotRecording(SpanContext),
 }
 
