@@ -100,7 +100,7 @@ pub(super) fn own(
         )
     };
     let (decision, trace_state, mut sampler_attributes) =
-        sampler.sample(parent, parent_context, ask_sampler);
+        sampler.sample(parent, parent_context, trace_id, ask_sampler);
     if decision == SamplingDecision::Drop {
         if inheritable && trace_state == *parent_context.trace_state() {
             return Start::Inherited;

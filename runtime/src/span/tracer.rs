@@ -147,7 +147,8 @@ fn sample(
 ) -> Sampled {
     let (trace_id, span_id) = ids::ids_under(parent);
     let (decision, trace_state, sampler_attributes) =
-        own.sampler.sample(parent_cx, parent, || ask(trace_id));
+        own.sampler
+            .sample(parent_cx, parent, trace_id, || ask(trace_id));
     let sampled = match decision {
         SamplingDecision::Drop => {
             let flags = TraceFlags::default();
