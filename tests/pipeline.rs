@@ -128,6 +128,54 @@ fn a_parent_based_ratio_sampler_drops_roots_by_ratio_and_follows_parents() {
     assert_eq!(spans[0].parent_span_id, remote(11).span_id());
 }
 
+/// Its arguments as attributes: the query too long to be inline in the span's record.
+#[traced::traced]
+fn run_query(query: &str, user: &str, limit: u32) -> usize {
+    query.len() + user.len() + limit as usize
+}
+
+/// Six arguments, one more than a record holds inline, the first two texts too long to be
+/// inline either.
+#[traced::traced]
+#[allow(clippy::too_many_arguments)]
+fn six_arguments(url: &str, agent: String, a: u8, b: u8, c: u8, d: u8) -> usize {
+    url.len() + agent.len() + usize::from(a + b + c + d)
+}
+
+#[test]
+fn long_text_arguments_reach_the_exporter_as_recorded() {
+    use opentelemetry::Value;
+
+    let query = "SELECT id, name FROM users WHERE tier = $1 AND active";
+    let url = "https://api.example.com/v1/users/7f3c2a9e-1b4d-4e8a-9c6f-2d5b8e0a1c3f";
+    let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36";
+    let (_installing, otel, kept) = install(|config| config);
+    for _ in 0..3 {
+        run_query(query, "ada", 10);
+        six_arguments(url, agent.to_owned(), 1, 2, 3, 4);
+    }
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 6, "{spans:#?}");
+    let value = |span: &opentelemetry_sdk::trace::SpanData, key: &str| {
+        let found = span.attributes.iter().find(|kv| kv.key.as_str() == key);
+        found.map(|kv| kv.value.clone())
+    };
+    for span in spans.iter() {
+        if span.name == "run_query" {
+            assert_eq!(value(span, "query"), Some(Value::from(query)));
+            assert_eq!(value(span, "user"), Some(Value::from("ada")));
+            assert_eq!(value(span, "limit"), Some(Value::I64(10)));
+        } else {
+            assert_eq!(span.name, "six_arguments");
+            assert_eq!(value(span, "url"), Some(Value::from(url)));
+            assert_eq!(value(span, "agent"), Some(Value::from(agent)));
+            assert_eq!(value(span, "d"), Some(Value::I64(4)));
+        }
+    }
+}
+
 /// Drops the spans named `skipped_step`, and samples the others as the default sampler does.
 #[derive(Clone, Debug)]
 struct SkipByName;

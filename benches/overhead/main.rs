@@ -8,7 +8,8 @@
 //! samples a fraction of its traces —
 //! and with fastrace (no reporter, a discarding reporter with and without properties); each
 //! sync and async. Plus `plain/spaced` and `traced/sampled_spaced`: work between the calls,
-//! so that the export thread sleeps between batches. See `README.md`.
+//! so that the export thread sleeps between batches; and `traced/sampled_long_text`: a text
+//! argument too long to be inline in the span's record. See `README.md`.
 //!
 //! The OpenTelemetry global provider, `#[traced]`'s provider, tracing's global subscriber
 //! and fastrace's reporter are process-global and some can be set only once, so the
@@ -47,6 +48,10 @@ macro_rules! call {
         $f($($extra,)* black_box(42), black_box("ada"), black_box(true))
     };
 }
+
+/// A text argument too long to be kept inline in a span's record (as a query, a URL or a
+/// UUID is), for `traced/sampled_long_text`.
+const LONG_TEXT: &str = "SELECT id, name FROM users WHERE tier = $1 AND active";
 
 /// fastrace records child spans of a root span set as the thread's local parent (a call
 /// with no local parent records nothing). Each root here holds this many calls, so its own
@@ -311,6 +316,11 @@ fn overhead(suite: &mut Suite<'_>) {
     });
     suite.bench_suspending("traced/sampled", |b| {
         b.iter(|| run(call!(with_traced_suspending::<{ copy::SAMPLED }>)))
+    });
+    counting_drops(&pipeline, "traced/sampled_long_text", || {
+        suite.bench_one(report::SYNC, "traced/sampled_long_text", |b| {
+            b.iter(|| with_traced(black_box(42), black_box(LONG_TEXT), black_box(true)))
+        });
     });
     counting_drops(&pipeline, "traced/sampled_spaced", || {
         suite.bench_one(report::SYNC, "traced/sampled_spaced", |b| {

@@ -33,11 +33,12 @@ use super::overflow::QueueOverflow;
 use super::pacing::Pacing;
 use super::scheduling;
 use super::senders::Senders;
-use super::set_aside::SetAside;
+use super::set_aside::{self, SetAside};
 use super::sink::EndedSpanProcessor;
 use crate::config::BatchSettings;
 use crate::diagnostics::warn_once;
 use crate::span::lean::SpanRecord;
+use crate::span::recorded::RecordedAttribute;
 
 /// A batch span processor on its own export thread.
 #[derive(Debug)]
@@ -160,7 +161,7 @@ impl Shared {
     /// Queues `span`, or drops and counts it when the queue is full or the processor
     /// stopping; wakes the export thread when the queue reaches the length it asked for
     /// ([`State::wake_at`]). A boxed record is copied once, from its box into the queue
-    /// ([`Enqueue`]). Out of line, as it was before [`Self::enqueue_spilled`] shared its
+    /// ([`Enqueue`]). Out of line, as it was before [`Self::enqueue_set_aside`] shared its
     /// body: inlined into `on_end_record`, a sampled call measured 5–10 ns slower
     /// (alternating runs).
     #[inline(never)]
@@ -168,19 +169,30 @@ impl Shared {
         self.enqueue_with(span, |_| {});
     }
 
-    /// Queues a record whose attributes did not all fit inline: they are set aside beside
-    /// it, and the buffer they leave is freed on this thread, which allocated it.
+    /// Queues a record whose attributes did not all fit inline, or that holds long text:
+    /// they are set aside beside it ([`SetAside`]), and what they leave is freed on this
+    /// thread, which allocated it.
     #[cold]
     #[inline(never)]
-    fn enqueue_spilled(&self, mut span: Box<SpanRecord>) {
-        let spilled = mem::take(&mut span.attributes);
+    fn enqueue_set_aside(&self, mut span: Box<SpanRecord>) {
+        // Taken out first, while the attributes are all in the record: their indices are
+        // where they go back.
+        let texts = set_aside::take_long_texts(&mut span.attributes);
+        let spilled = span
+            .attributes
+            .spilled()
+            .then(|| mem::take(&mut span.attributes));
         // Freed after the lock is released (or with `spilled`, if the span is dropped).
         let mut emptied = Vec::new();
         self.enqueue_with(span, |state| {
             let at = state.queue.len();
-            emptied = state.set_aside.put(at, spilled);
+            if let Some(spilled) = spilled {
+                emptied = state.set_aside.put(at, spilled);
+            }
+            state.set_aside.put_texts(at, &texts);
         });
         drop(emptied);
+        drop(texts);
     }
 
     /// [`Self::enqueue`], calling `before_push` under the lock when the span is queued.
@@ -272,9 +284,11 @@ impl<E: BatchExporter> EndedSpanProcessor for BatchProcessor<E> {
             return;
         }
         // Copied into the queue: the box is freed on this thread, which allocated it, and
-        // so is the buffer of attributes that did not fit inline ([`SetAside`]).
-        if span.attributes.spilled() {
-            self.shared.enqueue_spilled(span);
+        // so are the buffer of attributes that did not fit inline and long texts
+        // ([`SetAside`]).
+        let attributes = &span.attributes;
+        if attributes.spilled() || attributes.iter().any(RecordedAttribute::is_long_text) {
+            self.shared.enqueue_set_aside(span);
         } else {
             self.shared.enqueue(span);
         }
@@ -718,6 +732,15 @@ mod tests {
                 TraceState::NONE,
             )
         };
+        // Every third text too long to be inline: set aside with the record's other long
+        // texts, whether its attributes are inline or not, and given back in place.
+        let value_of = |key: &str, index: usize| {
+            if index % 3 == 1 {
+                format!("{key}: a text too long to be kept inline")
+            } else {
+                "value".to_owned()
+            }
+        };
         let names = ["a", "b", "c", "d", "e", "f"];
         let counts = [3, 9, 0, 14, 6, 5];
         for (index, (name, count)) in names.into_iter().zip(counts).enumerate() {
@@ -725,9 +748,10 @@ mod tests {
             let mut record = Box::new(SpanRecord::empty(name, sampled(id)));
             for attribute in 0..count {
                 let key = format!("{name}{attribute}");
+                let value = value_of(&key, attribute);
                 record
                     .attributes
-                    .push(RecordedAttribute::text(key.into(), "value"));
+                    .push(RecordedAttribute::text(key.into(), &value));
             }
             processor.on_end_record(record);
             // An SDK span between each two records: queued as `SpanData`.
@@ -748,6 +772,10 @@ mod tests {
                 .collect();
             let expected: Vec<String> = (0..count).map(|index| format!("{name}{index}")).collect();
             assert_eq!(keys, expected, "{name}");
+            for (index, attribute) in span.attributes.iter().enumerate() {
+                let expected = value_of(attribute.key.as_str(), index);
+                assert_eq!(attribute.value, Value::from(expected), "{name}");
+            }
         }
         for span in exported.iter().filter(|span| span.name == "sdk") {
             assert_eq!(span.attributes, [KeyValue::new("sdk", 1)]);
