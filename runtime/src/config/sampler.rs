@@ -127,14 +127,13 @@ impl Builtin {
         trace_id: TraceId,
         sdk: impl FnOnce() -> SamplingDecision,
     ) -> SamplingDecision {
-        let sampled = match self {
-            Self::Root(root) => Some(root.samples(trace_id)),
-            Self::ParentBased { .. } if parent.has_active_span() => {
-                Some(parent.span().span_context().is_sampled())
+        // What the trace does not decide; else a ratio, itself or a root's with no parent.
+        let sampled = self.known_decision(parent).or_else(|| match self {
+            Self::Root(root) | Self::ParentBased { root: Some(root) } => {
+                Some(root.samples(trace_id))
             }
-            Self::ParentBased { root } => root.map(|root| root.samples(trace_id)),
-            Self::Other => None,
-        };
+            Self::ParentBased { root: None } | Self::Other => None,
+        });
         match sampled {
             Some(true) => SamplingDecision::RecordAndSample,
             Some(false) => SamplingDecision::Drop,
