@@ -134,6 +134,12 @@ fn run_query(query: &str, user: &str, limit: u32) -> usize {
     query.len() + user.len() + limit as usize
 }
 
+/// Named for its argument: a name made for each span.
+#[traced::traced(name = "query {table}")]
+fn query_table(table: &str) -> usize {
+    table.len()
+}
+
 /// Six arguments, one more than a record holds inline, the first two texts too long to be
 /// inline either.
 #[traced::traced]
@@ -143,7 +149,7 @@ fn six_arguments(url: &str, agent: String, a: u8, b: u8, c: u8, d: u8) -> usize 
 }
 
 #[test]
-fn long_text_arguments_reach_the_exporter_as_recorded() {
+fn long_text_arguments_and_made_names_reach_the_exporter_as_recorded() {
     use opentelemetry::Value;
 
     let query = "SELECT id, name FROM users WHERE tier = $1 AND active";
@@ -153,11 +159,18 @@ fn long_text_arguments_reach_the_exporter_as_recorded() {
     for _ in 0..3 {
         run_query(query, "ada", 10);
         six_arguments(url, agent.to_owned(), 1, 2, 3, 4);
+        query_table("users");
     }
     otel.shutdown().unwrap();
 
-    let spans = kept.0.lock().unwrap();
-    assert_eq!(spans.len(), 6, "{spans:#?}");
+    let mut spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 9, "{spans:#?}");
+    let named = spans
+        .iter()
+        .filter(|span| span.name == "query users")
+        .count();
+    assert_eq!(named, 3, "the names made for the spans");
+    spans.retain(|span| span.name != "query users");
     let value = |span: &opentelemetry_sdk::trace::SpanData, key: &str| {
         let found = span.attributes.iter().find(|kv| kv.key.as_str() == key);
         found.map(|kv| kv.value.clone())

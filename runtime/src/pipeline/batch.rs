@@ -38,7 +38,6 @@ use super::sink::EndedSpanProcessor;
 use crate::config::BatchSettings;
 use crate::diagnostics::warn_once;
 use crate::span::lean::SpanRecord;
-use crate::span::recorded::RecordedAttribute;
 
 /// A batch span processor on its own export thread.
 #[derive(Debug)]
@@ -169,7 +168,7 @@ impl Shared {
         self.enqueue_with(span, |_| {});
     }
 
-    /// Queues a record whose attributes did not all fit inline, or that holds long text:
+    /// Queues a record whose attributes did not all fit inline, or that holds text on the heap:
     /// they are set aside beside it ([`SetAside`]), and what they leave is freed on this
     /// thread, which allocated it.
     #[cold]
@@ -177,7 +176,7 @@ impl Shared {
     fn enqueue_set_aside(&self, mut span: Box<SpanRecord>) {
         // Taken out first, while the attributes are all in the record: their indices are
         // where they go back.
-        let texts = set_aside::take_long_texts(&mut span.attributes);
+        let texts = set_aside::take_heap_texts(&mut span);
         let spilled = span
             .attributes
             .spilled()
@@ -284,10 +283,9 @@ impl<E: BatchExporter> EndedSpanProcessor for BatchProcessor<E> {
             return;
         }
         // Copied into the queue: the box is freed on this thread, which allocated it, and
-        // so are the buffer of attributes that did not fit inline and long texts
+        // so are the buffer of attributes that did not fit inline and texts on the heap
         // ([`SetAside`]).
-        let attributes = &span.attributes;
-        if attributes.spilled() || attributes.iter().any(RecordedAttribute::is_long_text) {
+        if span.attributes.spilled() || set_aside::has_heap_texts(&span) {
             self.shared.enqueue_set_aside(span);
         } else {
             self.shared.enqueue(span);

@@ -11,17 +11,21 @@
 //! that allocated it; the export thread puts them back into their records, in buffers of
 //! its own, before exporting.
 //!
-//! Text attributes too long to be inline in a record (a query, a URL, a UUID) go the same
-//! way for the same reason, with every record: each was a heap allocation of the
-//! application's thread freed by the export thread, so that thread's allocations of that
-//! size never found memory in glibc's per-thread cache (a sampled call with a 52-byte
-//! argument cost 330 ns against 170 with a short one, `_int_malloc` a quarter of it). Their
-//! bytes are copied into one text buffer here, and each is freed where it was allocated.
+//! A record's texts on the heap go the same way for the same reason, with every record:
+//! attributes too long to be inline (a query, a URL, a UUID) and a name made for the span
+//! (an HTTP request's `GET /users/{id}`). Each was an allocation of the application's
+//! thread freed by the export thread, so that thread's allocations of that size never
+//! found memory in glibc's per-thread cache (a sampled call with a 52-byte argument cost
+//! 330 ns against 170 with a short one, `_int_malloc` a quarter of it). Their bytes are
+//! copied into one text buffer here, and each is freed where it was allocated.
+
+use std::borrow::Cow;
+use std::mem;
 
 use smallvec::SmallVec;
 
 use super::export::Queued;
-use crate::span::lean::Attributes;
+use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
 
 /// Attributes moved out of queued records, and which record each run belongs to.
@@ -37,27 +41,56 @@ pub(super) struct SetAside {
     texts: Vec<TextPlace>,
 }
 
-/// Where a long text set aside goes back: the attribute at `attribute` in the record at
-/// `record` in the queue. Its bytes in [`SetAside::text`] run from the previous text's end
-/// to `end`.
+/// Where a text set aside goes back: `of` the record at `record` in the queue. Its bytes in
+/// [`SetAside::text`] run from the previous text's end to `end`.
 #[derive(Debug)]
 struct TextPlace {
     record: usize,
-    attribute: usize,
+    of: TextOf,
     end: usize,
 }
 
-/// The long texts of a record about to be queued, with the index of their attribute
-/// ([`take_long_texts`]); inline up to a few.
-pub(super) type LongTexts = SmallVec<[(usize, Box<str>); 4]>;
+/// Which of a record's texts one set aside is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TextOf {
+    /// The span's name, when it was made for the span (an HTTP request's, a `#[traced]`
+    /// name template's).
+    Name,
+    /// The long text of the attribute at this index.
+    Attribute(usize),
+}
 
-/// Takes the long texts out of `attributes`, leaving empty text in their place until the
-/// export thread gives them back ([`SetAside::restore`]).
-pub(super) fn take_long_texts(attributes: &mut Attributes) -> LongTexts {
-    let attributes = attributes.iter_mut().enumerate();
-    let texts =
-        attributes.filter_map(|(index, attribute)| Some((index, attribute.take_long_text()?)));
-    texts.collect()
+/// A record's heap texts, taken out before it is queued ([`take_heap_texts`]); inline up to
+/// a few.
+pub(super) type HeapTexts = SmallVec<[(TextOf, Box<str>); 4]>;
+
+/// Whether `record` holds text on the heap that [`take_heap_texts`] would take.
+#[inline(always)]
+pub(super) fn has_heap_texts(record: &SpanRecord) -> bool {
+    matches!(record.name, Cow::Owned(_))
+        || record
+            .attributes
+            .iter()
+            .any(RecordedAttribute::is_long_text)
+}
+
+/// Takes the heap texts out of `record`: an owned name, and long texts of its attributes,
+/// leaving empty text in their place until the export thread gives them back
+/// ([`SetAside::restore`]).
+pub(super) fn take_heap_texts(record: &mut SpanRecord) -> HeapTexts {
+    let mut texts = HeapTexts::new();
+    if let Cow::Owned(name) = &mut record.name {
+        let name = mem::take(name);
+        record.name = Cow::Borrowed("");
+        texts.push((TextOf::Name, name.into_boxed_str()));
+    }
+    let attributes = record.attributes.iter_mut().enumerate();
+    for (index, attribute) in attributes {
+        if let Some(text) = attribute.take_long_text() {
+            texts.push((TextOf::Attribute(index), text));
+        }
+    }
+    texts
 }
 
 impl SetAside {
@@ -74,12 +107,12 @@ impl SetAside {
 
     /// Copies `texts`, those of the record about to be queued at `at`, into this list's text
     /// buffer; the caller frees them.
-    pub(super) fn put_texts(&mut self, at: usize, texts: &LongTexts) {
-        for (attribute, text) in texts {
+    pub(super) fn put_texts(&mut self, at: usize, texts: &HeapTexts) {
+        for (of, text) in texts {
             self.text.push_str(text);
             self.texts.push(TextPlace {
                 record: at,
-                attribute: *attribute,
+                of: *of,
                 end: self.text.len(),
             });
         }
@@ -104,9 +137,15 @@ impl SetAside {
             let text = self.text.get(start..place.end).unwrap_or_default();
             start = place.end;
             // Not a record's place, or no such attribute: cannot happen, as above.
-            if let Some(Queued::Traced(record)) = queue.get_mut(place.record) {
-                if let Some(attribute) = record.attributes.get_mut(place.attribute) {
-                    attribute.restore_long_text(text);
+            let Some(Queued::Traced(record)) = queue.get_mut(place.record) else {
+                continue;
+            };
+            match place.of {
+                TextOf::Name => record.name = Cow::Owned(text.to_owned()),
+                TextOf::Attribute(index) => {
+                    if let Some(attribute) = record.attributes.get_mut(index) {
+                        attribute.restore_long_text(text);
+                    }
                 }
             }
         }
@@ -204,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn long_texts_go_back_to_their_own_attributes_inline_or_set_aside() {
+    fn heap_texts_go_back_to_their_own_attributes_inline_or_set_aside_and_names() {
         let long = |record: &str, index: usize| format!("{record}{index}, too long to be inline");
         let short = |index: usize| format!("short {index}");
         // Which attributes of each record hold long text, of how many.
@@ -228,14 +267,19 @@ mod tests {
                 texts.push(text);
             }
             expected.push(texts);
-            let taken = take_long_texts(&mut attributes);
-            assert_eq!(taken.len(), long_ones.len());
             let mut queued = record();
+            queued.attributes = attributes;
+            if *name == "b" {
+                queued.name = Cow::Owned(format!("{name}, a name made for the span"));
+            }
+            let taken = take_heap_texts(&mut queued);
+            let named = usize::from(*name == "b");
+            assert_eq!(taken.len(), long_ones.len() + named);
+            assert!(!has_heap_texts(&queued));
             set_aside.put_texts(queue.len(), &taken);
-            if attributes.spilled() {
+            if queued.attributes.spilled() {
+                let attributes = mem::take(&mut queued.attributes);
                 set_aside.put(queue.len(), attributes);
-            } else {
-                queued.attributes = attributes;
             }
             queue.push(Queued::Traced(queued));
         }
@@ -247,6 +291,15 @@ mod tests {
         for (queued, texts) in queue.iter().zip(&expected) {
             assert_eq!(&values(queued), texts);
         }
+        let names: Vec<&str> = queue
+            .iter()
+            .map(|queued| match queued {
+                Queued::Traced(record) => &*record.name,
+                Queued::Sdk(data) => &*data.name,
+            })
+            .collect();
+        let made = "b, a name made for the span";
+        assert_eq!(names, ["GET /users/{id}", made, "GET /users/{id}"]);
     }
 
     #[test]
