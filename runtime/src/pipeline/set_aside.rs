@@ -165,7 +165,7 @@ impl SetAside {
 #[cfg(test)]
 mod tests {
     use opentelemetry::trace::SpanContext;
-    use opentelemetry::{Key, Value};
+    use opentelemetry::{Key, KeyValue, Value};
 
     use super::*;
     use crate::span::lean::SpanRecord;
@@ -182,19 +182,21 @@ mod tests {
             .collect()
     }
 
-    fn keys(queued: &Queued) -> Vec<String> {
+    /// The attributes of `queued`, as exported.
+    fn exported(queued: &Queued) -> Vec<KeyValue> {
         match queued {
             Queued::Traced(record) => record
                 .attributes
                 .iter()
-                .map(|attribute| attribute.clone().into_key_value().key.to_string())
+                .map(|attribute| attribute.clone().into_key_value())
                 .collect(),
-            Queued::Sdk(data) => data
-                .attributes
-                .iter()
-                .map(|kv| kv.key.to_string())
-                .collect(),
+            Queued::Sdk(data) => data.attributes.clone(),
         }
+    }
+
+    fn keys(queued: &Queued) -> Vec<String> {
+        let exported = exported(queued).into_iter();
+        exported.map(|kv| kv.key.to_string()).collect()
     }
 
     fn expected(prefix: &str, count: usize) -> Vec<String> {
@@ -232,14 +234,8 @@ mod tests {
 
     /// The text of each attribute of `queued`, as exported.
     fn values(queued: &Queued) -> Vec<String> {
-        match queued {
-            Queued::Traced(record) => record
-                .attributes
-                .iter()
-                .map(|attribute| attribute.clone().into_key_value().value.to_string())
-                .collect(),
-            Queued::Sdk(_) => Vec::new(),
-        }
+        let exported = exported(queued).into_iter();
+        exported.map(|kv| kv.value.to_string()).collect()
     }
 
     #[test]
