@@ -189,6 +189,48 @@ fn long_text_arguments_and_made_names_reach_the_exporter_as_recorded() {
     }
 }
 
+/// Fails with an I/O error caused by another.
+#[traced::traced]
+fn failing_write(bytes: usize) -> Result<usize, std::io::Error> {
+    let cause = std::io::Error::other("quota exceeded");
+    Err(std::io::Error::new(
+        std::io::ErrorKind::StorageFull,
+        format!("writing {bytes} bytes: {cause}"),
+    ))
+}
+
+#[test]
+fn an_error_reaches_the_exporter_as_status_and_exception_event() {
+    use opentelemetry::Value;
+    use opentelemetry::trace::Status;
+
+    let (_installing, otel, kept) = install(|config| config);
+    for bytes in [10, 20] {
+        assert!(failing_write(bytes).is_err());
+    }
+    otel.shutdown().unwrap();
+
+    let spans = kept.0.lock().unwrap();
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    for (span, bytes) in spans.iter().zip([10, 20]) {
+        let message = format!("writing {bytes} bytes: quota exceeded");
+        assert_eq!(span.status, Status::error(message.clone()));
+        let events = &span.events.events;
+        assert_eq!(events.len(), 1, "{events:#?}");
+        assert_eq!(events[0].name, "exception");
+        let value = |key: &str| {
+            let found = events[0]
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == key);
+            found.map(|kv| kv.value.clone())
+        };
+        assert_eq!(value("exception.message"), Some(Value::from(message)));
+        assert!(value("exception.stacktrace").is_some());
+        assert!(value("exception.type").is_some());
+    }
+}
+
 /// Drops the spans named `skipped_step`, and samples the others as the default sampler does.
 #[derive(Clone, Debug)]
 struct SkipByName;

@@ -8,8 +8,9 @@
 //! samples a fraction of its traces —
 //! and with fastrace (no reporter, a discarding reporter with and without properties); each
 //! sync and async. Plus `plain/spaced` and `traced/sampled_spaced`: work between the calls,
-//! so that the export thread sleeps between batches; and `traced/sampled_long_text`: a text
-//! argument too long to be inline in the span's record. See `README.md`.
+//! so that the export thread sleeps between batches; `traced/sampled_long_text`: a text
+//! argument too long to be inline in the span's record; and `traced/sampled_err`: the call
+//! returns an error, recorded as an exception event. See `README.md`.
 //!
 //! The OpenTelemetry global provider, `#[traced]`'s provider, tracing's global subscriber
 //! and fastrace's reporter are process-global and some can be set only once, so the
@@ -316,6 +317,11 @@ fn overhead(suite: &mut Suite<'_>) {
     });
     suite.bench_suspending("traced/sampled", |b| {
         b.iter(|| run(call!(with_traced_suspending::<{ copy::SAMPLED }>)))
+    });
+    counting_drops(&pipeline, "traced/sampled_err", || {
+        suite.bench_one(report::SYNC, "traced/sampled_err", |b| {
+            b.iter(|| with_traced_err(black_box(42), black_box("ada"), black_box(true)).is_ok())
+        });
     });
     counting_drops(&pipeline, "traced/sampled_long_text", || {
         suite.bench_one(report::SYNC, "traced/sampled_long_text", |b| {

@@ -75,6 +75,18 @@ pub fn with_traced(id: u64, name: &str, flag: bool) -> u64 {
     body(id, name, flag)
 }
 
+/// [`with_traced`] returning an error when `flag` is set, which its span records (status
+/// Error, an `exception` event with the message and the `source()` chain).
+#[traced::traced]
+#[inline(never)]
+pub fn with_traced_err(id: u64, name: &str, flag: bool) -> Result<u64, std::io::Error> {
+    if flag {
+        Err(std::io::Error::other("the disk is full"))
+    } else {
+        Ok(body(id, name, flag))
+    }
+}
+
 #[traced::traced]
 #[inline(never)]
 pub async fn with_traced_async<const COPY: u8>(id: u64, name: &str, flag: bool) -> u64 {

@@ -168,15 +168,17 @@ impl Shared {
         self.enqueue_with(span, |_| {});
     }
 
-    /// Queues a record whose attributes did not all fit inline, or that holds text on the heap:
-    /// they are set aside beside it ([`SetAside`]), and what they leave is freed on this
-    /// thread, which allocated it.
+    /// Queues a record that holds anything on the heap (attributes past the inline ones,
+    /// long text, a name or status description made for it, events): those are set aside
+    /// beside it ([`SetAside`]), and what they leave is freed on this thread, which
+    /// allocated it.
     #[cold]
     #[inline(never)]
     fn enqueue_set_aside(&self, mut span: Box<SpanRecord>) {
         // Taken out first, while the attributes are all in the record: their indices are
         // where they go back.
         let texts = set_aside::take_heap_texts(&mut span);
+        let events = mem::take(&mut span.events.events);
         let spilled = span
             .attributes
             .spilled()
@@ -189,6 +191,7 @@ impl Shared {
                 emptied = state.set_aside.put(at, spilled);
             }
             state.set_aside.put_texts(at, &texts);
+            state.set_aside.put_events(at, events);
         });
         drop(emptied);
         drop(texts);
@@ -283,9 +286,8 @@ impl<E: BatchExporter> EndedSpanProcessor for BatchProcessor<E> {
             return;
         }
         // Copied into the queue: the box is freed on this thread, which allocated it, and
-        // so are the buffer of attributes that did not fit inline and texts on the heap
-        // ([`SetAside`]).
-        if span.attributes.spilled() || set_aside::has_heap_texts(&span) {
+        // so is whatever else of it is on the heap ([`SetAside`]).
+        if set_aside::has_heap_parts(&span) {
             self.shared.enqueue_set_aside(span);
         } else {
             self.shared.enqueue(span);

@@ -6,6 +6,7 @@ mod build;
 mod console;
 mod console_tree;
 mod dropped;
+mod events_aside;
 mod export;
 mod failures;
 mod finish;

@@ -22,8 +22,10 @@
 use std::borrow::Cow;
 use std::mem;
 
+use opentelemetry::trace::{Event, Status};
 use smallvec::SmallVec;
 
+use super::events_aside::EventsAside;
 use super::export::Queued;
 use crate::span::lean::{Attributes, SpanRecord};
 use crate::span::recorded::RecordedAttribute;
@@ -39,6 +41,7 @@ pub(super) struct SetAside {
     text: String,
     /// Where each of [`Self::text`]'s texts goes back, in the order they were added.
     texts: Vec<TextPlace>,
+    events: EventsAside,
 }
 
 /// Where a text set aside goes back: `of` the record at `record` in the queue. Its bytes in
@@ -58,31 +61,50 @@ pub(super) enum TextOf {
     Name,
     /// The long text of the attribute at this index.
     Attribute(usize),
+    /// The description of an Error status, when it was made for the span (an error's
+    /// message).
+    Status,
 }
 
 /// A record's heap texts, taken out before it is queued ([`take_heap_texts`]); inline up to
 /// a few.
 pub(super) type HeapTexts = SmallVec<[(TextOf, Box<str>); 4]>;
 
-/// Whether `record` holds text on the heap that [`take_heap_texts`] would take.
+/// Whether `record` holds anything on the heap to set aside: attributes past the inline
+/// ones, text ([`take_heap_texts`]), events.
 #[inline(always)]
-pub(super) fn has_heap_texts(record: &SpanRecord) -> bool {
-    matches!(record.name, Cow::Owned(_))
+pub(super) fn has_heap_parts(record: &SpanRecord) -> bool {
+    record.attributes.spilled()
+        || matches!(record.name, Cow::Owned(_))
         || record
             .attributes
             .iter()
             .any(RecordedAttribute::is_long_text)
+        || !record.events.events.is_empty()
+        || matches!(
+            &record.status,
+            Status::Error {
+                description: Cow::Owned(_)
+            }
+        )
 }
 
-/// Takes the heap texts out of `record`: an owned name, and long texts of its attributes,
-/// leaving empty text in their place until the export thread gives them back
-/// ([`SetAside::restore`]).
+/// Takes the heap texts out of `record`: an owned name, an Error status's owned
+/// description, and long texts of its attributes, leaving empty text in their place until
+/// the export thread gives them back ([`SetAside::restore`]).
 pub(super) fn take_heap_texts(record: &mut SpanRecord) -> HeapTexts {
     let mut texts = HeapTexts::new();
     if let Cow::Owned(name) = &mut record.name {
         let name = mem::take(name);
         record.name = Cow::Borrowed("");
         texts.push((TextOf::Name, name.into_boxed_str()));
+    }
+    if let Status::Error {
+        description: Cow::Owned(description),
+    } = &mut record.status
+    {
+        let description = mem::take(description);
+        texts.push((TextOf::Status, description.into_boxed_str()));
     }
     let attributes = record.attributes.iter_mut().enumerate();
     for (index, attribute) in attributes {
@@ -118,8 +140,14 @@ impl SetAside {
         }
     }
 
-    /// Gives the records of `queue` back the attributes and texts set aside from them,
-    /// emptying this list but keeping its capacity.
+    /// Moves `events`, those of the record about to be queued at `at`, aside
+    /// ([`EventsAside`]); what they leave is freed as they drop, on the caller's thread.
+    pub(super) fn put_events(&mut self, at: usize, events: Vec<Event>) {
+        self.events.put(at, events);
+    }
+
+    /// Gives the records of `queue` back the attributes, texts and events set aside from
+    /// them, emptying this list but keeping its capacity.
     pub(super) fn restore(&mut self, queue: &mut [Queued]) {
         let mut attributes = self.attributes.drain(..);
         for (at, count) in self.owners.drain(..) {
@@ -142,6 +170,7 @@ impl SetAside {
             };
             match place.of {
                 TextOf::Name => record.name = Cow::Owned(text.to_owned()),
+                TextOf::Status => record.status = Status::error(text.to_owned()),
                 TextOf::Attribute(index) => {
                     if let Some(attribute) = record.attributes.get_mut(index) {
                         attribute.restore_long_text(text);
@@ -150,6 +179,7 @@ impl SetAside {
             }
         }
         self.text.clear();
+        self.events.restore(queue);
     }
 
     /// Whether nothing is set aside.
@@ -159,6 +189,7 @@ impl SetAside {
             && self.attributes.is_empty()
             && self.texts.is_empty()
             && self.text.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -271,7 +302,12 @@ mod tests {
             let taken = take_heap_texts(&mut queued);
             let named = usize::from(*name == "b");
             assert_eq!(taken.len(), long_ones.len() + named);
-            assert!(!has_heap_texts(&queued));
+            assert!(
+                !queued
+                    .attributes
+                    .iter()
+                    .any(RecordedAttribute::is_long_text)
+            );
             set_aside.put_texts(queue.len(), &taken);
             if queued.attributes.spilled() {
                 let attributes = mem::take(&mut queued.attributes);
