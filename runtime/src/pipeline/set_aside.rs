@@ -12,12 +12,14 @@
 //! its own, before exporting.
 //!
 //! A record's texts on the heap go the same way for the same reason, with every record:
-//! attributes too long to be inline (a query, a URL, a UUID) and a name made for the span
-//! (an HTTP request's `GET /users/{id}`). Each was an allocation of the application's
-//! thread freed by the export thread, so that thread's allocations of that size never
-//! found memory in glibc's per-thread cache (a sampled call with a 52-byte argument cost
-//! 330 ns against 170 with a short one, `_int_malloc` a quarter of it). Their bytes are
-//! copied into one text buffer here, and each is freed where it was allocated.
+//! attributes too long to be inline (a query, a URL, a UUID), a name made for the span (an
+//! HTTP request's `GET /users/{id}`) and an Error status's description (an error's
+//! message); its events go to [`super::events_aside`]. Each was an allocation of the
+//! application's thread freed by the export thread, so that thread's allocations of that
+//! size never found memory in glibc's per-thread cache (a sampled call with a 52-byte
+//! argument cost 330 ns against 170 with a short one, `_int_malloc` a quarter of it).
+//! Their bytes are copied into one text buffer here, and each is freed where it was
+//! allocated.
 
 use std::borrow::Cow;
 use std::mem;
