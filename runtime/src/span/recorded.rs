@@ -72,9 +72,9 @@ impl RecordedAttribute {
                 Self::push_text(attributes, key, text.as_str());
             }
             // Held as long text, freed on this thread once queued (`RecordedValue::LongText`):
-            // a `String` given is moved, not copied; a `&'static str` is copied, which costs
-            // less than the slow allocations a text freed by the export thread left this
-            // thread to make.
+            // a `String` given is moved, not copied. A `&'static str` this long (rare) is
+            // copied, one allocation freed here where it cost none before: the API does not
+            // tell the two apart.
             Value::String(text) => {
                 let value = RecordedValue::LongText(String::from(text).into_boxed_str());
                 Self::push_in_place(attributes, || Self { key, value });
