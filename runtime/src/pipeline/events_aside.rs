@@ -20,6 +20,7 @@ use opentelemetry::trace::Event;
 use opentelemetry::{Key, KeyValue, Value};
 
 use super::export::Queued;
+use super::set_aside::TextBuffer;
 
 /// Events moved out of queued records.
 #[derive(Debug, Default)]
@@ -27,8 +28,8 @@ pub(super) struct EventsAside {
     events: Vec<EventAside>,
     /// The events' attributes, each event's after the previous one's.
     attributes: Vec<(Key, AsideValue)>,
-    /// The attributes' text values, one after the other.
-    text: String,
+    /// The attributes' text values.
+    text: TextBuffer,
 }
 
 /// An event without its attributes, and where it goes back.
@@ -43,8 +44,7 @@ struct EventAside {
     attributes: usize,
 }
 
-/// An event attribute's value: text is kept in [`EventsAside::text`], running from the
-/// previous text's end to `end`.
+/// An event attribute's value: text is kept in [`EventsAside::text`], ending at `end`.
 #[derive(Debug)]
 enum AsideValue {
     Text { end: usize },
@@ -72,12 +72,9 @@ impl EventsAside {
             });
             for KeyValue { key, value, .. } in attributes {
                 let value = match value {
-                    Value::String(text) => {
-                        self.text.push_str(text.as_str());
-                        AsideValue::Text {
-                            end: self.text.len(),
-                        }
-                    }
+                    Value::String(text) => AsideValue::Text {
+                        end: self.text.push(text.as_str()),
+                    },
                     value => AsideValue::Other(value),
                 };
                 self.attributes.push((key, value));
@@ -89,16 +86,12 @@ impl EventsAside {
     /// keeping its capacity.
     pub(super) fn restore(&mut self, queue: &mut [Queued]) {
         let mut attributes = self.attributes.drain(..);
-        let mut start = 0;
+        let mut text = self.text.reader();
         for event in self.events.drain(..) {
             let own = attributes.by_ref().take(event.attributes);
             let own = own.map(|(key, value)| {
                 let value = match value {
-                    AsideValue::Text { end } => {
-                        let text = self.text.get(start..end).unwrap_or_default();
-                        start = end;
-                        Value::String(text.to_owned().into())
-                    }
+                    AsideValue::Text { end } => Value::String(text.next(end).to_owned().into()),
                     AsideValue::Other(value) => value,
                 };
                 KeyValue::new(key, value)

@@ -39,20 +39,68 @@ pub(super) struct SetAside {
     /// The queue index of a record, and how many of [`Self::attributes`] are its own (in
     /// queue order, so each record's run follows the previous one's).
     owners: Vec<(usize, usize)>,
-    /// The long texts taken out of queued records, one after the other.
-    text: String,
+    /// The texts taken out of queued records.
+    text: TextBuffer,
     /// Where each of [`Self::text`]'s texts goes back, in the order they were added.
     texts: Vec<TextPlace>,
     events: EventsAside,
 }
 
 /// Where a text set aside goes back: `of` the record at `record` in the queue. Its bytes in
-/// [`SetAside::text`] run from the previous text's end to `end`.
+/// [`SetAside::text`] end at `end`.
 #[derive(Debug)]
 struct TextPlace {
     record: usize,
     of: TextOf,
     end: usize,
+}
+
+/// Texts copied one after another into one buffer that keeps its capacity from batch to
+/// batch, and read back in the order they were copied.
+#[derive(Debug, Default)]
+pub(super) struct TextBuffer {
+    text: String,
+}
+
+impl TextBuffer {
+    /// Copies `text` in; returns where it ends, for [`TextReader::next`].
+    pub(super) fn push(&mut self, text: &str) -> usize {
+        self.text.push_str(text);
+        self.text.len()
+    }
+
+    /// Reads the texts back, from the first one copied.
+    pub(super) fn reader(&self) -> TextReader<'_> {
+        TextReader {
+            text: &self.text,
+            start: 0,
+        }
+    }
+
+    /// Empties it, keeping its capacity.
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// Reads a [`TextBuffer`]'s texts in the order they were copied.
+pub(super) struct TextReader<'a> {
+    text: &'a str,
+    start: usize,
+}
+
+impl<'a> TextReader<'a> {
+    /// The next text, which ends at `end` ([`TextBuffer::push`]).
+    pub(super) fn next(&mut self, end: usize) -> &'a str {
+        let text = self.text.get(self.start..end).unwrap_or_default();
+        self.start = end;
+        text
+    }
 }
 
 /// Which of a record's texts one set aside is.
@@ -133,11 +181,11 @@ impl SetAside {
     /// buffer; the caller frees them.
     pub(super) fn put_texts(&mut self, at: usize, texts: &HeapTexts) {
         for (of, text) in texts {
-            self.text.push_str(text);
+            let end = self.text.push(text);
             self.texts.push(TextPlace {
                 record: at,
                 of: *of,
-                end: self.text.len(),
+                end,
             });
         }
     }
@@ -162,10 +210,9 @@ impl SetAside {
             }
         }
         // After the runs: a text's index counts the attributes the run brings back.
-        let mut start = 0;
+        let mut text = self.text.reader();
         for place in self.texts.drain(..) {
-            let text = self.text.get(start..place.end).unwrap_or_default();
-            start = place.end;
+            let text = text.next(place.end);
             // Not a record's place, or no such attribute: cannot happen, as above.
             let Some(Queued::Traced(record)) = queue.get_mut(place.record) else {
                 continue;
