@@ -76,8 +76,7 @@ impl RecordedAttribute {
             // copied, one allocation freed here where it cost none before: the API does not
             // tell the two apart.
             Value::String(text) => {
-                let value = RecordedValue::LongText(String::from(text).into_boxed_str());
-                Self::push_in_place(attributes, || Self { key, value });
+                Self::push_long_text(attributes, key, String::from(text).into_boxed_str());
             }
             value => Self::push(attributes, key, value),
         }
@@ -100,15 +99,21 @@ impl RecordedAttribute {
         Self::push_in_place(attributes, || Self::new(key.into(), value));
     }
 
+    /// Appends `key = text` to `attributes`, held as long text (`RecordedValue::LongText`).
+    #[inline(always)]
+    fn push_long_text(attributes: &mut Attributes, key: impl Into<Key>, text: Box<str>) {
+        let value = RecordedValue::LongText(text);
+        Self::push_in_place(attributes, || Self {
+            key: key.into(),
+            value,
+        });
+    }
+
     /// Appends `key = text` to `attributes`, inline when it fits.
     #[inline(always)]
     pub(crate) fn push_text(attributes: &mut Attributes, key: impl Into<Key>, text: &str) {
         if text.len() > INLINE_TEXT_BYTES {
-            let value = RecordedValue::LongText(text.into());
-            Self::push_in_place(attributes, || Self {
-                key: key.into(),
-                value,
-            });
+            Self::push_long_text(attributes, key, text.into());
             return;
         }
         let attribute = Self::push_in_place(attributes, || Self::empty_text(key.into()));
