@@ -9,8 +9,10 @@
 //! and with fastrace (no reporter, a discarding reporter with and without properties); each
 //! sync and async. Plus `plain/spaced` and `traced/sampled_spaced`: work between the calls,
 //! so that the export thread sleeps between batches; `traced/sampled_long_text`: a text
-//! argument too long to be inline in the span's record; and `traced/sampled_err`: the call
-//! returns an error, recorded as an exception event. See `README.md`.
+//! argument too long to be inline in the span's record; `traced/sampled_err`: the call
+//! returns an error, recorded as an exception event; `traced/sampled_set_attribute` and
+//! `traced/sampled_event`: the call adds an attribute or an event to its span through
+//! `traced::current_span()`. See `README.md`.
 //!
 //! The OpenTelemetry global provider, `#[traced]`'s provider, tracing's global subscriber
 //! and fastrace's reporter are process-global and some can be set only once, so the
@@ -321,6 +323,16 @@ fn overhead(suite: &mut Suite<'_>) {
     counting_drops(&pipeline, "traced/sampled_err", || {
         suite.bench_one(report::SYNC, "traced/sampled_err", |b| {
             b.iter(|| with_traced_err(black_box(42), black_box("ada"), black_box(true)).is_ok())
+        });
+    });
+    counting_drops(&pipeline, "traced/sampled_set_attribute", || {
+        suite.bench_one(report::SYNC, "traced/sampled_set_attribute", |b| {
+            b.iter(|| call!(with_traced_set_attribute))
+        });
+    });
+    counting_drops(&pipeline, "traced/sampled_event", || {
+        suite.bench_one(report::SYNC, "traced/sampled_event", |b| {
+            b.iter(|| call!(with_traced_event))
         });
     });
     counting_drops(&pipeline, "traced/sampled_long_text", || {

@@ -87,6 +87,24 @@ pub fn with_traced_err(id: u64, name: &str, flag: bool) -> Result<u64, std::io::
     }
 }
 
+/// [`with_traced`] setting one more attribute on its span from inside, through
+/// [`traced::current_span`], as a handler records what it learns (a row count, a user id).
+#[traced::traced]
+#[inline(never)]
+pub fn with_traced_set_attribute(id: u64, name: &str, flag: bool) -> u64 {
+    traced::current_span().set_attribute("rows", id);
+    body(id, name, flag)
+}
+
+/// [`with_traced`] adding an event with one attribute to its span, through
+/// [`traced::current_span`] (a cache miss, a retry).
+#[traced::traced]
+#[inline(never)]
+pub fn with_traced_event(id: u64, name: &str, flag: bool) -> u64 {
+    traced::current_span().add_event("cache miss", [KeyValue::new("attempt", id as i64)]);
+    body(id, name, flag)
+}
+
 #[traced::traced]
 #[inline(never)]
 pub async fn with_traced_async<const COPY: u8>(id: u64, name: &str, flag: bool) -> u64 {

@@ -38,7 +38,7 @@ pub(crate) fn record_error<E: Error + ?Sized>(
     type_name: &'static str,
     error: &E,
 ) {
-    if span.is_recording() {
+    if crate::span::may_record(span) {
         Failure::of_error(type_name, error).record(span);
     }
 }
