@@ -56,6 +56,8 @@ pub trait ViaHeaderMapRef {
 
 #[cfg(feature = "http")]
 pub(crate) mod headers {
+    use opentelemetry::propagation::Injector;
+
     use super::*;
 
     /// Reads header values that are valid UTF-8; others are ignored, like any malformed header.
@@ -75,9 +77,35 @@ pub(crate) mod headers {
         }
     }
 
-    /// The headers the default propagators (`tracecontext,baggage`) read from every request,
-    /// as names made once: `HeaderMap::get` with a `&str` parses and checks the name again
-    /// each time (2 % of a sampled request in `benches/http_server.rs`, by `perf`).
+    /// Writes the propagator's fields into request headers. A field replaces any header of
+    /// the same name the application set (a stale `traceparent` would make the server span
+    /// the child of another span); every other header is left as it is. A field whose name
+    /// or value is not a valid header is skipped.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code, reason = "the client's"))]
+    pub(crate) struct HeaderInjector<'a>(pub(crate) &'a mut http::HeaderMap);
+
+    impl Injector for HeaderInjector<'_> {
+        fn set(&mut self, key: &str, value: String) {
+            let name = match default_propagation_header(key) {
+                Some(name) => name.clone(),
+                None => match http::HeaderName::from_bytes(key.as_bytes()) {
+                    Ok(name) => name,
+                    Err(_) => return,
+                },
+            };
+            // The value takes the propagator's `String` as it is, where `from_str` copied it.
+            if let Ok(value) = http::HeaderValue::try_from(value) {
+                self.0.insert(name, value);
+            }
+        }
+    }
+
+    /// The headers the default propagators (`tracecontext,baggage`) read from every request
+    /// and write into every outgoing one, as names made once: `HeaderMap::get` with a `&str`
+    /// parses and checks the name again each time (2 % of a sampled request in
+    /// `benches/http_server.rs`, by `perf`), and `HeaderName::from_bytes` also allocates a
+    /// name no standard header has (`traceparent`, `tracestate`); a static one's clone
+    /// allocates nothing.
     fn default_propagation_header(key: &str) -> Option<&'static http::HeaderName> {
         static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
         static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
@@ -105,6 +133,25 @@ pub(crate) mod headers {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn injected_fields_replace_only_their_own_headers() {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("traceparent", http::HeaderValue::from_static("stale"));
+            headers.insert("x-user", http::HeaderValue::from_static("kept"));
+            let mut injector = HeaderInjector(&mut headers);
+            injector.set("traceparent", "fresh".to_owned());
+            injector.set("tracestate", String::new());
+            injector.set("x-b3-sampled", "1".to_owned());
+            injector.set("bad name", "skipped".to_owned());
+            injector.set("b3", "bad\nvalue".to_owned());
+            assert_eq!(headers.len(), 4);
+            assert_eq!(headers["traceparent"], "fresh");
+            assert_eq!(headers["tracestate"], "");
+            assert_eq!(headers["x-b3-sampled"], "1");
+            assert_eq!(headers["x-user"], "kept");
+            assert!(!headers.contains_key("b3"));
+        }
 
         #[test]
         fn every_header_reads_as_the_header_map_reads_it() {

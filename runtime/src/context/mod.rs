@@ -9,6 +9,8 @@ pub mod thread;
 
 #[cfg(feature = "http-server")]
 pub(crate) use carrier::headers::HeaderExtractor;
+#[cfg(feature = "reqwest")]
+pub(crate) use carrier::headers::HeaderInjector;
 pub use carrier::{Carrier, ViaExtractor, ViaExtractorRef, ViaHeaderMap, ViaHeaderMapRef};
 pub use instrumented::Instrumented;
 pub use parent::{

@@ -3,19 +3,18 @@
 
 use std::error::Error;
 
-use opentelemetry::propagation::Injector;
 use opentelemetry::trace::{SpanKind, SpanRef, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue, global};
 use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
 };
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Request, Response};
 
 use super::super::headers::Side;
 use super::super::span_start::RequestSpan;
 use super::attributes::{self, ClientRequest};
 use super::options::Options;
+use crate::context::HeaderInjector;
 use crate::installed;
 use crate::outcome::{CANCELLED_EVENT, EXCEPTION_EVENT, source_chain};
 use crate::span::SpanHandle;
@@ -129,23 +128,6 @@ impl Drop for ClientSpan<'_> {
     }
 }
 
-/// Writes the propagator's fields into request headers. A field replaces any header of the
-/// same name the application set (a stale `traceparent` would make the server span the
-/// child of another span); every other header is left as it is. A value that is not a
-/// valid header is skipped.
-struct HeaderInjector<'a>(&'a mut HeaderMap);
-
-impl Injector for HeaderInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            self.0.insert(name, value);
-        }
-    }
-}
-
 /// An error a request can fail with before a response arrives.
 pub(crate) trait TransportError: Sized {
     /// Records the error on `span` (`error.type`, an `exception` event, status Error with the
@@ -207,23 +189,4 @@ fn record_exception(
         ],
     );
     span.set_status(Status::error(message));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn injected_fields_replace_only_their_own_headers() {
-        let mut headers = HeaderMap::new();
-        headers.insert("traceparent", HeaderValue::from_static("stale"));
-        headers.insert("x-user", HeaderValue::from_static("kept"));
-        let mut injector = HeaderInjector(&mut headers);
-        injector.set("traceparent", "fresh".to_owned());
-        injector.set("bad name", "skipped".to_owned());
-        injector.set("b3", "bad\nvalue".to_owned());
-        assert_eq!(headers.len(), 2);
-        assert_eq!(headers["traceparent"], "fresh");
-        assert_eq!(headers["x-user"], "kept");
-    }
 }
