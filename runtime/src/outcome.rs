@@ -197,7 +197,7 @@ fn panic_message(info: &PanicHookInfo<'_>) -> String {
     allow(dead_code, reason = "used by the HTTP server integration")
 )]
 pub(crate) fn record_current_panic_event(span: &SpanRef<'_>) {
-    if !span.is_recording() {
+    if !crate::span::may_record(span) {
         return;
     }
     let record = current_panic();

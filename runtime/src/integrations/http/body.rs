@@ -16,6 +16,8 @@ use opentelemetry::trace::TraceContextExt;
 use opentelemetry::{Context, KeyValue};
 use pin_project_lite::pin_project;
 
+use crate::span::may_record;
+
 /// The most slices read from one data frame without consuming it (a `Bytes` frame has one;
 /// a chained buffer has a few); the copy stops early on a frame with more.
 const MAX_SLICES: usize = 16;
@@ -145,7 +147,7 @@ impl Tap {
     fn finish(self) {
         let span = self.cx.span();
         if let Some(copy) = self.copy {
-            if span.is_recording() && !copy.bytes.is_empty() {
+            if may_record(&span) && !copy.bytes.is_empty() {
                 span.set_attribute(KeyValue::new(copy.key, copy.into_text()));
             }
         }

@@ -17,7 +17,7 @@ use super::options::Options;
 use crate::context::HeaderInjector;
 use crate::installed;
 use crate::outcome::{CANCELLED_EVENT, EXCEPTION_EVENT, source_chain};
-use crate::span::SpanHandle;
+use crate::span::{SpanHandle, may_record};
 use crate::value::truncated_display;
 
 /// An outgoing request's span, from the moment the request is handed over until its
@@ -52,7 +52,7 @@ impl<'a> ClientSpan<'a> {
             propagator.inject_context(&cx, &mut HeaderInjector(request.headers_mut()));
         });
         let span = cx.span();
-        if span.is_recording() {
+        if may_record(&span) {
             let mut captured = Vec::new();
             options
                 .headers
@@ -84,7 +84,7 @@ impl<'a> ClientSpan<'a> {
     ) -> Result<Response, E> {
         self.open = false;
         let span = self.cx.span();
-        if !span.is_recording() {
+        if !may_record(&span) {
             // Nothing to record, and nothing to end: a span that does not record keeps no
             // end time (ending it would read the clock for nothing).
             return result;
@@ -120,7 +120,7 @@ impl Drop for ClientSpan<'_> {
     fn drop(&mut self) {
         if self.open {
             let span = self.cx.span();
-            if span.is_recording() {
+            if may_record(&span) {
                 span.add_event(CANCELLED_EVENT, Vec::new());
                 span.end();
             }

@@ -20,7 +20,7 @@ use super::attributes;
 use super::capture::{HTTP_RESPONSE_BODY, Plan};
 use super::options::Options;
 use crate::outcome::{CANCELLED_EVENT, record_current_panic_event};
-use crate::span::SpanHandle;
+use crate::span::{SpanHandle, may_record};
 
 /// The traced part of a [`ResponseFuture`].
 pub(crate) struct State {
@@ -42,7 +42,7 @@ impl State {
         result: Result<Response<ResBody>, E>,
     ) -> Result<Response<TracedBody<ResBody>>, E> {
         let span = self.cx.span();
-        if !span.is_recording() {
+        if !may_record(&span) {
             // Nothing to end either: a span that does not record keeps no end time (ending
             // it would read the clock for nothing). The body is handed on as it came. Most
             // requests of a sampled service come this way: their caller did not sample them.
@@ -93,7 +93,7 @@ impl State {
     /// `500` a server answers, or would answer, for it) and ends the span, if it records.
     fn panicked(self) {
         let span = self.cx.span();
-        if span.is_recording() {
+        if may_record(&span) {
             record_current_panic_event(&span);
             let mut attributes = Vec::with_capacity(4);
             attributes::panicked(&mut attributes);
@@ -134,7 +134,7 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             if let Some(state) = this.project().state.take() {
                 let span = state.cx.span();
-                if span.is_recording() {
+                if may_record(&span) {
                     span.add_event(CANCELLED_EVENT, Vec::new());
                     span.end();
                 }

@@ -18,7 +18,7 @@ use super::future::{ResponseFuture, State};
 use super::options::Options;
 use crate::context::HeaderExtractor;
 use crate::installed;
-use crate::span::SpanHandle;
+use crate::span::{SpanHandle, may_record};
 
 /// The service [`TraceLayer`](super::TraceLayer) wraps around an HTTP service. The inner
 /// service receives the request with its body in a [`TracedBody`] and the response body
@@ -122,7 +122,7 @@ fn prepare<B>(
     req: Request<B>,
 ) -> Request<TracedBody<B>> {
     let (parts, body) = req.into_parts();
-    if !cx.span().is_recording() {
+    if !may_record(&cx.span()) {
         return Request::from_parts(parts, TracedBody::plain(body));
     }
     if let Some(hook) = &options.request_hook {
