@@ -13,21 +13,27 @@ const SIGNATURE_PARAMETERS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "
 /// `query` (without the `?`) with the values of signature parameters replaced by
 /// [`REDACTED`]; borrowed when there is nothing to redact.
 pub(crate) fn query(query: &str) -> Cow<'_, str> {
-    let sensitive = |pair: &str| {
-        let key = pair.split_once('=').map_or(pair, |(key, _)| key);
-        pair.contains('=') && SIGNATURE_PARAMETERS.contains(&key)
-    };
-    if !query.split('&').any(sensitive) {
+    if !is_signed(query) {
         return Cow::Borrowed(query);
     }
     let pairs: Vec<Cow<'_, str>> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if sensitive(pair) => Cow::Owned(format!("{key}={REDACTED}")),
+            Some((key, _)) if SIGNATURE_PARAMETERS.contains(&key) => {
+                Cow::Owned(format!("{key}={REDACTED}"))
+            }
             _ => Cow::Borrowed(pair),
         })
         .collect();
     Cow::Owned(pairs.join("&"))
+}
+
+/// Whether `query` (without the `?`) gives a value to a signature parameter.
+pub(crate) fn is_signed(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(key, _)| SIGNATURE_PARAMETERS.contains(&key))
+    })
 }
 
 /// An absolute URL as `url.full`: user name and password replaced by [`REDACTED`] and the
@@ -38,7 +44,12 @@ pub(crate) fn full(url: &str) -> Cow<'_, str> {
         return Cow::Borrowed(url);
     };
     let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // A byte scan: `find` with a set of chars decodes each one (22 ns on a 19-byte
+    // authority, against a few for the bytes).
+    let authority_end = rest
+        .bytes()
+        .position(|byte| matches!(byte, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     let after_authority = &rest[authority_end..];
     let host = match authority.rfind('@') {
