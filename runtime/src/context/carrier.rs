@@ -81,7 +81,10 @@ pub(crate) mod headers {
     /// the same name the application set (a stale `traceparent` would make the server span
     /// the child of another span); every other header is left as it is. A field whose name
     /// or value is not a valid header is skipped.
-    #[cfg_attr(not(feature = "reqwest"), allow(dead_code, reason = "the client's"))]
+    #[cfg_attr(
+        not(feature = "reqwest"),
+        allow(dead_code, reason = "only the reqwest client writes headers")
+    )]
     pub(crate) struct HeaderInjector<'a>(pub(crate) &'a mut http::HeaderMap);
 
     impl Injector for HeaderInjector<'_> {
