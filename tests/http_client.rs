@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::extract::Path;
@@ -288,6 +289,33 @@ fn client_attributes_with_their_types() {
                 "http://REDACTED:REDACTED@127.0.0.1:{port}/status/200?sig=REDACTED&color=blue"
             ))
         );
+    });
+}
+
+#[test]
+fn client_and_server_spans_are_timed_within_the_request() {
+    run("tracecontext", async {
+        let addr = serve().await;
+        let url = format!("http://{addr}/echo");
+        let client = traced_client();
+        let before = SystemTime::now();
+        let (status, spans) = traced::testing::capture_future(fetch(&client, &url)).await;
+        let after = SystemTime::now();
+        assert_eq!(status, StatusCode::OK);
+        // The clocks' conversion is good to within a microsecond; a span timed by the wrong
+        // clock, or not converted, would be off by far more than this.
+        let margin = Duration::from_millis(1);
+        for kind in [SpanKind::Client, SpanKind::Server] {
+            let span = one_of_kind(&spans, kind.clone());
+            assert!(span.start_time <= span.end_time, "{kind:?}: {span:#?}");
+            assert!(span.start_time + margin >= before, "{kind:?}: {span:#?}");
+            assert!(span.end_time <= after + margin, "{kind:?}: {span:#?}");
+        }
+        let (client, server) = (
+            one_of_kind(&spans, SpanKind::Client),
+            one_of_kind(&spans, SpanKind::Server),
+        );
+        assert!(server.start_time + margin >= client.start_time);
     });
 }
 
