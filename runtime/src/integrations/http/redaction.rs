@@ -18,11 +18,9 @@ pub(crate) fn query(query: &str) -> Cow<'_, str> {
     }
     let pairs: Vec<Cow<'_, str>> = query
         .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if SIGNATURE_PARAMETERS.contains(&key) => {
-                Cow::Owned(format!("{key}={REDACTED}"))
-            }
-            _ => Cow::Borrowed(pair),
+        .map(|pair| match signature_key(pair) {
+            Some(key) => Cow::Owned(format!("{key}={REDACTED}")),
+            None => Cow::Borrowed(pair),
         })
         .collect();
     Cow::Owned(pairs.join("&"))
@@ -30,10 +28,13 @@ pub(crate) fn query(query: &str) -> Cow<'_, str> {
 
 /// Whether `query` (without the `?`) gives a value to a signature parameter.
 pub(crate) fn is_signed(query: &str) -> bool {
-    query.split('&').any(|pair| {
-        pair.split_once('=')
-            .is_some_and(|(key, _)| SIGNATURE_PARAMETERS.contains(&key))
-    })
+    query.split('&').any(|pair| signature_key(pair).is_some())
+}
+
+/// The key of `pair` (`key=value`) when it gives a value to a signature parameter.
+fn signature_key(pair: &str) -> Option<&str> {
+    let (key, _) = pair.split_once('=')?;
+    SIGNATURE_PARAMETERS.contains(&key).then_some(key)
 }
 
 /// An absolute URL as `url.full`: user name and password replaced by [`REDACTED`] and the
