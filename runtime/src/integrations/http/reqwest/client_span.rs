@@ -185,7 +185,7 @@ fn record_exception(
         vec![
             KeyValue::new(EXCEPTION_TYPE, exception_type),
             KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-            KeyValue::new(EXCEPTION_STACKTRACE, source_chain(error)),
+            KeyValue::new(EXCEPTION_STACKTRACE, source_chain(&message, error)),
         ],
     );
     span.set_status(Status::error(message));
