@@ -46,8 +46,8 @@ impl Timestamp {
         time_at(self.signed_unix_nanos())
     }
 
-    /// Nanoseconds since 1970, negative before; a count converted as by
-    /// [`Self::system_time`].
+    /// Nanoseconds since 1970, negative before; a count converted with this thread's latest
+    /// reading of the counter against the system clock.
     fn signed_unix_nanos(self) -> i128 {
         match self {
             Self::Wall(time) => signed_unix_nanos(time),

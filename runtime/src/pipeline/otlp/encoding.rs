@@ -1,6 +1,6 @@
 //! From finished spans to OTLP bytes: protobuf ([`super::protobuf`]) and JSON
-//! ([`super::json`]) written directly from [`SpanData`] or the batch processor's queued
-//! spans, gzip, and reading the collector's answers (partial success, error status).
+//! ([`super::json`]) written directly from the SDK's `SpanData` or the batch processor's
+//! queued spans, gzip, and reading the collector's answers (partial success, error status).
 
 use std::io::Write;
 
