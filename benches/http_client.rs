@@ -22,6 +22,8 @@
 //!
 //! Both pipelines export into a counting, discarding exporter. See `README.md`.
 
+#[path = "common/answer.rs"]
+mod answer;
 #[path = "common/pipeline.rs"]
 mod pipeline;
 #[path = "common/poll.rs"]
@@ -30,51 +32,21 @@ mod poll;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use http::{Extensions, header};
+use http::header;
 use opentelemetry::Context;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, TracerProvider as _,
 };
 use opentelemetry_sdk::trace::Sampler;
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
+use reqwest_middleware::ClientWithMiddleware;
 use tracing_subscriber::layer::SubscriberExt as _;
 
+use answer::{Answer, client};
 use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
 use poll::run;
 
 /// The URL requested: a path with an id and a query, as a service calls another.
 const URL: &str = "http://users.internal:8080/users/42?fields=name";
-
-/// The last middleware: answers every request in process with a small JSON body, as the
-/// other service would, without sending it.
-struct Answer;
-
-#[async_trait::async_trait]
-impl Middleware for Answer {
-    async fn handle(
-        &self,
-        req: reqwest::Request,
-        _extensions: &mut Extensions,
-        _next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        black_box(&req);
-        let response = http::Response::builder()
-            .status(200)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(r#"{"id":42,"name":"ada"}"#)
-            .map_err(reqwest_middleware::Error::middleware)?;
-        Ok(response.into())
-    }
-}
-
-/// A client with `middleware` (if any) in front of [`Answer`].
-fn client(middleware: Option<impl Middleware>) -> ClientWithMiddleware {
-    let builder = ClientBuilder::new(reqwest::Client::new());
-    match middleware {
-        Some(middleware) => builder.with(middleware).with(Answer).build(),
-        None => builder.with(Answer).build(),
-    }
-}
 
 /// One request through `client`; returns the answer's status code.
 fn send(client: &ClientWithMiddleware) -> u16 {

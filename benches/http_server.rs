@@ -26,6 +26,8 @@
 mod pipeline;
 #[path = "common/poll.rs"]
 mod poll;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -35,17 +37,15 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path};
 use axum::routing::get;
 use criterion::Criterion;
-use http::{Request, Response, header};
-use http_body_util::BodyExt as _;
+use http::{Request, header};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::Sampler;
-use tower_service::Service;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
-use poll::run;
+use serve::serve;
 
 /// A `traceparent` whose flags say "sampled".
 const SAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -78,39 +78,26 @@ fn request(traceparent: Option<&'static str>) -> Request<Body> {
         .expect("a valid request")
 }
 
-/// One request through `service`, the response body read to its end (where the server's
-/// span ends); returns the body's length.
-fn serve<S, B>(service: &mut S, traceparent: Option<&'static str>) -> usize
-where
-    S: Service<Request<Body>, Response = Response<B>>,
-    S::Error: std::fmt::Debug,
-    B: http_body::Body,
-    B::Error: std::fmt::Debug,
-{
-    run(std::future::poll_fn(|cx| service.poll_ready(cx))).expect("the router is ready");
-    let response = run(service.call(request(traceparent))).expect("the router answers");
-    let body = run(response.into_body().collect()).expect("the body is read");
-    body.to_bytes().len()
-}
-
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("http_server");
 
     let mut plain = routes();
-    group.bench_function("plain", |b| b.iter(|| black_box(serve(&mut plain, None))));
+    group.bench_function("plain", |b| {
+        b.iter(|| black_box(serve(&mut plain, request(None))))
+    });
 
     // Before any pipeline is installed.
     let mut traced = routes().layer(traced::http::TraceLayer::new());
     group.bench_function("traced/no_provider", |b| {
-        b.iter(|| black_box(serve(&mut traced, None)));
+        b.iter(|| black_box(serve(&mut traced, request(None))));
     });
 
     // The peer, first without a subscriber, then with one scoped to this thread, so that
     // `traced`'s runs below see none.
     let mut tower_http = routes().layer(tower_http::trace::TraceLayer::new_for_http());
     group.bench_function("tower_http/no_subscriber", |b| {
-        b.iter(|| black_box(serve(&mut tower_http, None)));
+        b.iter(|| black_box(serve(&mut tower_http, request(None))));
     });
     {
         let peer = build_pipeline(sampled());
@@ -118,7 +105,7 @@ fn main() {
             .with(tracing_opentelemetry::layer().with_tracer(peer.provider.tracer("tower_http")));
         tracing::subscriber::with_default(subscriber, || {
             group.bench_function("tower_http/otel_sampled", |b| {
-                b.iter(|| black_box(serve(&mut tower_http, None)));
+                b.iter(|| black_box(serve(&mut tower_http, request(None))));
             });
         });
         report_exported("tower_http/otel_sampled", peer.shutdown());
@@ -132,7 +119,7 @@ fn main() {
         ("traced/unsampled_child", Some(UNSAMPLED_PARENT)),
     ] {
         group.bench_function(name, |b| {
-            b.iter(|| black_box(serve(&mut traced, traceparent)));
+            b.iter(|| black_box(serve(&mut traced, request(traceparent))));
         });
     }
     report_exported("traced", pipeline.shutdown());
@@ -142,7 +129,7 @@ fn main() {
         config.with_parent_based_sampler(Sampler::TraceIdRatioBased(0.0))
     });
     group.bench_function("traced/unsampled", |b| {
-        b.iter(|| black_box(serve(&mut traced, None)));
+        b.iter(|| black_box(serve(&mut traced, request(None))));
     });
     report_exported("traced/unsampled", pipeline.shutdown());
     group.finish();

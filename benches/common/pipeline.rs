@@ -39,7 +39,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Spans handed to the exporter so far.
-    #[allow(dead_code)] // used by the throughput run only
+    #[allow(dead_code)] // used by the throughput and service runs only
     pub fn exported(&self) -> u64 {
         self.exported.load(Ordering::Relaxed)
     }

@@ -1,0 +1,252 @@
+//! What tracing costs a service per request, with everything a service usually instruments
+//! at once: an axum route behind the tracing layer, whose handler awaits an instrumented
+//! `async fn` that suspends once (as one waiting on a database does), calls an instrumented
+//! function of three arguments, and asks another service through an instrumented `async fn`
+//! and the instrumented HTTP client, answered in process. No socket on either side, so the
+//! figures hold no I/O. Variants:
+//!
+//! - `plain`: the same route, functions and client with no instrumentation;
+//! - `traced/no_provider`: `traced::http::TraceLayer`, `#[traced]` functions and
+//!   `traced::http::reqwest::TracingMiddleware`, no pipeline installed;
+//! - `traced/sampled`: the same with `traced`'s pipeline installed (its default sampler), the
+//!   request arriving without a `traceparent`: five spans a request (the server's, three
+//!   functions', the client's);
+//! - `traced/unsampled_child`: the request's caller did not sample it (`traceparent` flags
+//!   `00`): no span, the caller's `traceparent` passed on to the other service;
+//! - `traced/unsampled`: no `traceparent`, under `parentbased_traceidratio` with a ratio of
+//!   0: the request's span dropped at its root, the other service told so;
+//! - `tracing/no_subscriber`: the usual peers, tower-http's `TraceLayer`,
+//!   `#[tracing::instrument]` and reqwest-tracing's middleware, with no subscriber;
+//! - `tracing/otel_sampled`: the same with tracing-opentelemetry onto the SDK's batch
+//!   processor, every span sampled.
+//!
+//! Both pipelines export into a counting, discarding exporter. See `README.md`.
+
+#[path = "common/answer.rs"]
+mod answer;
+#[path = "common/pipeline.rs"]
+mod pipeline;
+#[path = "common/poll.rs"]
+mod poll;
+#[path = "common/serve.rs"]
+mod serve;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::routing::get;
+use criterion::Criterion;
+use http::{Request, header};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::Sampler;
+use reqwest_middleware::ClientWithMiddleware;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use answer::client;
+use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
+use serve::serve;
+
+/// The same caller's span as `benches/http_server.rs` reads, not sampled.
+const UNSAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+
+/// Pending once, waking its task, then ready: an `.await` that suspends, as one on a socket
+/// or a database does.
+#[derive(Default)]
+struct SuspendOnce {
+    suspended: bool,
+}
+
+impl Future for SuspendOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<()> {
+        if self.suspended {
+            return Poll::Ready(());
+        }
+        self.suspended = true;
+        task.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The client the handler asks the other service with.
+type Client = State<Arc<ClientWithMiddleware>>;
+
+/// The service's code, in a module of its own for each instrumentation: `$each` is put on
+/// every function but the one given the client, which gets `$with_client` (which must not
+/// record it: it is no attribute).
+macro_rules! service {
+    ($module:ident, [$($each:tt)*], [$($with_client:tt)*]) => {
+        mod $module {
+            use super::*;
+
+            /// The route's handler: the order `id` with its customer, price and stock.
+            pub async fn order(State(client): Client, Path(id): Path<u64>) -> String {
+                let customer = load_customer(id).await;
+                let total = price(id, &customer, id % 2 == 0);
+                let stock = check_stock(&client, id).await;
+                format!(r#"{{"id":{id},"customer":"{customer}","total":{total},"stock":{stock}}}"#)
+            }
+
+            $($each)*
+            async fn load_customer(id: u64) -> String {
+                SuspendOnce::default().await;
+                format!("customer-{id}")
+            }
+
+            $($each)*
+            #[inline(never)]
+            fn price(id: u64, customer: &str, express: bool) -> u64 {
+                let base = black_box(id) * 100 + black_box(customer.len() as u64);
+                if black_box(express) { base + 500 } else { base }
+            }
+
+            $($with_client)*
+            async fn check_stock(client: &ClientWithMiddleware, id: u64) -> u16 {
+                let url = format!("http://inventory.internal:8080/stock/{id}");
+                let request = client.get(url).header(header::ACCEPT, "application/json");
+                match request.send().await {
+                    Ok(response) => response.status().as_u16(),
+                    Err(_) => 0,
+                }
+            }
+        }
+    };
+}
+
+service!(plain, [], []);
+service!(with_traced, [#[traced::traced]], [#[traced::traced(skip(client))]]);
+service!(
+    with_tracing,
+    [#[tracing::instrument]],
+    [#[tracing::instrument(skip(client))]]
+);
+
+/// The route of `handler`, its client `client`.
+fn routes<H, T>(handler: H, client: ClientWithMiddleware) -> Router
+where
+    H: axum::handler::Handler<T, Arc<ClientWithMiddleware>>,
+    T: 'static,
+{
+    Router::new()
+        .route("/orders/{id}", get(handler))
+        .with_state(Arc::new(client))
+}
+
+/// The request, as a server builds it from the wire (with `traceparent` when given), and
+/// the peer address axum's `into_make_service_with_connect_info` adds.
+fn request(traceparent: Option<&'static str>) -> Request<Body> {
+    let mut builder = Request::get("/orders/42")
+        .header(header::HOST, "orders.example.com:8080")
+        .header(header::USER_AGENT, "checkout/2.3.0")
+        .header(header::ACCEPT, "application/json");
+    if let Some(traceparent) = traceparent {
+        builder = builder.header("traceparent", traceparent);
+    }
+    let peer = SocketAddr::from(([192, 0, 2, 7], 52_114));
+    builder
+        .extension(ConnectInfo(peer))
+        .body(Body::empty())
+        .expect("a valid request")
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group("service");
+
+    let mut plain = routes(plain::order, client(None::<answer::Answer>));
+    let expected = serve(&mut plain, request(None));
+    group.bench_function("plain", |b| {
+        b.iter(|| black_box(serve(&mut plain, request(None))));
+    });
+
+    // Before any pipeline is installed.
+    let middleware = traced::http::reqwest::TracingMiddleware::new();
+    let mut traced =
+        routes(with_traced::order, client(Some(middleware))).layer(traced::http::TraceLayer::new());
+    assert_eq!(serve(&mut traced, request(None)), expected);
+    group.bench_function("traced/no_provider", |b| {
+        b.iter(|| black_box(serve(&mut traced, request(None))));
+    });
+
+    // The peers, first without a subscriber, then with one scoped to this thread, so that
+    // `traced`'s runs below see none.
+    let middleware = reqwest_tracing::TracingMiddleware::default();
+    let mut peers = routes(with_tracing::order, client(Some(middleware)))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    assert_eq!(serve(&mut peers, request(None)), expected);
+    group.bench_function("tracing/no_subscriber", |b| {
+        b.iter(|| black_box(serve(&mut peers, request(None))));
+    });
+    {
+        let peer = build_pipeline(sampled());
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(peer.provider.tracer("peers")));
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(spans_of_one(&peer, || serve(&mut peers, request(None))), 5);
+            group.bench_function("tracing/otel_sampled", |b| {
+                b.iter(|| black_box(serve(&mut peers, request(None))));
+            });
+        });
+        report_exported("tracing/otel_sampled", peer.shutdown());
+    }
+
+    // Also installs the global propagator `traced::init()` does (`tracecontext,baggage`).
+    let pipeline = install_pipeline(None);
+    assert_eq!(
+        spans_of_one(&pipeline, || serve(&mut traced, request(None))),
+        5
+    );
+    let unsampled_child = || serve(&mut traced, request(Some(UNSAMPLED_PARENT)));
+    assert_eq!(spans_of_one(&pipeline, unsampled_child), 0);
+    for (name, traceparent) in [
+        ("traced/sampled", None),
+        ("traced/unsampled_child", Some(UNSAMPLED_PARENT)),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(serve(&mut traced, request(traceparent))));
+        });
+    }
+    report_exported("traced", pipeline.shutdown());
+    // `parentbased_traceidratio` with a ratio of 0: the request starts a trace, which the
+    // ratio drops, as it drops most of them where a fraction is kept.
+    let pipeline = install_configured(|config| {
+        config.with_parent_based_sampler(Sampler::TraceIdRatioBased(0.0))
+    });
+    group.bench_function("traced/unsampled", |b| {
+        b.iter(|| black_box(serve(&mut traced, request(None))));
+    });
+    report_exported("traced/unsampled", pipeline.shutdown());
+    group.finish();
+    criterion.final_summary();
+}
+
+/// How many spans `pipeline` exports for what `serve` serves: the same work, checked before
+/// it is measured (five for a sampled request, the layer's, three functions', the
+/// client's).
+fn spans_of_one(pipeline: &pipeline::Pipeline, serve: impl FnOnce() -> usize) -> u64 {
+    let flush = || {
+        pipeline
+            .provider
+            .force_flush()
+            .expect("the pipeline flushes");
+    };
+    flush();
+    let before = pipeline.exported();
+    serve();
+    flush();
+    pipeline.exported() - before
+}
+
+/// Prints how many spans a pipeline exported, so a run that exported none (or not five a
+/// sampled request) is seen.
+fn report_exported(pipeline: &str, exported: u64) {
+    println!("{pipeline}: {exported} spans exported");
+}
