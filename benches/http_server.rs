@@ -30,11 +30,10 @@ mod poll;
 mod serve;
 
 use std::hint::black_box;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path};
+use axum::extract::Path;
 use axum::routing::get;
 use criterion::Criterion;
 use http::{Request, header};
@@ -45,7 +44,7 @@ use opentelemetry_sdk::trace::Sampler;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
-use serve::serve;
+use serve::{arrived, serve};
 
 /// A `traceparent` whose flags say "sampled".
 const SAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -61,21 +60,13 @@ fn routes() -> Router {
     Router::new().route("/users/{id}", get(user))
 }
 
-/// The request, as a server builds it from the wire (with `traceparent` when given), and
-/// the peer address axum's `into_make_service_with_connect_info` adds.
+/// The request, as it arrives (with `traceparent` when given).
 fn request(traceparent: Option<&'static str>) -> Request<Body> {
-    let mut builder = Request::get("/users/42?page=2")
+    let builder = Request::get("/users/42?page=2")
         .header(header::HOST, "api.example.com:8080")
         .header(header::USER_AGENT, "curl/8.5.0")
         .header(header::ACCEPT, "*/*");
-    if let Some(traceparent) = traceparent {
-        builder = builder.header("traceparent", traceparent);
-    }
-    let peer = SocketAddr::from(([192, 0, 2, 7], 52_114));
-    builder
-        .extension(ConnectInfo(peer))
-        .body(Body::empty())
-        .expect("a valid request")
+    arrived(builder, traceparent)
 }
 
 fn main() {

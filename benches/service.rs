@@ -33,14 +33,13 @@ mod serve;
 
 use std::future::Future;
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use criterion::Criterion;
 use http::{Request, header};
@@ -51,7 +50,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 use answer::client;
 use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
-use serve::serve;
+use serve::{arrived, serve};
 
 /// The same caller's span as `benches/http_server.rs` reads, not sampled.
 const UNSAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
@@ -140,21 +139,13 @@ where
         .with_state(Arc::new(client))
 }
 
-/// The request, as a server builds it from the wire (with `traceparent` when given), and
-/// the peer address axum's `into_make_service_with_connect_info` adds.
+/// The request, as it arrives (with `traceparent` when given).
 fn request(traceparent: Option<&'static str>) -> Request<Body> {
-    let mut builder = Request::get("/orders/42")
+    let builder = Request::get("/orders/42")
         .header(header::HOST, "orders.example.com:8080")
         .header(header::USER_AGENT, "checkout/2.3.0")
         .header(header::ACCEPT, "application/json");
-    if let Some(traceparent) = traceparent {
-        builder = builder.header("traceparent", traceparent);
-    }
-    let peer = SocketAddr::from(([192, 0, 2, 7], 52_114));
-    builder
-        .extension(ConnectInfo(peer))
-        .body(Body::empty())
-        .expect("a valid request")
+    arrived(builder, traceparent)
 }
 
 fn main() {

@@ -1,6 +1,11 @@
 //! Serving one request through a tower service on the benchmark's own thread, shared by the
 //! benchmarks of HTTP servers.
 
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::request::Builder;
 use http::{Request, Response};
 use http_body_util::BodyExt as _;
 use tower_service::Service;
@@ -20,4 +25,17 @@ where
     let response = run(service.call(request)).expect("the service answers");
     let body = run(response.into_body().collect()).expect("the body is read");
     body.to_bytes().len()
+}
+
+/// The request `builder` makes, as a server builds it from the wire: with `traceparent` when
+/// given, the peer address axum's `into_make_service_with_connect_info` adds, and no body.
+pub fn arrived(mut builder: Builder, traceparent: Option<&'static str>) -> Request<Body> {
+    if let Some(traceparent) = traceparent {
+        builder = builder.header("traceparent", traceparent);
+    }
+    let peer = SocketAddr::from(([192, 0, 2, 7], 52_114));
+    builder
+        .extension(ConnectInfo(peer))
+        .body(Body::empty())
+        .expect("a valid request")
 }
