@@ -79,8 +79,9 @@ impl Future for SuspendOnce {
 type Client = State<Arc<ClientWithMiddleware>>;
 
 /// The service's code, in a module of its own for each instrumentation: `$each` is put on
-/// every function but the one given the client, which gets `$with_client` (which must not
-/// record it: it is no attribute).
+/// the functions the handler calls but the one given the client, which gets `$with_client`
+/// (which must not record the client: it is no attribute). The handler's own span is the
+/// layer's.
 macro_rules! service {
     ($module:ident, [$($each:tt)*], [$($with_client:tt)*]) => {
         mod $module {
