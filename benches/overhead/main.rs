@@ -10,7 +10,8 @@
 //! sync and async. Plus `plain/spaced` and `traced/sampled_spaced`: work between the calls,
 //! so that the export thread sleeps between batches; `traced/sampled_long_text`: a text
 //! argument too long to be inline in the span's record; `traced/sampled_err`: the call
-//! returns an error, recorded as an exception event; `traced/sampled_set_attribute` and
+//! returns an error, recorded as an exception event (`traced/sampled_err_chain`: an error
+//! wrapping two causes); `traced/sampled_set_attribute` and
 //! `traced/sampled_event`: the call adds an attribute or an event to its span through
 //! `traced::current_span()`. See `README.md`.
 //!
@@ -323,6 +324,15 @@ fn overhead(suite: &mut Suite<'_>) {
     counting_drops(&pipeline, "traced/sampled_err", || {
         suite.bench_one(report::SYNC, "traced/sampled_err", |b| {
             b.iter(|| with_traced_err(black_box(42), black_box("ada"), black_box(true)).is_ok())
+        });
+    });
+    counting_drops(&pipeline, "traced/sampled_err_chain", || {
+        suite.bench_one(report::SYNC, "traced/sampled_err_chain", |b| {
+            b.iter(|| {
+                let result =
+                    with_traced_err_chain(black_box(42), black_box("ada"), black_box(true));
+                result.is_ok()
+            })
         });
     });
     counting_drops(&pipeline, "traced/sampled_set_attribute", || {

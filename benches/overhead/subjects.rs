@@ -87,6 +87,49 @@ pub fn with_traced_err(id: u64, name: &str, flag: bool) -> Result<u64, std::io::
     }
 }
 
+/// An error with a message of its own and the error it wraps as its `source()`, as
+/// `thiserror`'s `#[source]` and anyhow's `context` make them.
+#[derive(Debug)]
+pub struct Wrapped<E> {
+    message: &'static str,
+    source: E,
+}
+
+impl<E> std::fmt::Display for Wrapped<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Wrapped<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// [`with_traced_err`] with the error wrapped twice, so its `source()` chain has two causes
+/// (`starting service`, caused by `loading config`, caused by `permission denied`).
+#[traced::traced]
+#[inline(never)]
+pub fn with_traced_err_chain(
+    id: u64,
+    name: &str,
+    flag: bool,
+) -> Result<u64, Wrapped<Wrapped<std::io::Error>>> {
+    if flag {
+        let denied = std::io::Error::other("permission denied");
+        Err(Wrapped {
+            message: "starting service",
+            source: Wrapped {
+                message: "loading config",
+                source: denied,
+            },
+        })
+    } else {
+        Ok(body(id, name, flag))
+    }
+}
+
 /// [`with_traced`] setting one more attribute on its span from inside, through
 /// [`traced::current_span`], as a handler records what it learns (a row count, a user id).
 #[traced::traced]
