@@ -21,7 +21,7 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 
 use crate::span::ActiveSpan;
-use crate::value::{truncated_debug, truncated_display};
+use crate::value::{push_truncated_display, truncated_debug, truncated_display};
 
 /// The event name the specification gives recorded exceptions.
 pub(crate) const EXCEPTION_EVENT: &str = "exception";
@@ -127,7 +127,9 @@ pub(crate) fn source_chain<E: Error + ?Sized>(message: &str, error: &E) -> Strin
     }
     let mut depth = 0;
     while let Some(source) = cause {
-        let _ = write!(text, "\n    {depth}: {}", truncated_display(source));
+        // Each cause written straight into the text, cut as the message is.
+        let _ = write!(text, "\n    {depth}: ");
+        push_truncated_display(&mut text, source);
         depth += 1;
         cause = source.source();
     }

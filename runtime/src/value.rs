@@ -327,9 +327,21 @@ pub(crate) fn truncated_debug(value: &(impl Debug + ?Sized)) -> String {
 
 /// Renders `Display` output, cut like [`truncated_debug`].
 pub(crate) fn truncated_display(value: &(impl Display + ?Sized)) -> String {
-    let mut out = BoundedWriter::new(DEBUG_VALUE_MAX_BYTES);
+    let mut text = String::new();
+    push_truncated_display(&mut text, value);
+    text
+}
+
+/// Appends the `Display` output of `value` to `text`, cut like [`truncated_debug`]: what
+/// [`truncated_display`] renders, without a `String` of its own.
+pub(crate) fn push_truncated_display(text: &mut String, value: &(impl Display + ?Sized)) {
+    let mut out = BoundedWriter {
+        limit: text.len() + DEBUG_VALUE_MAX_BYTES,
+        text: std::mem::take(text),
+        cut: false,
+    };
     let _ = write!(out, "{value}");
-    out.finish()
+    *text = out.finish();
 }
 
 /// A `fmt::Write` that keeps at most `limit` bytes and remembers whether it dropped any, so
@@ -488,6 +500,21 @@ mod tests {
         assert!(out.ends_with('…'));
         assert!(out.len() <= DEBUG_VALUE_MAX_BYTES + '…'.len_utf8());
         assert!(out.starts_with("\"éé"));
+    }
+
+    #[test]
+    fn an_appended_rendering_is_cut_on_its_own_length_and_keeps_what_came_before() {
+        let mut text = "cause: ".to_owned();
+        push_truncated_display(&mut text, &"é".repeat(DEBUG_VALUE_MAX_BYTES));
+        assert!(text.starts_with("cause: éé"));
+        assert!(text.ends_with('…'));
+        let appended = text.len() - "cause: ".len();
+        assert!(appended <= DEBUG_VALUE_MAX_BYTES + '…'.len_utf8());
+        assert!(appended > DEBUG_VALUE_MAX_BYTES - 'é'.len_utf8());
+
+        let mut short = "cause: ".to_owned();
+        push_truncated_display(&mut short, &"disk full");
+        assert_eq!(short, "cause: disk full");
     }
 
     #[test]
