@@ -44,12 +44,7 @@ use opentelemetry_sdk::trace::Sampler;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
-use serve::{arrived, serve};
-
-/// A `traceparent` whose flags say "sampled".
-const SAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-/// The same caller's span, not sampled.
-const UNSAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+use serve::{SAMPLED_PARENT, UNSAMPLED_PARENT, arrived, serve};
 
 /// The handler: a small JSON body built from the path parameter.
 async fn user(Path(id): Path<u64>) -> String {
@@ -99,7 +94,7 @@ fn main() {
                 b.iter(|| black_box(serve(&mut tower_http, request(None))));
             });
         });
-        report_exported("tower_http/otel_sampled", peer.shutdown());
+        peer.shutdown_reporting("tower_http/otel_sampled");
     }
 
     // Also installs the global propagator `traced::init()` does (`tracecontext,baggage`).
@@ -113,7 +108,7 @@ fn main() {
             b.iter(|| black_box(serve(&mut traced, request(traceparent))));
         });
     }
-    report_exported("traced", pipeline.shutdown());
+    pipeline.shutdown_reporting("traced");
     // `parentbased_traceidratio` with a ratio of 0: the request starts a trace, asks the ratio
     // sampler, which drops it, as it drops most of them where a fraction is kept.
     let pipeline = install_configured(|config| {
@@ -122,7 +117,7 @@ fn main() {
     group.bench_function("traced/unsampled", |b| {
         b.iter(|| black_box(serve(&mut traced, request(None))));
     });
-    report_exported("traced/unsampled", pipeline.shutdown());
+    pipeline.shutdown_reporting("traced/unsampled");
     group.finish();
     extraction(&mut criterion);
     criterion.final_summary();
@@ -151,9 +146,4 @@ fn extraction(criterion: &mut Criterion) {
         });
     }
     group.finish();
-}
-
-/// Prints how many spans a pipeline exported, so a run that exported none is seen.
-fn report_exported(pipeline: &str, exported: u64) {
-    println!("{pipeline}: {exported} spans exported");
 }

@@ -50,10 +50,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 use answer::client;
 use pipeline::{build_pipeline, install_configured, install_pipeline, sampled};
-use serve::{arrived, serve};
-
-/// The same caller's span as `benches/http_server.rs` reads, not sampled.
-const UNSAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+use serve::{UNSAMPLED_PARENT, arrived, serve};
 
 /// Pending once, waking its task, then ready: an `.await` that suspends, as one on a socket
 /// or a database does.
@@ -187,7 +184,7 @@ fn main() {
                 b.iter(|| black_box(serve(&mut peers, request(None))));
             });
         });
-        report_exported("tracing/otel_sampled", peer.shutdown());
+        peer.shutdown_reporting("tracing/otel_sampled");
     }
 
     // Also installs the global propagator `traced::init()` does (`tracecontext,baggage`).
@@ -206,7 +203,7 @@ fn main() {
             b.iter(|| black_box(serve(&mut traced, request(traceparent))));
         });
     }
-    report_exported("traced", pipeline.shutdown());
+    pipeline.shutdown_reporting("traced");
     // `parentbased_traceidratio` with a ratio of 0: the request starts a trace, which the
     // ratio drops, as it drops most of them where a fraction is kept.
     let pipeline = install_configured(|config| {
@@ -215,7 +212,7 @@ fn main() {
     group.bench_function("traced/unsampled", |b| {
         b.iter(|| black_box(serve(&mut traced, request(None))));
     });
-    report_exported("traced/unsampled", pipeline.shutdown());
+    pipeline.shutdown_reporting("traced/unsampled");
     group.finish();
     criterion.final_summary();
 }
@@ -235,10 +232,4 @@ fn spans_of_one(pipeline: &pipeline::Pipeline, serve: impl FnOnce() -> usize) ->
     serve();
     flush();
     pipeline.exported() - before
-}
-
-/// Prints how many spans a pipeline exported, so a run that exported none (or not five a
-/// sampled request) is seen.
-fn report_exported(pipeline: &str, exported: u64) {
-    println!("{pipeline}: {exported} spans exported");
 }

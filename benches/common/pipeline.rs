@@ -53,6 +53,14 @@ impl Pipeline {
             .map_or(0, traced::OtelGuard::dropped_spans)
     }
 
+    /// [`Self::shutdown`], then prints how many spans `name`'s pipeline exported, so a run
+    /// that exported none is seen.
+    #[allow(dead_code)] // used by the HTTP and service runs only
+    pub fn shutdown_reporting(self, name: &str) {
+        let exported = self.shutdown();
+        println!("{name}: {exported} spans exported");
+    }
+
     /// Flushes and shuts the provider down; returns the spans exported in all.
     pub fn shutdown(self) -> u64 {
         let result = match self.guard {

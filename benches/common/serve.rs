@@ -12,6 +12,12 @@ use tower_service::Service;
 
 use crate::poll::run;
 
+/// A caller's `traceparent` whose flags say "sampled".
+#[allow(dead_code)] // used by the server run only
+pub const SAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// The same caller's span, not sampled.
+pub const UNSAMPLED_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+
 /// `request` through `service`, the response body read to its end (where a server's span
 /// ends); returns the body's length.
 pub fn serve<S, ReqBody, B>(service: &mut S, request: Request<ReqBody>) -> usize
