@@ -32,6 +32,10 @@ mod grpc_sink;
 mod http_sink;
 #[path = "common/pipeline.rs"]
 mod pipeline;
+#[path = "common/settings.rs"]
+mod settings;
+#[path = "common/threads.rs"]
+mod threads;
 // For the OpenTelemetry API's calls the overhead bench measures (`with_otel_sdk`).
 #[allow(dead_code)]
 #[path = "overhead/subjects.rs"]
@@ -53,16 +57,6 @@ fn work(id: u64, name: &str, flag: bool) -> u64 {
 
 /// Calls between two looks at the clock (and the stop flag).
 const CHUNK: u64 = 100;
-
-fn env_number(name: &str, default: f64) -> f64 {
-    match std::env::var(name) {
-        Ok(value) => value.trim().parse().unwrap_or_else(|_| {
-            eprintln!("{name}={value:?} is not a number; using {default}");
-            default
-        }),
-        Err(_) => default,
-    }
-}
 
 /// The call each producer makes: `work` with its call number.
 fn traced_call(id: u64) -> u64 {
@@ -129,62 +123,6 @@ fn rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// How long a thread has run, and waited runnable for a CPU, so far (ns, its `schedstat`).
-#[derive(Clone, Copy, Default)]
-struct ThreadTimes {
-    running: u64,
-    waiting: u64,
-}
-
-/// The times of each batch-processor export thread so far, by thread id (Linux: their
-/// `schedstat`); empty where they cannot be read.
-fn export_threads_times() -> HashMap<String, ThreadTimes> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return HashMap::new();
-    };
-    tasks
-        .flatten()
-        .filter(|task| {
-            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            // "traced-batch-export" and its "traced-export-send-N" threads (with concurrent
-            // exports), and the SDK's "OpenTelemetry.Traces.BatchProcessor", cut to the
-            // kernel's 15 bytes.
-            matches!(
-                comm.trim_end(),
-                "traced-batch-ex" | "traced-export-s" | "OpenTelemetry.T"
-            )
-        })
-        .filter_map(|task| {
-            let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-            let mut fields = schedstat.split_whitespace().map(str::parse);
-            let running = fields.next()?.ok()?;
-            let waiting = fields.next()?.ok()?;
-            let times = ThreadTimes { running, waiting };
-            Some((task.file_name().to_string_lossy().into_owned(), times))
-        })
-        .collect()
-}
-
-/// The export threads' times between two readings, summed over the threads.
-fn export_times_spent(
-    before: &HashMap<String, ThreadTimes>,
-    after: &HashMap<String, ThreadTimes>,
-) -> Option<ThreadTimes> {
-    let spent = after.iter().map(|(thread, times)| {
-        let earlier = before.get(thread).copied().unwrap_or_default();
-        ThreadTimes {
-            running: times.running.saturating_sub(earlier.running),
-            waiting: times.waiting.saturating_sub(earlier.waiting),
-        }
-    });
-    (!after.is_empty()).then(|| {
-        spent.fold(ThreadTimes::default(), |sum, times| ThreadTimes {
-            running: sum.running + times.running,
-            waiting: sum.waiting + times.waiting,
-        })
-    })
-}
-
 fn per_second(count: u64, duration: Duration) -> String {
     format!("{:.3} M/s", count as f64 / duration.as_secs_f64() / 1e6)
 }
@@ -192,11 +130,11 @@ fn per_second(count: u64, duration: Duration) -> String {
 /// What the export thread spent per span it exported, its share of a core, and how much of
 /// the run it spent runnable but waiting for a CPU (the scheduler's share, not its own cost).
 fn export_cost(
-    times_before: &HashMap<String, ThreadTimes>,
+    times_before: &HashMap<String, threads::ThreadTimes>,
     exported: u64,
     duration: Duration,
 ) -> String {
-    match export_times_spent(times_before, &export_threads_times()) {
+    match threads::spent(times_before, &threads::times_of(threads::EXPORT_THREADS)) {
         Some(spent) => {
             let (running, waiting) = (spent.running as f64, spent.waiting as f64);
             let run = duration.as_nanos() as f64;
@@ -238,7 +176,7 @@ fn run_measured_calls(
     call: impl Fn(u64) -> u64 + Sync,
     exported_so_far: impl FnOnce(u64) -> u64,
 ) -> Measured {
-    let export_times_before = export_threads_times();
+    let export_times_before = threads::times_of(threads::EXPORT_THREADS);
     let offered = run_producers(producers, duration, rate, call);
     let exported_in_window = exported_so_far(offered);
     let export_cost = export_cost(&export_times_before, exported_in_window, duration);
@@ -441,16 +379,15 @@ fn collector_down(duration: Duration, rate: f64) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then only check
-    // that the pipeline runs, briefly.
-    let benching = std::env::args().any(|arg| arg == "--bench");
+    // Under `cargo test --benches`, only check that the pipeline runs, briefly.
+    let benching = settings::benching();
     let secs = if benching {
-        env_number("BENCH_THROUGHPUT_SECS", 2.0)
+        settings::env_number("BENCH_THROUGHPUT_SECS", 2.0)
     } else {
         0.05
     };
     let duration = Duration::from_secs_f64(secs);
-    let rate = env_number("BENCH_THROUGHPUT_RATE", 1_000_000.0);
+    let rate = settings::env_number("BENCH_THROUGHPUT_RATE", 1_000_000.0);
 
     println!(
         "Throughput of #[traced] spans (3 attributes, all sampled) through the batch processor \
@@ -489,7 +426,8 @@ fn main() {
         }
         Err(err) => eprintln!("cannot start the local OTLP endpoint: {err}"),
     }
-    let latency = Duration::from_secs_f64(env_number("BENCH_THROUGHPUT_LATENCY_MS", 2.0) / 1e3);
+    let latency =
+        Duration::from_secs_f64(settings::env_number("BENCH_THROUGHPUT_LATENCY_MS", 2.0) / 1e3);
     match http_sink::HttpSink::start_with_delay(latency) {
         Ok(sink) => {
             let protobuf = otlp(&sink.endpoint, OtlpProtocol::HttpProtobuf);
