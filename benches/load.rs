@@ -25,7 +25,9 @@
 //!   processor (set as the server thread's default subscriber), every span sampled;
 //! - `traced/unsampled_child`: `traced`'s pipeline installed, each request's caller did not
 //!   sample it (`traceparent` flags `00`);
-//! - `traced/sampled`: the same, no `traceparent`: five spans a request.
+//! - `traced/sampled`: the same, no `traceparent`: five spans a request;
+//! - `traced/unsampled`: no `traceparent`, under `parentbased_traceidratio` with a ratio of
+//!   0: each request's trace dropped at its root, the other service told so.
 //!
 //! Both pipelines export into a counting, discarding exporter. See `README.md`.
 
@@ -60,11 +62,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::Sampler;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 use answer::client;
 use orders::{plain, routes, with_traced, with_tracing};
-use pipeline::{Pipeline, build_pipeline, install_pipeline, sampled};
+use pipeline::{Pipeline, build_pipeline, install_configured, install_pipeline, sampled};
 use serve::UNSAMPLED_PARENT;
 
 /// The server thread's name, by which its `schedstat` is found.
@@ -419,6 +422,18 @@ fn main() {
         }
         drop(server);
         pipeline.shutdown_reporting("traced");
+    }
+    if selected("traced/unsampled") {
+        // `parentbased_traceidratio` with a ratio of 0: each request starts a trace, which the
+        // ratio drops, as it drops most of them where a fraction is kept.
+        let pipeline = install_configured(|config| {
+            config.with_parent_based_sampler(Sampler::TraceIdRatioBased(0.0))
+        });
+        let server = serve(traced_app(), None);
+        assert_eq!(spans_of_one(&pipeline, &server, None), 0);
+        measure("traced/unsampled", &server, None);
+        drop(server);
+        pipeline.shutdown_reporting("traced/unsampled");
     }
 }
 

@@ -39,7 +39,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Spans handed to the exporter so far.
-    #[allow(dead_code)] // used by the throughput and service runs only
+    #[allow(dead_code)] // used by the throughput, service and load runs only
     pub fn exported(&self) -> u64 {
         self.exported.load(Ordering::Relaxed)
     }
@@ -55,7 +55,7 @@ impl Pipeline {
 
     /// [`Self::shutdown`], then prints how many spans `name`'s pipeline exported, so a run
     /// that exported none is seen.
-    #[allow(dead_code)] // used by the HTTP and service runs only
+    #[allow(dead_code)] // used by the HTTP, service and load runs only
     pub fn shutdown_reporting(self, name: &str) {
         let exported = self.shutdown();
         println!("{name}: {exported} spans exported");
