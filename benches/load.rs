@@ -315,21 +315,7 @@ fn print_row(name: &str, flat_out: &Measured, paced: &Measured, reference: Optio
 /// How many spans `pipeline` exports for one request to `server`, the same work checked
 /// before it is measured.
 fn spans_of_one(pipeline: &Pipeline, server: &Server, traceparent: Option<&'static str>) -> u64 {
-    // The server's span ends as its thread finishes the body, which may come just after the
-    // client has read it: flushed again after a pause.
-    let settled = || {
-        for _ in 0..2 {
-            pipeline
-                .provider
-                .force_flush()
-                .expect("the pipeline flushes");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        pipeline.exported()
-    };
-    let before = settled();
-    runtime().block_on(Caller::new(server).ask(traceparent));
-    settled() - before
+    pipeline.spans_exported_by(|| runtime().block_on(Caller::new(server).ask(traceparent)))
 }
 
 fn main() {

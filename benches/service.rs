@@ -89,7 +89,10 @@ fn main() {
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(peer.provider.tracer("peers")));
         tracing::subscriber::with_default(subscriber, || {
-            assert_eq!(spans_of_one(&peer, || serve(&mut peers, request(None))), 5);
+            assert_eq!(
+                peer.spans_exported_by(|| serve(&mut peers, request(None))),
+                5
+            );
             group.bench_function("tracing/otel_sampled", |b| {
                 b.iter(|| black_box(serve(&mut peers, request(None))));
             });
@@ -100,11 +103,11 @@ fn main() {
     // Also installs the global propagator `traced::init()` does (`tracecontext,baggage`).
     let pipeline = install_pipeline(None);
     assert_eq!(
-        spans_of_one(&pipeline, || serve(&mut traced, request(None))),
+        pipeline.spans_exported_by(|| serve(&mut traced, request(None))),
         5
     );
     let unsampled_child = || serve(&mut traced, request(Some(UNSAMPLED_PARENT)));
-    assert_eq!(spans_of_one(&pipeline, unsampled_child), 0);
+    assert_eq!(pipeline.spans_exported_by(unsampled_child), 0);
     for (name, traceparent) in [
         ("traced/sampled", None),
         ("traced/unsampled_child", Some(UNSAMPLED_PARENT)),
@@ -125,21 +128,4 @@ fn main() {
     pipeline.shutdown_reporting("traced/unsampled");
     group.finish();
     criterion.final_summary();
-}
-
-/// How many spans `pipeline` exports for what `serve` serves: the same work, checked before
-/// it is measured (five for a sampled request, the layer's, three functions', the
-/// client's).
-fn spans_of_one(pipeline: &pipeline::Pipeline, serve: impl FnOnce() -> usize) -> u64 {
-    let flush = || {
-        pipeline
-            .provider
-            .force_flush()
-            .expect("the pipeline flushes");
-    };
-    flush();
-    let before = pipeline.exported();
-    serve();
-    flush();
-    pipeline.exported() - before
 }

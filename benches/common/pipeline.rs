@@ -39,9 +39,27 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Spans handed to the exporter so far.
-    #[allow(dead_code)] // used by the throughput, service and load runs only
+    #[allow(dead_code)] // used by the throughput, service and load runs only (the last two through `spans_exported_by`)
     pub fn exported(&self) -> u64 {
         self.exported.load(Ordering::Relaxed)
+    }
+
+    /// How many spans the pipeline exports for `work`: flushed before and after it, the
+    /// second time twice a pause apart, for a span another thread ends just after `work`
+    /// returns (a server's, whose client has read the whole response). The benchmarks check
+    /// with it that each variant does the same work before they measure it.
+    #[allow(dead_code)] // used by the service and load runs only
+    pub fn spans_exported_by<R>(&self, work: impl FnOnce() -> R) -> u64 {
+        let settled = || {
+            for _ in 0..2 {
+                self.provider.force_flush().expect("the pipeline flushes");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            self.exported()
+        };
+        let before = settled();
+        work();
+        settled() - before
     }
 
     /// Spans `traced`'s pipeline dropped so far, its queue full (0 for the SDK's pipelines,
